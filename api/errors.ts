@@ -1,0 +1,24 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** An error the API answers with `{ "error": { "code", "message" } }` and its HTTP status. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  constructor(status: ContentfulStatusCode, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
+/** The app's one error handler: known errors keep their status; anything else is a logged 500. */
+export function handleError(err: Error, c: Context) {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  console.error(`[api] ${c.req.method} ${c.req.path} failed:`, err);
+  return c.json(errorBody('internal', 'internal error'), 500);
+}
+
+export const notFound = (c: Context) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { AgentIdKey, AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../common/search-attributes.ts';
+import type { PlanMode } from '../common/statuses.ts';
+import type { Database } from '../db/client.ts';
+import { appendEvent } from '../db/events.ts';
+import type { executionWorkflow } from '../workflows/execution.ts';
+import { type ExecutionInput, executionCreatedEvent, executionWorkflowId } from '../workflows/definitions.ts';
+import { ApiError } from './errors.ts';
+
+export interface NewExecution {
+  projectId: string;
+  prompt: string;
+  planMode: PlanMode;
+  agentId?: string;
+}
+
+/**
+ * Starts an execution. Temporal is the first to hold it: once the workflow has started, it is
+ * accepted and the workflow itself records `execution.created`. The API writes the same event
+ * (same id, so one row) only so that a read right after the 201 finds the execution.
+ */
+export async function startExecution(
+  deps: { db: Database; client: Client; taskQueue: string },
+  ownerId: string,
+  request: NewExecution,
+): Promise<string> {
+  const executionId = randomUUID();
+  const input: ExecutionInput = {
+    executionId,
+    ownerId,
+    ...request,
+    createdEventId: randomUUID(),
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    await deps.client.workflow.start<typeof executionWorkflow>('executionWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId: executionWorkflowId(executionId),
+      args: [input],
+      typedSearchAttributes: [
+        { key: AgentExecutionStatusKey, value: 'pending' },
+        { key: ProjectIdKey, value: request.projectId },
+        { key: OwnerIdKey, value: ownerId },
+        ...(request.agentId ? [{ key: AgentIdKey, value: request.agentId }] : []),
+      ],
+    });
+  } catch (err) {
+    throw new ApiError(503, 'temporal_unavailable', `could not start the execution workflow: ${errorChain(err)}`);
+  }
+  await appendEvent(deps.db, executionCreatedEvent(input)).catch((err) => {
+    // Accepted all the same: the workflow's own recordEvent activity writes this row, with retries.
+    console.error(`[api] execution ${executionId} started; its row will be written by the workflow:`, err);
+  });
+  return executionId;
+}
+
+/** "message: cause: cause's cause", so a 503 says what actually went wrong. */
+function errorChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as Error | undefined; e && parts.length < 4; e = e.cause as Error | undefined) parts.push(e.message);
+  return parts.join(': ');
+}

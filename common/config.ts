@@ -1,0 +1,75 @@
+import path from 'node:path';
+
+/**
+ * Every setting of the service, read only from the environment. `CONFIG_VARS` is the single list of
+ * variable names: the README's table, docker-compose.yml and a test all agree with it.
+ */
+export const CONFIG_VARS = {
+  PORT: 'HTTP port of the API (default 3000)',
+  HOST: 'interface the API listens on (default 0.0.0.0; the dev stack uses 127.0.0.1)',
+  DATA_DIR: 'folder for local state: embedded database, dev Temporal database (default .data)',
+  DATABASE_URL: 'Postgres URL; unset means embedded PGlite under DATA_DIR (single process only)',
+  TEMPORAL_ADDRESS: 'Temporal frontend host:port; unset in the dev stack means start a dev server',
+  TEMPORAL_NAMESPACE: 'Temporal namespace (default "default")',
+  TEMPORAL_TASK_QUEUE: 'task queue of the workflows and activities (default "agent-runs")',
+  TEMPORAL_PORT: 'dev stack only: gRPC port of the Temporal dev server it starts (default 7233)',
+  TEMPORAL_UI_PORT: 'dev stack only: port of the Temporal UI (default 8233)',
+  AGENT_RUNS_TOKEN: 'API bearer token to accept (stored hashed); the dev stack generates one when unset',
+} as const;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalPort: number;
+  temporalUiPort: number;
+  apiToken: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: readPort(env, 'PORT', 3000),
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    dataDir: path.resolve(read(env, 'DATA_DIR') ?? '.data'),
+    databaseUrl: read(env, 'DATABASE_URL'),
+    temporalAddress: read(env, 'TEMPORAL_ADDRESS'),
+    temporalNamespace: read(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+    taskQueue: read(env, 'TEMPORAL_TASK_QUEUE') ?? 'agent-runs',
+    temporalPort: readPort(env, 'TEMPORAL_PORT', 7233),
+    temporalUiPort: readPort(env, 'TEMPORAL_UI_PORT', 8233),
+    apiToken: read(env, 'AGENT_RUNS_TOKEN'),
+  };
+}
+
+function read(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function readPort(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number (0-65535), got "${raw}"`);
+  }
+  return port;
+}
+
+/**
+ * The API and worker processes must share one database. The embedded PGlite database belongs to a
+ * single process, so running them apart needs DATABASE_URL; `npm run dev` runs both in one process.
+ */
+export function requireDatabaseUrl(config: Config, processName: string): string {
+  if (config.databaseUrl) return config.databaseUrl;
+  throw new ConfigError(
+    `DATABASE_URL is required: the ${processName} runs as its own process and must share a Postgres database ` +
+      'with the others. For a single-process stack on the embedded database, use `npm run dev`.',
+  );
+}

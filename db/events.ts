@@ -1,0 +1,70 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
+import type { Database } from './client.ts';
+import { applyProjection } from './projections.ts';
+import { events } from './schema.ts';
+
+/**
+ * Appends an event and updates the projections it changes, in one transaction. Idempotent: an
+ * event whose `eventId` is already stored changes nothing and the stored row is returned.
+ */
+export async function appendEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
+  return db.transaction(async (tx) => {
+    const [existing] = await tx.select().from(events).where(eq(events.eventId, event.eventId));
+    if (existing) return toStoredEvent(existing);
+
+    const runNumber = await applyProjection(tx, event);
+    // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
+    // will never later find a committed event with a smaller cursor (streams rely on this).
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('agent-runs:events'))`);
+    const [row] = await tx
+      .insert(events)
+      .values({
+        eventId: event.eventId,
+        type: event.type,
+        version: event.version ?? 1,
+        executionId: event.executionId,
+        runId: event.runId ?? null,
+        runNumber,
+        turnNumber: event.turnNumber ?? null,
+        attempt: event.attempt ?? null,
+        actor: event.actor ?? null,
+        occurredAt: new Date(event.occurredAt),
+        payload: event.payload ?? {},
+      })
+      .returning();
+    return toStoredEvent(row!);
+  });
+}
+
+/** One page of an execution's events in cursor order, after `afterCursor` (exclusive). */
+export async function listExecutionEvents(
+  db: Database,
+  executionId: string,
+  options: { afterCursor?: number; limit: number },
+): Promise<StoredEvent[]> {
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.executionId, executionId), gt(events.cursor, options.afterCursor ?? 0)))
+    .orderBy(asc(events.cursor))
+    .limit(options.limit);
+  return rows.map(toStoredEvent);
+}
+
+function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
+  return {
+    cursor: String(row.cursor),
+    eventId: row.eventId,
+    type: row.type,
+    version: row.version,
+    executionId: row.executionId,
+    runId: row.runId,
+    runNumber: row.runNumber,
+    turnNumber: row.turnNumber,
+    attempt: row.attempt,
+    actor: row.actor as Actor | null,
+    occurredAt: row.occurredAt.toISOString(),
+    payload: row.payload as Record<string, unknown>,
+  };
+}

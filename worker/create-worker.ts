@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import type { Database } from '../db/client.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Database;
+  /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+/** A worker that runs every workflow and activity of agent-runs on one task queue. */
+export function createWorker(options: WorkerOptions): Promise<Worker> {
+  const workflows = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities({ db: options.db }),
+    ...workflows,
+  });
+}

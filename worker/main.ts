@@ -1,0 +1,23 @@
+// `npm run worker`: the Temporal worker as its own process (production). Configured only by environment.
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, requireDatabaseUrl } from '../common/config.ts';
+import { openDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createWorker } from './create-worker.ts';
+
+const config = loadConfig();
+const databaseUrl = requireDatabaseUrl(config, 'worker');
+const database = await openDatabase({ databaseUrl });
+await migrateDatabase(database);
+const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
+const worker = await createWorker({
+  connection,
+  namespace: config.temporalNamespace,
+  taskQueue: config.taskQueue,
+  db: database.db,
+});
+console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);
+// The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
+await worker.run();
+await connection.close();
+await database.close();

@@ -1,0 +1,3 @@
+// The workflows Temporal bundles and registers; everything in this folder must stay deterministic.
+export { executionWorkflow } from './execution.ts';
+export { runWorkflow } from './run.ts';
