@@ -9,6 +9,18 @@ import { events } from './schema.ts';
  * event whose `eventId` is already stored changes nothing and the stored row is returned.
  */
 export async function appendEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
+  try {
+    return await insertEvent(db, event);
+  } catch (err) {
+    // Two writers raced (the API and the workflow both write execution.created): the loser's
+    // transaction rolled back whole, and the winner's row is the answer.
+    if (!isDuplicateEventId(err)) throw err;
+    const [existing] = await db.select().from(events).where(eq(events.eventId, event.eventId));
+    return toStoredEvent(existing!);
+  }
+}
+
+function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(events).where(eq(events.eventId, event.eventId));
     if (existing) return toStoredEvent(existing);
@@ -35,6 +47,14 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<Stored
       .returning();
     return toStoredEvent(row!);
   });
+}
+
+/** A unique violation on events.event_id, as postgres-js or PGlite report it (drizzle wraps it in `cause`). */
+function isDuplicateEventId(err: unknown): boolean {
+  for (let e = err as { code?: string; constraint_name?: string; constraint?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '23505' && (e.constraint_name ?? e.constraint) === 'events_event_id_key') return true;
+  }
+  return false;
 }
 
 /** One page of an execution's events in cursor order, after `afterCursor` (exclusive). */

@@ -23,11 +23,22 @@ export async function installServiceToken(db: Database, token: string): Promise<
       .update(apiTokens)
       .set({ revokedAt: new Date() })
       .where(and(eq(apiTokens.name, SERVICE_TOKEN_NAME), ne(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-    await tx
-      .insert(apiTokens)
-      .values({ name: SERVICE_TOKEN_NAME, ownerId: SERVICE_OWNER_ID, tokenHash })
-      .onConflictDoUpdate({ target: apiTokens.tokenHash, set: { revokedAt: null } });
+    await storeToken(tx, token, SERVICE_TOKEN_NAME, SERVICE_OWNER_ID);
   });
+}
+
+/** Issues a new token acting for `ownerId` and returns it; only its hash is kept. */
+export async function issueToken(db: Database, name: string, ownerId: string): Promise<string> {
+  const token = generateToken();
+  await storeToken(db, token, name, ownerId);
+  return token;
+}
+
+async function storeToken(db: Pick<Database, 'insert'>, token: string, name: string, ownerId: string): Promise<void> {
+  await db
+    .insert(apiTokens)
+    .values({ name, ownerId, tokenHash: hashToken(token) })
+    .onConflictDoUpdate({ target: apiTokens.tokenHash, set: { revokedAt: null } });
 }
 
 /** The owner a token acts for, or undefined when the token is unknown or revoked. */

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../db/tokens.ts';
+import { AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
+import { executionWorkflowId, runWorkflowId, stateQuery } from '../../workflows/definitions.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+
+// The vertical slice through real HTTP, a real worker, the real Temporal dev server and Postgres.
+describe('an execution through the API', () => {
+  let stack: TestStack;
+  let created: Record<string, any>;
+  let finished: Record<string, any>;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'proj-slice', prompt: 'Summarise the README' }),
+    });
+    expect(response.status).toBe(201);
+    created = await response.json();
+    finished = await stack.waitForStatus(created.id, 'completed', 'failed');
+  });
+  afterAll(() => stack?.close());
+
+  it('answers 201 with the new execution, pending', () => {
+    expect(created).toMatchObject({
+      projectId: 'proj-slice',
+      prompt: 'Summarise the README',
+      planMode: 'always',
+      status: 'pending',
+      ownerId: stack.ownerId,
+      runs: [],
+    });
+    expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('completes with one run that has a global number and a summary', () => {
+    expect(finished.status).toBe('completed');
+    expect(finished.runs).toHaveLength(1);
+    const [run] = finished.runs;
+    expect(run).toMatchObject({ index: 1, trigger: 'initial', status: 'completed', turnNumber: 1, attempt: 1 });
+    expect(run.number).toBeGreaterThan(0);
+    expect(run.summary).toContain('Summarise the README');
+    expect(finished.currentRunId).toBe(run.id);
+    expect(Date.parse(run.endedAt)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
+  });
+
+  it('lists its audit events in cursor order with every field', async () => {
+    const response = await stack.api(`/v1/executions/${created.id}/events`);
+    expect(response.status).toBe(200);
+    const { items, nextCursor } = await response.json();
+    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
+    expect(nextCursor).toBeNull();
+    const cursors = items.map((e: any) => BigInt(e.cursor));
+    expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors);
+    const runId = finished.runs[0].id;
+    expect(items[1]).toEqual({
+      cursor: expect.any(String),
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      type: 'run.started',
+      version: 1,
+      executionId: created.id,
+      runId,
+      runNumber: finished.runs[0].number,
+      turnNumber: 1,
+      attempt: 1,
+      actor: null,
+      occurredAt: expect.any(String),
+      payload: { index: 1, trigger: 'initial' },
+    });
+    expect(items[0].payload).toMatchObject({ projectId: 'proj-slice', prompt: 'Summarise the README' });
+  });
+
+  it('pages through events with nextCursor, with no gap and no repeat', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=1&cursor=${cursor}` : '?limit=1';
+      const page: any = await (await stack.api(`/v1/executions/${created.id}/events${query}`)).json();
+      seen.push(...page.items.map((e: any) => e.type));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['execution.created', 'run.started', 'run.completed']);
+  });
+
+  it('is a Temporal workflow operators can find by search attributes, with its run as a child', async () => {
+    const handle = stack.env.client.workflow.getHandle(executionWorkflowId(created.id));
+    const description = await handle.describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(description.typedSearchAttributes.get(ProjectIdKey)).toBe('proj-slice');
+    expect(description.typedSearchAttributes.get(OwnerIdKey)).toBe(stack.ownerId);
+    expect(description.typedSearchAttributes.get(AgentExecutionStatusKey)).toBe('completed');
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'completed', runCount: 1 });
+
+    const child = await stack.env.client.workflow.getHandle(runWorkflowId(created.id, 1)).describe();
+    expect(child.type).toBe('runWorkflow');
+    expect(child.parentExecution?.workflowId).toBe(executionWorkflowId(created.id));
+  });
+
+  it('hides the execution from other owners', async () => {
+    const otherToken = await issueToken(stack.database.db, 'test', 'someone-else');
+    const response = await stack.api(`/v1/executions/${created.id}`, { headers: { authorization: `Bearer ${otherToken}` } });
+    expect(response.status).toBe(404);
+    const events = await stack.api(`/v1/executions/${created.id}/events`, { headers: { authorization: `Bearer ${otherToken}` } });
+    expect(events.status).toBe(404);
+  });
+
+  it('numbers runs globally: a second execution gets a higher run number', async () => {
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'proj-slice-2', prompt: 'Second' }),
+    });
+    const second = await stack.waitForStatus((await response.json()).id, 'completed');
+    expect(second.runs[0].number).toBeGreaterThan(finished.runs[0].number);
+  });
+});

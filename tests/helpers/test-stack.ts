@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { type ApiServer, startApiServer } from '../../api/server.ts';
+import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
+import { issueToken } from '../../db/tokens.ts';
+import { createWorker } from '../../worker/create-worker.ts';
+import { waitFor } from './wait-for.ts';
+
+/**
+ * A test file's own stack on the run's shared Temporal server and database: a worker on a task
+ * queue of its own, the API on a free port, and a token for an owner of its own.
+ */
+export interface TestStack {
+  url: string;
+  token: string;
+  ownerId: string;
+  taskQueue: string;
+  database: DatabaseHandle;
+  env: TestWorkflowEnvironment;
+  /** fetch() against the API with the stack's token (unless the init sets its own headers). */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Polls GET /v1/executions/:id until its status is one of `statuses`; returns the body. */
+  waitForStatus(id: string, ...statuses: string[]): Promise<Record<string, any>>;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(options: { worker?: (deps: WorkerDeps) => Promise<Worker> } = {}): Promise<TestStack> {
+  const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+  const taskQueue = `test-${randomUUID()}`;
+  const deps: WorkerDeps = {
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db: database.db,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  };
+  const worker = await (options.worker ?? createWorker)(deps);
+  const workerDone = worker.run();
+
+  const ownerId = `owner-${randomUUID()}`;
+  const token = await issueToken(database.db, 'test', ownerId);
+  const server: ApiServer = await startApiServer(
+    { db: database.db, client: env.client, connection: env.connection, taskQueue },
+    { host: '127.0.0.1', port: 0 },
+  );
+
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}${path}`, {
+      ...init,
+      headers: init.headers ?? { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+
+  return {
+    url: server.url,
+    token,
+    ownerId,
+    taskQueue,
+    database,
+    env,
+    api,
+    waitForStatus: (id, ...statuses) =>
+      waitFor(`execution ${id} to reach ${statuses.join('/')}`, async () => {
+        const body = await (await api(`/v1/executions/${id}`)).json();
+        return statuses.includes(body.status) ? body : undefined;
+      }),
+    async close() {
+      await server.close();
+      worker.shutdown();
+      await workerDone;
+      await env.teardown();
+      await database.close();
+    },
+  };
+}
+
+export type WorkerDeps = Parameters<typeof createWorker>[0];
