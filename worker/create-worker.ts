@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
+import { type Activities, createActivities } from '../activities/index.ts';
 import type { Database } from '../db/client.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -12,6 +12,8 @@ export interface WorkerOptions {
   db: Database;
   /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Activities to register instead of the standard ones built from `db` (tests inject faults this way). */
+  activities?: Activities;
 }
 
 /** A worker that runs every workflow and activity of agent-runs on one task queue. */
@@ -21,7 +23,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ db: options.db }),
+    activities: options.activities ?? createActivities({ db: options.db }),
     ...workflows,
   });
 }

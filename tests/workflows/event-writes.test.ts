@@ -1,0 +1,56 @@
+import { Context } from '@temporalio/activity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import { listExecutionEvents } from '../../db/events.ts';
+import { createWorker } from '../../worker/create-worker.ts';
+import { executionWorkflowId } from '../../workflows/definitions.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+
+// A write that reached the database but whose activity then failed (a lost reply, a worker crash
+// after commit) is retried by Temporal with the same event id: the retry must add no row.
+describe('audit event writes under activity retries', () => {
+  let stack: TestStack;
+  const attemptsByType = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      worker: (deps) => {
+        const standard = createActivities({ db: deps.db });
+        return createWorker({
+          ...deps,
+          activities: {
+            ...standard,
+            async recordEvent(event) {
+              const { attempt } = Context.current().info;
+              attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
+              const stored = await standard.recordEvent(event);
+              if (attempt === 1) throw new Error(`injected failure after writing ${event.type}`);
+              return stored;
+            },
+          },
+        });
+      },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('writes every event exactly once although each write was attempted twice', async () => {
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'proj-retry', prompt: 'retry me' }),
+    });
+    const { id } = await response.json();
+    // The projection says `completed` as soon as the first attempt's write commits; the workflow's
+    // result comes only after the retried write.
+    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).result();
+    const finished = await (await stack.api(`/v1/executions/${id}`)).json();
+    expect(finished.status).toBe('completed');
+
+    const events = await listExecutionEvents(stack.database.db, id, { limit: 100 });
+    expect(events.map((e) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
+    for (const type of ['execution.created', 'run.started', 'run.completed']) {
+      expect(attemptsByType.get(type)).toEqual([1, 2]);
+    }
+    expect(finished.runs).toHaveLength(1);
+  });
+});
