@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../scripts/free-port.ts';
+import { createTestDatabase } from '../setup/test-database.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// Production shape: `npm run api` and `npm run worker` as two processes, configured only by
+// environment, sharing a Postgres database (migrated by whichever starts first) and a Temporal server.
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+describe('npm run api + npm run worker', () => {
+  const token = `token-${randomUUID()}`;
+  const processes: Array<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> = [];
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let apiUrl: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const port = await freePort();
+    apiUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: `separate-${randomUUID()}`,
+      AGENT_RUNS_TOKEN: token,
+    };
+    for (const script of ['api', 'worker']) {
+      const child = spawn('npm', ['run', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.on('data', (chunk) => (output += chunk));
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      processes.push({ child, output: () => output, exited: new Promise((r) => child.once('exit', (code) => r(code))) });
+    }
+    await waitFor('the API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 60_000);
+  });
+
+  afterAll(async () => {
+    for (const { child } of processes) child.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('runs an execution to completed', async () => {
+    const headers = { authorization: `Bearer ${token}` };
+    const created = await fetch(`${apiUrl}/v1/executions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ projectId: 'separate', prompt: 'two processes' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = await created.json();
+    const done = await waitFor('the execution to complete', async () => {
+      const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
+      return body.status === 'completed' ? body : undefined;
+    });
+    expect(done.runs[0].summary).toContain('two processes');
+  });
+
+  it('stops both on SIGTERM', async () => {
+    for (const { child } of processes) child.kill('SIGTERM');
+    const codes = await Promise.all(processes.map((p) => p.exited));
+    expect(codes, processes.map((p) => p.output()).join('\n')).toEqual([0, 0]);
+  });
+});
