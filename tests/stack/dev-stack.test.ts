@@ -126,10 +126,12 @@ describe('npm run dev', () => {
       const events = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}/events`, { headers })).json();
       expect(events.items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
 
-      // The Temporal UI serves the workflow (through its own HTTP API).
+      // The Temporal UI serves the workflow (through its own HTTP API; visibility lags a moment).
       const query = encodeURIComponent(`WorkflowId="execution-${executionId}"`);
-      const ui = await (await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows?query=${query}`)).json();
-      expect(ui.executions?.[0]?.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
+      await waitFor('the Temporal UI to list the workflow as completed', async () => {
+        const ui: any = await (await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows?query=${query}`)).json();
+        return ui.executions?.[0]?.status === 'WORKFLOW_EXECUTION_STATUS_COMPLETED' ? true : undefined;
+      });
     } finally {
       const tookMs = await stop(stack, () => stack.child.kill('SIGTERM'));
       expect(tookMs).toBeLessThan(10_000);
