@@ -1,0 +1,48 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import { createWorker } from '../../worker/create-worker.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+
+// When the run's work fails for good, the run and the execution end `failed` with the reason stored.
+describe('a run whose work fails permanently', () => {
+  let stack: TestStack;
+  let attempts = 0;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      worker: (deps) =>
+        createWorker({
+          ...deps,
+          activities: {
+            ...createActivities({ db: deps.db }),
+            async performDemoRun() {
+              attempts++;
+              throw ApplicationFailure.nonRetryable('the model refused the credentials', 'model_auth');
+            },
+          },
+        }),
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('ends failed, with the error type and message, after one attempt', async () => {
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'proj-fail', prompt: 'fail please' }),
+    });
+    const { id } = await response.json();
+    const failed = await stack.waitForStatus(id, 'failed', 'completed');
+    expect(failed.status).toBe('failed');
+    expect(failed.runs[0]).toMatchObject({
+      status: 'failed',
+      summary: null,
+      error: { type: 'model_auth', message: 'the model refused the credentials' },
+    });
+    expect(attempts).toBe(1);
+
+    const { items } = await (await stack.api(`/v1/executions/${id}/events`)).json();
+    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.failed']);
+    expect(items[2].payload.error).toEqual({ type: 'model_auth', message: 'the model refused the credentials' });
+  });
+});
