@@ -6,9 +6,8 @@ import { executions, runs } from './schema.ts';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-/** The run status each run event moves to; the execution's status follows its current run's. */
-const RUN_STATUS_AFTER: Record<string, Status> = {
-  'run.started': 'running',
+/** The events that end a run, and the status each ends it in; the execution's status follows its current run's. */
+const RUN_OUTCOMES: Record<string, Status> = {
   'run.completed': 'completed',
   'run.failed': 'failed',
   'run.cancelled': 'cancelled',
@@ -41,7 +40,7 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
   }
   if (!event.runId) return null;
 
-  const status = RUN_STATUS_AFTER[event.type];
+  const outcome = RUN_OUTCOMES[event.type];
   if (event.type === 'run.started') {
     await tx
       .insert(runs)
@@ -60,17 +59,17 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
       .update(executions)
       .set({ status: 'running', currentRunId: event.runId, updatedAt: at })
       .where(eq(executions.id, event.executionId));
-  } else if (status) {
+  } else if (outcome) {
     await tx
       .update(runs)
       .set({
-        status,
+        status: outcome,
         endedAt: at,
         summary: (payload.summary as string | undefined) ?? null,
         error: payload.error ?? null,
       })
       .where(eq(runs.id, event.runId));
-    await tx.update(executions).set({ status, updatedAt: at }).where(eq(executions.id, event.executionId));
+    await tx.update(executions).set({ status: outcome, updatedAt: at }).where(eq(executions.id, event.executionId));
   }
   const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, event.runId));
   return run?.number ?? null;
