@@ -1,10 +1,14 @@
 import type { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/client.ts';
 import { requireToken } from './auth.ts';
-import { handleError, notFound } from './errors.ts';
+import { ApiError, handleError, notFound } from './errors.ts';
+import { executionActionRoutes } from './routes/execution-actions.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { runRoutes } from './routes/runs.ts';
+import { MAX_BODY_BYTES } from './validation.ts';
 
 export interface AppDeps {
   db: Database;
@@ -12,6 +16,8 @@ export interface AppDeps {
   /** The Temporal client's connection, for the health check. */
   connection: Connection;
   taskQueue: string;
+  /** How long idle execution workflows stay open (EXECUTION_IDLE_TIMEOUT). */
+  executionIdleTimeoutMs: number;
 }
 
 /** The HTTP API: `/healthz` open, everything under `/v1` behind a bearer token. */
@@ -21,6 +27,17 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFound);
   app.route('/healthz', healthRoutes(deps));
   app.use('/v1/*', requireToken(deps.db));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
   app.route('/v1/executions', executionRoutes(deps));
+  app.route('/v1/executions', executionActionRoutes(deps));
+  app.route('/v1/runs', runRoutes(deps));
   return app;
 }

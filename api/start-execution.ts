@@ -5,14 +5,17 @@ import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import type { executionWorkflow } from '../workflows/execution.ts';
-import { type ExecutionInput, executionCreatedEvent, executionWorkflowId } from '../workflows/definitions.ts';
+import { type ExecutionInput, executionCreatedEvent, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
 import { ApiError } from './errors.ts';
 
 export interface NewExecution {
   projectId: string;
   prompt: string;
   planMode: PlanMode;
+  model: ModelChoice;
+  approvalTimeoutMs: number;
   agentId?: string;
+  ticket?: string;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface NewExecution {
  * (same id, so one row) only so that a read right after the 201 finds the execution.
  */
 export async function startExecution(
-  deps: { db: Database; client: Client; taskQueue: string },
+  deps: { db: Database; client: Client; taskQueue: string; executionIdleTimeoutMs: number },
   ownerId: string,
   request: NewExecution,
 ): Promise<string> {
@@ -30,6 +33,7 @@ export async function startExecution(
     executionId,
     ownerId,
     ...request,
+    idleTimeoutMs: deps.executionIdleTimeoutMs,
     createdEventId: randomUUID(),
     createdAt: new Date().toISOString(),
   };
@@ -38,6 +42,7 @@ export async function startExecution(
       taskQueue: deps.taskQueue,
       workflowId: executionWorkflowId(executionId),
       args: [input],
+      staticSummary: firstLine(request.prompt),
       typedSearchAttributes: [
         { key: AgentExecutionStatusKey, value: 'pending' },
         { key: ProjectIdKey, value: request.projectId },
@@ -61,3 +66,9 @@ function errorChain(err: unknown): string {
   for (let e = err as Error | undefined; e && parts.length < 4; e = e.cause as Error | undefined) parts.push(e.message);
   return parts.join(': ');
 }
+
+/** The prompt's first line, short enough for the Temporal UI's summary. */
+const firstLine = (prompt: string) => {
+  const line = prompt.trim().split('\n')[0]!.trim();
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+};

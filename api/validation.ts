@@ -1,8 +1,11 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A string that is not empty after trimming, and not longer than `max`. */
+export const nonBlank = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** Validates input against a schema; any problem is a 400 naming each field. */
 export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {

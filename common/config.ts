@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseDuration } from './duration.ts';
 
 /**
  * Every setting of the service, read only from the environment. `CONFIG_VARS` is the single list of
@@ -15,6 +16,7 @@ export const CONFIG_VARS = {
   TEMPORAL_PORT: 'dev stack only: gRPC port of the Temporal dev server it starts (default 7233)',
   TEMPORAL_UI_PORT: 'dev stack only: port of the Temporal UI (default 8233)',
   AGENT_RUNS_TOKEN: 'API bearer token to accept (stored hashed); the dev stack generates one when unset',
+  EXECUTION_IDLE_TIMEOUT: 'how long an idle execution workflow stays open before closing, e.g. 7d or 30m (default 7d)',
 } as const;
 
 export interface Config {
@@ -28,6 +30,7 @@ export interface Config {
   temporalPort: number;
   temporalUiPort: number;
   apiToken: string | undefined;
+  executionIdleTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -44,12 +47,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalPort: readPort(env, 'TEMPORAL_PORT', 7233),
     temporalUiPort: readPort(env, 'TEMPORAL_UI_PORT', 8233),
     apiToken: read(env, 'AGENT_RUNS_TOKEN'),
+    executionIdleTimeoutMs: readDuration(env, 'EXECUTION_IDLE_TIMEOUT', '7d'),
   };
 }
 
 function read(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+function readDuration(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fallback: string): number {
+  const raw = read(env, name) ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 1000) throw new ConfigError(`${name} must be a duration of at least 1s (like 30s, 5m, 7d), got "${raw}"`);
+  return ms;
 }
 
 function readPort(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fallback: number): number {

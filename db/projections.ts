@@ -1,21 +1,27 @@
 import { eq } from 'drizzle-orm';
 import type { NewEvent } from '../common/events.ts';
-import type { Status } from '../common/statuses.ts';
+import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
-import { executions, runs } from './schema.ts';
+import { executions, messages, runs } from './schema.ts';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-/** The events that end a run, and the status each ends it in; the execution's status follows its current run's. */
-const RUN_OUTCOMES: Record<string, Status> = {
+/** The status a run (and so its execution) is in after each run event. */
+const RUN_STATUS_AFTER: Record<string, Status> = {
+  'run.created': 'pending',
+  'run.queued': 'queued',
+  'run.started': 'running',
+  'plan.proposed': 'awaiting_approval',
+  'plan.approved': 'running',
+  'plan.revision_requested': 'running',
   'run.completed': 'completed',
   'run.failed': 'failed',
   'run.cancelled': 'cancelled',
 };
 
 /**
- * Updates the executions and runs projections for a new event, inside the event's transaction.
- * Returns the global run number when the event belongs to a run.
+ * Updates the executions, runs and messages projections for a new event, inside the event's
+ * transaction. Returns the global run number when the event belongs to a run.
  */
 export async function applyProjection(tx: Transaction, event: NewEvent): Promise<number | null> {
   const at = new Date(event.occurredAt);
@@ -31,17 +37,21 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
         agentId: (payload.agentId as string | undefined) ?? null,
         prompt: String(payload.prompt),
         planMode: String(payload.planMode),
+        model: payload.model ?? { provider: 'demo', model: 'demo' },
+        ticket: (payload.ticket as string | undefined) ?? null,
+        approvalTimeoutMs: (payload.approvalTimeoutMs as number | undefined) ?? 86_400_000,
         status: 'pending',
         createdAt: at,
         updatedAt: at,
       })
       .onConflictDoNothing();
+    await addMessage(tx, event, 1, 'user', String(payload.prompt));
     return null;
   }
   if (!event.runId) return null;
 
-  const outcome = RUN_OUTCOMES[event.type];
-  if (event.type === 'run.started') {
+  const status = RUN_STATUS_AFTER[event.type];
+  if (event.type === 'run.created') {
     await tx
       .insert(runs)
       .values({
@@ -51,26 +61,40 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
         trigger: String(payload.trigger),
         turnNumber: event.turnNumber ?? 1,
         attempt: event.attempt ?? 1,
-        status: 'running',
+        status: 'pending',
         startedAt: at,
       })
       .onConflictDoNothing();
-    await tx
-      .update(executions)
-      .set({ status: 'running', currentRunId: event.runId, updatedAt: at })
-      .where(eq(executions.id, event.executionId));
-  } else if (outcome) {
+    if (typeof payload.message === 'string') await addMessage(tx, event, event.turnNumber ?? 1, 'user', payload.message);
+  }
+  if (status) {
+    const ended = isTerminal(status);
     await tx
       .update(runs)
       .set({
-        status: outcome,
-        endedAt: at,
-        summary: (payload.summary as string | undefined) ?? null,
-        error: payload.error ?? null,
+        status,
+        ...(ended && {
+          endedAt: at,
+          summary: (payload.summary as string | undefined) ?? null,
+          error: payload.error ?? null,
+          cancelReason: (payload.reason as string | undefined) ?? null,
+        }),
       })
       .where(eq(runs.id, event.runId));
-    await tx.update(executions).set({ status: outcome, updatedAt: at }).where(eq(executions.id, event.executionId));
+    await tx
+      .update(executions)
+      .set({ status, updatedAt: at, ...(event.type === 'run.created' && { currentRunId: event.runId }) })
+      .where(eq(executions.id, event.executionId));
   }
+  if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
+
   const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, event.runId));
   return run?.number ?? null;
+}
+
+function addMessage(tx: Transaction, event: NewEvent, turnNumber: number, role: 'user' | 'assistant', content: string) {
+  return tx
+    .insert(messages)
+    .values({ id: event.eventId, executionId: event.executionId, turnNumber, role, content, createdAt: new Date(event.occurredAt) })
+    .onConflictDoNothing();
 }

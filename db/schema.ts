@@ -40,6 +40,10 @@ export const executions = pgTable(
     agentId: text('agent_id'),
     prompt: text('prompt').notNull(),
     planMode: text('plan_mode').notNull(),
+    /** `{provider, model}` the runs use. */
+    model: jsonb('model').notNull().default({ provider: 'demo', model: 'demo' }),
+    ticket: text('ticket'),
+    approvalTimeoutMs: bigint('approval_timeout_ms', { mode: 'number' }).notNull().default(86_400_000),
     status: text('status').notNull(),
     currentRunId: uuid('current_run_id'),
     createdAt: createdAt(),
@@ -68,6 +72,8 @@ export const runs = pgTable(
     status: text('status').notNull(),
     summary: text('summary'),
     error: jsonb('error'),
+    /** Why a cancelled run was cancelled: stopped, plan_rejected, approval_timeout, operator. */
+    cancelReason: text('cancel_reason'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
@@ -75,6 +81,22 @@ export const runs = pgTable(
     uniqueIndex('runs_number_key').on(t.number),
     uniqueIndex('runs_execution_index_key').on(t.executionId, t.index),
   ],
+);
+
+/** The conversation of an execution: each turn's user message and the agent's answer. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id),
+    turnNumber: integer('turn_number').notNull(),
+    role: text('role').notNull(),
+    content: text('content').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('messages_execution_idx').on(t.executionId, t.createdAt)],
 );
 
 /** API bearer tokens, stored only as SHA-256 hashes. */
@@ -86,6 +108,7 @@ export const apiTokens = pgTable(
       .default(sql`gen_random_uuid()`),
     name: text('name').notNull(),
     ownerId: text('owner_id').notNull(),
+    permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),
     tokenHash: text('token_hash').notNull(),
     createdAt: createdAt(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),

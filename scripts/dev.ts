@@ -49,6 +49,10 @@ try {
   const token = config.apiToken ?? generateToken();
   await installServiceToken(database.db, token);
 
+  const connection = await Connection.connect({ address });
+  cleanups.unshift(() => connection.close());
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+
   const nativeConnection = await NativeConnection.connect({ address });
   cleanups.unshift(() => nativeConnection.close());
   log('bundling workflows and starting the worker');
@@ -57,6 +61,7 @@ try {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     db: database.db,
+    client,
   });
   const workerDone = worker.run();
   cleanups.unshift(async () => {
@@ -64,10 +69,7 @@ try {
     await workerDone;
   });
 
-  const connection = await Connection.connect({ address });
-  cleanups.unshift(() => connection.close());
-  const client = new Client({ connection, namespace: config.temporalNamespace });
-  const api = await startApiServer({ db: database.db, client, connection, taskQueue: config.taskQueue }, config);
+  const api = await startApiServer({ db: database.db, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs }, config);
   cleanups.unshift(() => api.close());
 
   const databaseLabel = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `PGlite in ${path.join(config.dataDir, 'pglite')}`;

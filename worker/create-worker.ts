@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { type Activities, createActivities } from '../activities/index.ts';
 import type { Database } from '../db/client.ts';
@@ -10,6 +11,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Database;
+  /** Client for the activities that talk to Temporal. */
+  client: Client;
   /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   /** Activities to register instead of the standard ones built from `db` (tests inject faults this way). */
@@ -23,7 +26,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: options.activities ?? createActivities({ db: options.db }),
+    activities: options.activities ?? createActivities({ db: options.db, client: options.client }),
     ...workflows,
   });
 }

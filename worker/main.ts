@@ -1,4 +1,5 @@
 // `npm run worker`: the Temporal worker as its own process (production). Configured only by environment.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, requireDatabaseUrl } from '../common/config.ts';
 import { openDatabase } from '../db/client.ts';
@@ -9,8 +10,11 @@ const config = loadConfig();
 const databaseUrl = requireDatabaseUrl(config, 'worker');
 const database = await openDatabase({ databaseUrl });
 await migrateDatabase(database);
-const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
+const address = config.temporalAddress ?? 'localhost:7233';
+const connection = await NativeConnection.connect({ address });
+const clientConnection = await Connection.connect({ address });
 const worker = await createWorker({
+  client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
   connection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
@@ -19,5 +23,6 @@ const worker = await createWorker({
 console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);
 // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
 await worker.run();
+await clientConnection.close();
 await connection.close();
 await database.close();

@@ -1,12 +1,17 @@
-// Types, signals and queries shared by the workflows and their clients (the API, tests, operators).
-import { defineQuery } from '@temporalio/workflow';
-import type { NewEvent } from '../common/events.ts';
+// Types, signals and queries shared by the workflows and their clients (the API, tests, operators,
+// and any Temporal client that approves plans: chat bots, ticketing webhooks, `temporal workflow signal`).
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Actor, NewEvent } from '../common/events.ts';
 import type { PlanMode, Status } from '../common/statuses.ts';
-
-export const TASK_QUEUE_DEFAULT = 'agent-runs';
 
 export const executionWorkflowId = (executionId: string): string => `execution-${executionId}`;
 export const runWorkflowId = (executionId: string, index: number): string => `execution-${executionId}-run-${index}`;
+export const projectSlotsWorkflowId = (projectId: string): string => `project-slots-${projectId}`;
+
+export interface ModelChoice {
+  provider: string;
+  model: string;
+}
 
 export interface ExecutionInput {
   executionId: string;
@@ -15,21 +20,55 @@ export interface ExecutionInput {
   agentId?: string;
   prompt: string;
   planMode: PlanMode;
+  model: ModelChoice;
+  ticket?: string;
+  /** How long a proposed plan waits for a decision before the run is cancelled. */
+  approvalTimeoutMs: number;
+  /** How long the workflow stays open with nothing to do; a later signal-with-start reopens it. */
+  idleTimeoutMs: number;
   /** Chosen by the API, which writes the same event: whichever write comes second is a no-op. */
   createdEventId: string;
   createdAt: string;
+  /** Set when the workflow continues as new, or is reopened after closing idle: where it left off. */
+  carried?: CarriedState;
 }
 
-export type RunTrigger = 'initial';
+/** What an execution workflow hands to its next run (continue-as-new) or reloads on reopening. */
+export interface CarriedState {
+  runs: RunSummary[];
+  requests: ExecutionRequest[];
+}
 
-export interface RunInput {
-  executionId: string;
+export type RunTrigger = 'initial' | 'message' | 'retry' | 'resume';
+
+export interface RunSummary {
   runId: string;
-  /** 1, 2, ... within the execution. */
   index: number;
   trigger: RunTrigger;
   turnNumber: number;
   attempt: number;
+  status: Status;
+  reason?: string;
+}
+
+/** Work waiting for the execution: each becomes one run. */
+export type ExecutionRequest =
+  | { kind: 'initial' }
+  | { kind: 'message'; text: string; by: Actor }
+  | { kind: 'retry'; by: Actor }
+  | { kind: 'resume'; by: Actor };
+
+export interface RunInput {
+  executionId: string;
+  projectId: string;
+  runId: string;
+  index: number;
+  trigger: RunTrigger;
+  turnNumber: number;
+  attempt: number;
+  planMode: PlanMode;
+  model: ModelChoice;
+  approvalTimeoutMs: number;
 }
 
 export interface RunError {
@@ -39,27 +78,78 @@ export interface RunError {
 
 export type RunOutcome =
   | { status: 'completed'; summary: string }
-  | { status: 'failed'; error: RunError };
+  | { status: 'failed'; error: RunError }
+  | { status: 'cancelled'; reason: string };
 
 /** What the `state` query answers: the live state of an execution workflow. */
 export interface ExecutionState {
   executionId: string;
   status: Status;
-  currentRunId: string | null;
-  runCount: number;
+  /** The plan waiting for a decision (its text is in the plan.proposed event). */
+  plan: { version: number } | null;
+  /** 1-based place in the project's queue while `queued`. */
+  queuePosition: number | null;
+  currentRun: RunSummary | null;
+  runs: RunSummary[];
+  turns: number;
 }
 
 export const stateQuery = defineQuery<ExecutionState>('state');
 
+// --- Public signals to executionWorkflow (payloads documented in the README) ---
+
+/** A decision on a proposed plan. `planVersion` must be the version awaiting approval. */
+export interface PlanDecision {
+  planVersion: number;
+  by: Actor;
+  /** revisePlan: what to change. */
+  feedback?: string;
+  /** rejectPlan: why (optional). */
+  reason?: string;
+}
+
+export const approvePlanSignal = defineSignal<[PlanDecision]>('approvePlan');
+export const revisePlanSignal = defineSignal<[PlanDecision]>('revisePlan');
+export const rejectPlanSignal = defineSignal<[PlanDecision]>('rejectPlan');
+export const sendMessageSignal = defineSignal<[{ text: string; by: Actor }]>('sendMessage');
+export const retrySignal = defineSignal<[{ by: Actor }]>('retry');
+export const resumeSignal = defineSignal<[{ by: Actor }]>('resume');
+export const stopSignal = defineSignal<[{ by: Actor; reason?: string }]>('stop');
+
+// --- Internal signals between our own workflows ---
+
+export type PlanDecisionKind = 'approve' | 'revise' | 'reject';
+
+/** execution → its current run: a validated plan decision. */
+export const planDecisionSignal = defineSignal<[PlanDecision & { decision: PlanDecisionKind }]>('planDecision');
+/** run → its execution: the run's status changed (so the execution's state and search attributes follow). */
+export const runStatusSignal = defineSignal<[{ runId: string; status: Status; planVersion?: number }]>('runStatus');
+
+/** A request for a project's slot; `requestId` tells a late grant of an abandoned request from the current one. */
+export interface SlotRequest {
+  requesterId: string;
+  requestId: string;
+}
+export const requestSlotSignal = defineSignal<[SlotRequest]>('requestSlot');
+export const releaseSlotSignal = defineSignal<[{ requestId: string }]>('releaseSlot');
+export const slotGrantedSignal = defineSignal<[{ requestId: string }]>('slotGranted');
+export const queuePositionSignal = defineSignal<[{ requestId: string; position: number }]>('queuePosition');
+
+export interface SlotsState {
+  holder: SlotRequest | null;
+  queue: SlotRequest[];
+}
+export const slotsStateQuery = defineQuery<SlotsState>('slots');
+
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {
-  const { executionId, ownerId, projectId, agentId, prompt, planMode } = input;
+  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, ticket, approvalTimeoutMs } = input;
   return {
     eventId: input.createdEventId,
     type: 'execution.created',
     executionId,
     actor: { kind: 'user', id: ownerId },
     occurredAt: input.createdAt,
-    payload: { projectId, ownerId, agentId, prompt, planMode },
+    payload: { projectId, ownerId, agentId, prompt, planMode, model, ticket, approvalTimeoutMs },
   };
 }

@@ -1,32 +1,230 @@
-import { executeChild, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  ChildWorkflowFailure,
+  type ChildWorkflowHandle,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
-import type { Status } from '../common/statuses.ts';
-import { type ExecutionInput, type ExecutionState, executionCreatedEvent, runWorkflowId, stateQuery } from './definitions.ts';
+import { isTerminal, type Status } from '../common/statuses.ts';
+import {
+  approvePlanSignal,
+  type ExecutionInput,
+  type ExecutionRequest,
+  type ExecutionState,
+  executionCreatedEvent,
+  type PlanDecision,
+  type PlanDecisionKind,
+  planDecisionSignal,
+  rejectPlanSignal,
+  resumeSignal,
+  retrySignal,
+  revisePlanSignal,
+  type RunOutcome,
+  type RunSummary,
+  runStatusSignal,
+  runWorkflowId,
+  sendMessageSignal,
+  stateQuery,
+  stopSignal,
+} from './definitions.ts';
 import { recordEvent } from './record-event.ts';
 import { runWorkflow } from './run.ts';
+import { projectSlot } from './slot-requester.ts';
 
 /**
- * One execution: workflow `execution-<executionId>`. For now it runs a single run and ends with that
- * run's outcome; the lifecycle issue makes it wait for follow-ups, retries and plan decisions.
+ * One execution: workflow `execution-<executionId>`. Waits for work (the initial prompt, a follow-up
+ * message, a retry, a resume), takes the project's slot, runs it as a `runWorkflow` child, releases
+ * the slot, and waits again. Closes after `idleTimeoutMs` with nothing to do; a signal-with-start
+ * reopens it with what it carried. Every refused signal is recorded in the audit log.
  */
 export async function executionWorkflow(input: ExecutionInput): Promise<ExecutionState> {
-  const state: ExecutionState = { executionId: input.executionId, status: 'pending', currentRunId: null, runCount: 0 };
-  setHandler(stateQuery, () => state);
+  const { executionId } = input;
+  const runs: RunSummary[] = input.carried?.runs ?? [];
+  const requests: ExecutionRequest[] = input.carried?.requests ?? [];
+  const state: ExecutionState = {
+    executionId,
+    status: runs.at(-1)?.status ?? 'pending',
+    plan: null,
+    queuePosition: null,
+    currentRun: runs.at(-1) ?? null,
+    runs,
+    turns: Math.max(0, ...runs.map((r) => r.turnNumber)),
+  };
+  /** The run in progress: its child handle once started, and whether a stop was asked for. */
+  let active: { run: RunSummary; scope: CancellationScope; child?: ChildWorkflowHandle<typeof runWorkflow>; stopped: boolean } | null =
+    null;
+  const decidedPlans = new Set<string>();
+
   const setStatus = (status: Status) => {
     state.status = status;
+    if (state.currentRun) state.currentRun.status = status;
     upsertSearchAttributes([{ key: AgentExecutionStatusKey, value: status }]);
+    const details = [`status: ${status}`];
+    if (state.plan) details.push(`plan version: ${state.plan.version}`);
+    if (state.queuePosition) details.push(`queue position: ${state.queuePosition}`);
+    setCurrentDetails(details.join(', '));
   };
-
-  await recordEvent(executionCreatedEvent(input));
-
-  const runId = uuid4();
-  const index = ++state.runCount;
-  state.currentRunId = runId;
-  setStatus('running');
-  const outcome = await executeChild(runWorkflow, {
-    workflowId: runWorkflowId(input.executionId, index),
-    args: [{ executionId: input.executionId, runId, index, trigger: 'initial', turnNumber: 1, attempt: 1 }],
+  const refuse = async (signal: string, by: Actor, reason: string, extra: Record<string, unknown> = {}): Promise<void> => {
+    await recordEvent({ type: 'execution.signal_ignored', executionId, actor: by, payload: { signal, reason, status: state.status, ...extra } });
+  };
+  const idle = () => active === null && requests.length === 0;
+  const slot = projectSlot(input.projectId, async (position) => {
+    const first = state.queuePosition === null;
+    state.queuePosition = position;
+    setStatus('queued');
+    if (first && state.currentRun) await recordEvent({ ...runIds(state.currentRun), type: 'run.queued', payload: { position } });
   });
-  setStatus(outcome.status);
-  return state;
+  const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
+
+  setHandler(stateQuery, () => state);
+  setHandler(runStatusSignal, ({ runId, status, planVersion }) => {
+    if (active?.run.runId !== runId) return;
+    state.plan = status === 'awaiting_approval' && planVersion ? { version: planVersion } : null;
+    setStatus(status);
+  });
+
+  setHandler(sendMessageSignal, async ({ text, by }) => {
+    if (!idle()) return refuse('sendMessage', by, `a message is accepted only when the execution is idle, not while ${state.status}`);
+    requests.push({ kind: 'message', text, by });
+  });
+  setHandler(retrySignal, async ({ by }) => {
+    if (!idle() || state.status !== 'failed') return refuse('retry', by, `retry is allowed only after failed, not while ${state.status}`);
+    requests.push({ kind: 'retry', by });
+  });
+  setHandler(resumeSignal, async ({ by }) => {
+    if (!idle() || state.status !== 'cancelled') return refuse('resume', by, `resume is allowed only after cancelled, not while ${state.status}`);
+    requests.push({ kind: 'resume', by });
+  });
+  setHandler(stopSignal, async ({ by, reason }) => {
+    if (!active || active.stopped) return refuse('stop', by, `nothing to stop while ${state.status}`);
+    active.stopped = true;
+    await recordEvent({ ...runIds(active.run), type: 'run.stop_requested', actor: by, payload: { reason } });
+    active.scope.cancel();
+  });
+
+  const decide = (kind: PlanDecisionKind, signal: string) => async (decision: PlanDecision) => {
+    const key = `${active?.run.runId}:${decision.planVersion}`;
+    const current = state.plan?.version;
+    if (!active || state.status !== 'awaiting_approval' || current !== decision.planVersion || decidedPlans.has(key)) {
+      const reason = decidedPlans.has(key) ? 'already decided' : current === undefined ? 'no plan awaits approval' : 'stale plan version';
+      return refuse(signal, decision.by, reason, { planVersion: decision.planVersion, currentPlanVersion: current ?? null });
+    }
+    decidedPlans.add(key);
+    await active.child!.signal(planDecisionSignal, { ...decision, decision: kind });
+  };
+  setHandler(approvePlanSignal, decide('approve', 'approvePlan'));
+  setHandler(revisePlanSignal, decide('revise', 'revisePlan'));
+  setHandler(rejectPlanSignal, decide('reject', 'rejectPlan'));
+
+  /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
+  async function runNext(request: ExecutionRequest): Promise<void> {
+    const last = runs.at(-1);
+    const repeat = request.kind === 'retry' || request.kind === 'resume';
+    const run: RunSummary = {
+      runId: uuid4(),
+      index: runs.length + 1,
+      trigger: request.kind,
+      turnNumber: repeat ? (last?.turnNumber ?? 1) : state.turns + 1,
+      attempt: repeat ? (last?.attempt ?? 0) + 1 : 1,
+      status: 'pending',
+    };
+    runs.push(run);
+    state.currentRun = run;
+    state.turns = Math.max(state.turns, run.turnNumber);
+    const scope = new CancellationScope();
+    active = { run, scope, stopped: false };
+    const actor = 'by' in request ? request.by : { kind: 'user' as const, id: input.ownerId };
+    const message = request.kind === 'message' ? request.text : undefined;
+    await recordEvent({ ...runIds(run), type: 'run.created', actor, payload: { index: run.index, trigger: run.trigger, message } });
+    setStatus('pending');
+
+    let outcome: RunOutcome;
+    let started = false;
+    try {
+      outcome = await scope.run(async () => {
+        await slot.acquire();
+        state.queuePosition = null;
+        const child = await startChild(runWorkflow, {
+          workflowId: runWorkflowId(executionId, run.index),
+          args: [
+            {
+              ...runIds(run),
+              projectId: input.projectId,
+              index: run.index,
+              trigger: run.trigger,
+              planMode: input.planMode,
+              model: input.model,
+              approvalTimeoutMs: input.approvalTimeoutMs,
+            },
+          ],
+          staticSummary: `Run ${run.index} (${run.trigger}) of execution ${executionId}`,
+        });
+        active!.child = child;
+        started = true;
+        return child.result();
+      });
+    } catch (err) {
+      if (isCancellation(err) && active.stopped) {
+        outcome = { status: 'cancelled', reason: 'stopped' };
+        // Stopped before its child started (while pending or queued): nobody else records it.
+        if (!started) await recordEvent({ ...runIds(run), type: 'run.cancelled', payload: { reason: 'stopped' } });
+      } else if (err instanceof ChildWorkflowFailure && !isCancellation(err)) {
+        // The child itself broke (terminated, timed out): the run failed, and says why.
+        const error = { type: 'run_workflow_failed', message: err.cause?.message ?? err.message };
+        await recordEvent({ ...runIds(run), type: 'run.failed', payload: { error } });
+        outcome = { status: 'failed', error };
+      } else {
+        throw err;
+      }
+    } finally {
+      await CancellationScope.nonCancellable(() => slot.release());
+    }
+    run.reason = outcome.status === 'cancelled' ? outcome.reason : undefined;
+    state.plan = null;
+    state.queuePosition = null;
+    active = null;
+    setStatus(outcome.status);
+  }
+
+  try {
+    setStatus(state.status);
+    if (!input.carried) {
+      await recordEvent(executionCreatedEvent(input));
+      requests.push({ kind: 'initial' });
+    }
+    for (;;) {
+      if (!(await condition(() => requests.length > 0, input.idleTimeoutMs))) break;
+      await runNext(requests.shift()!);
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof executionWorkflow>({ ...input, carried: { runs, requests } });
+      }
+    }
+    await condition(allHandlersFinished);
+    return state;
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // An operator cancelled the execution workflow (Temporal UI or CLI): end it cleanly and say so.
+    await CancellationScope.nonCancellable(async () => {
+      const run = state.currentRun;
+      // A started child records its own cancellation; one that never started is recorded here.
+      if (run && !isTerminal(run.status) && !active?.child) {
+        await recordEvent({ ...runIds(run), type: 'run.cancelled', payload: { reason: 'operator' } });
+        run.reason = 'operator';
+      }
+      await recordEvent({ type: 'execution.cancelled', executionId, actor: { kind: 'operator', id: 'temporal' }, payload: {} });
+      setStatus('cancelled');
+    });
+    throw err;
+  }
 }

@@ -1,65 +1,85 @@
-import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { PLAN_MODES } from '../../common/statuses.ts';
-import type { Database } from '../../db/client.ts';
+import { parseDuration } from '../../common/duration.ts';
+import { DEFAULT_MODEL, modelProblem } from '../../common/models.ts';
+import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
-import { findExecution } from '../../db/executions.ts';
+import { findExecution, listExecutions } from '../../db/executions.ts';
+import type { AppDeps } from '../app.ts';
 import type { AuthEnv } from '../auth.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
-import { executionView } from '../execution-view.ts';
-import { MAX_BODY_BYTES, readJsonBody, validate } from '../validation.ts';
+import { describeExecution, executionView } from '../execution-view.ts';
+import { loadOwnExecution } from '../own-execution.ts';
 import { startExecution } from '../start-execution.ts';
+import { MAX_BODY_BYTES, nonBlank, readJsonBody, validate } from '../validation.ts';
 
-const nonBlank = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const DAY_MS = 86_400_000;
 
 const createExecutionBody = z.strictObject({
   projectId: nonBlank(200),
   prompt: nonBlank(MAX_BODY_BYTES),
   planMode: z.enum(PLAN_MODES).default('always'),
+  model: z.strictObject({ provider: nonBlank(100), model: nonBlank(200) }).default(DEFAULT_MODEL),
   agentId: nonBlank(200).optional(),
+  ticket: nonBlank(200).optional(),
+  approvalTimeout: z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < 1000 || ms > 30 * DAY_MS) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration from 1s to 30d, like "90s", "2h" or milliseconds' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .default(DAY_MS),
 });
 
-const eventsQuery = z.object({
+const listQuery = z.strictObject({
+  projectId: nonBlank(200).optional(),
+  status: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.enum(STATUSES)))
+    .optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+const eventsQuery = z.strictObject({
   cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor returned by this API').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function executionRoutes(deps: { db: Database; client: Client; taskQueue: string }) {
+export function executionRoutes(deps: AppDeps) {
   const { db } = deps;
 
-  /** The caller's execution, or 404: other owners' executions are not revealed to exist. */
-  async function loadOwnExecution(id: string, ownerId: string) {
-    const found = uuidPattern.test(id) ? await findExecution(db, id) : undefined;
-    if (!found || found.execution.ownerId !== ownerId) throw new ApiError(404, 'not_found', `no execution ${id}`);
-    return found;
-  }
-
   return new Hono<AuthEnv>()
-    .post(
-      '/',
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
-        },
-      }),
-      async (c) => {
-        const body = await readJsonBody(c, createExecutionBody);
-        const id = await startExecution(deps, c.var.ownerId, body);
-        const found = await findExecution(db, id);
-        return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
-      },
-    )
+    .post('/', async (c) => {
+      const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
+      const problem = modelProblem(body.model);
+      if (problem) throw new ApiError(422, 'model_not_configured', problem);
+      const id = await startExecution(deps, c.var.ownerId, { ...body, approvalTimeoutMs: approvalTimeout });
+      const found = await findExecution(db, id);
+      return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
+    })
+    .get('/', async (c) => {
+      const query = validate(listQuery, c.req.query());
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const rows = await listExecutions(db, { ownerId: c.var.ownerId, projectId: query.projectId, statuses: query.status, after, limit: query.limit });
+      const last = rows.at(-1);
+      return c.json({
+        items: rows.map((row) => executionView(row, [])).map(({ runs: _runs, currentRun: _currentRun, totals: _totals, ...summary }) => summary),
+        nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      });
+    })
     .get('/:id', async (c) => {
-      const { execution, runs } = await loadOwnExecution(c.req.param('id'), c.var.ownerId);
-      return c.json(executionView(execution, runs));
+      const { execution, runs } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
+      return c.json(await describeExecution(deps, execution, runs));
     })
     .get('/:id/events', async (c) => {
-      const { execution } = await loadOwnExecution(c.req.param('id'), c.var.ownerId);
+      const { execution } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
       const { cursor, limit } = validate(eventsQuery, c.req.query());
       const items = await listExecutionEvents(db, execution.id, { afterCursor: cursor ? Number(cursor) : 0, limit });
       const nextCursor = items.length === limit ? items[items.length - 1]!.cursor : null;

@@ -14,7 +14,7 @@ describe('an execution through the API', () => {
     stack = await startTestStack();
     const response = await stack.api('/v1/executions', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-slice', prompt: 'Summarise the README' }),
+      body: JSON.stringify({ projectId: 'proj-slice', prompt: 'Summarise the README', planMode: 'never' }),
     });
     expect(response.status).toBe(201);
     created = await response.json();
@@ -26,7 +26,7 @@ describe('an execution through the API', () => {
     expect(created).toMatchObject({
       projectId: 'proj-slice',
       prompt: 'Summarise the README',
-      planMode: 'always',
+      planMode: 'never',
       status: 'pending',
       ownerId: stack.ownerId,
       runs: [],
@@ -49,12 +49,12 @@ describe('an execution through the API', () => {
     const response = await stack.api(`/v1/executions/${created.id}/events`);
     expect(response.status).toBe(200);
     const { items, nextCursor } = await response.json();
-    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
+    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
     expect(nextCursor).toBeNull();
     const cursors = items.map((e: any) => BigInt(e.cursor));
     expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors);
     const runId = finished.runs[0].id;
-    expect(items[1]).toEqual({
+    expect(items[2]).toEqual({
       cursor: expect.any(String),
       eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       type: 'run.started',
@@ -80,17 +80,20 @@ describe('an execution through the API', () => {
       seen.push(...page.items.map((e: any) => e.type));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(seen).toEqual(['execution.created', 'run.started', 'run.completed']);
+    expect(seen).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
   });
 
   it('is a Temporal workflow operators can find by search attributes, with its run as a child', async () => {
     const handle = stack.env.client.workflow.getHandle(executionWorkflowId(created.id));
+    // Still open after its run: it waits, idle, for a follow-up, retry or resume.
     const description = await handle.describe();
-    expect(description.status.name).toBe('COMPLETED');
+    expect(description.status.name).toBe('RUNNING');
     expect(description.typedSearchAttributes.get(ProjectIdKey)).toBe('proj-slice');
     expect(description.typedSearchAttributes.get(OwnerIdKey)).toBe(stack.ownerId);
     expect(description.typedSearchAttributes.get(AgentExecutionStatusKey)).toBe('completed');
-    expect(await handle.query(stateQuery)).toMatchObject({ status: 'completed', runCount: 1 });
+    const state = await handle.query(stateQuery);
+    expect(state).toMatchObject({ status: 'completed', turns: 1, plan: null, queuePosition: null });
+    expect(state.runs).toEqual([expect.objectContaining({ index: 1, trigger: 'initial', status: 'completed' })]);
 
     const child = await stack.env.client.workflow.getHandle(runWorkflowId(created.id, 1)).describe();
     expect(child.type).toBe('runWorkflow');
@@ -108,7 +111,7 @@ describe('an execution through the API', () => {
   it('numbers runs globally: a second execution gets a higher run number', async () => {
     const response = await stack.api('/v1/executions', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-slice-2', prompt: 'Second' }),
+      body: JSON.stringify({ projectId: 'proj-slice-2', prompt: 'Second', planMode: 'never' }),
     });
     const second = await stack.waitForStatus((await response.json()).id, 'completed');
     expect(second.runs[0].number).toBeGreaterThan(finished.runs[0].number);

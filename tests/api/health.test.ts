@@ -23,7 +23,7 @@ describe('GET /healthz', () => {
   });
 
   const health = async (db: DatabaseHandle, connection: Connection) => {
-    const app = createApp({ db: db.db, connection, client: new Client({ connection }), taskQueue: 'unused' });
+    const app = createApp({ db: db.db, connection, client: new Client({ connection }), taskQueue: 'unused', executionIdleTimeoutMs: 60_000 });
     const response = await app.request('/healthz');
     return { status: response.status, body: await response.json() };
   };

@@ -49,17 +49,18 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     expect(await listExecutionEvents(handle.db, executionId, { limit: 10 })).toHaveLength(1);
   });
 
-  it('applies projections once: a repeated run.started keeps one run and its number', async () => {
+  it('applies projections once: a repeated run.created keeps one run and its number', async () => {
     const executionId = randomUUID();
     const runId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));
-    const started = runEvent(executionId, runId, 'run.started', { index: 1, trigger: 'initial' });
-    const first = await appendEvent(handle.db, started);
-    const second = await appendEvent(handle.db, started);
+    const created = runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' });
+    const first = await appendEvent(handle.db, created);
+    const second = await appendEvent(handle.db, created);
     expect(second.runNumber).toBe(first.runNumber);
     const found = await findExecution(handle.db, executionId);
     expect(found?.runs).toHaveLength(1);
-    expect(found?.execution.status).toBe('running');
+    expect(found?.execution.status).toBe('pending');
+    expect(found?.execution.currentRunId).toBe(runId);
   });
 
   it('moves the run and the execution to the outcome of a run event', async () => {
@@ -67,7 +68,9 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     const runId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));
     expect((await findExecution(handle.db, executionId))?.execution.status).toBe('pending');
+    await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' }));
     await appendEvent(handle.db, runEvent(executionId, runId, 'run.started', { index: 1, trigger: 'initial' }));
+    expect((await findExecution(handle.db, executionId))?.execution.status).toBe('running');
     const error = { type: 'boom', message: 'it broke' };
     const failed = await appendEvent(handle.db, runEvent(executionId, runId, 'run.failed', { error }));
     const found = await findExecution(handle.db, executionId);
@@ -82,7 +85,7 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     for (let i = 0; i < 3; i++) {
       const executionId = randomUUID();
       await appendEvent(handle.db, createdEvent(executionId));
-      const stored = await appendEvent(handle.db, runEvent(executionId, randomUUID(), 'run.started', { index: 1, trigger: 'initial' }));
+      const stored = await appendEvent(handle.db, runEvent(executionId, randomUUID(), 'run.created', { index: 1, trigger: 'initial' }));
       numbers.push(stored.runNumber!);
     }
     expect(numbers[1]).toBe(numbers[0]! + 1);
@@ -93,10 +96,10 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     const executionId = randomUUID();
     const runId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));
-    await appendEvent(handle.db, runEvent(executionId, runId, 'run.started', { index: 1, trigger: 'initial' }));
+    await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' }));
     await appendEvent(handle.db, runEvent(executionId, runId, 'run.completed', { summary: 'done' }));
     const all = await listExecutionEvents(handle.db, executionId, { limit: 10 });
-    expect(all.map((e) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
+    expect(all.map((e) => e.type)).toEqual(['execution.created', 'run.created', 'run.completed']);
     const rest = await listExecutionEvents(handle.db, executionId, { afterCursor: Number(all[0]!.cursor), limit: 10 });
     expect(rest.map((e) => e.cursor)).toEqual(all.slice(1).map((e) => e.cursor));
     expect(await listExecutionEvents(handle.db, executionId, { limit: 2 })).toHaveLength(2);

@@ -27,7 +27,7 @@ async function tables(handle: DatabaseHandle): Promise<string[]> {
   return result.map((r) => r.table_name);
 }
 
-const expectedTables = ['api_tokens', 'events', 'executions', 'runs'];
+const expectedTables = ['api_tokens', 'events', 'executions', 'messages', 'runs'];
 
 describe('migrations on Postgres (postgres-js)', () => {
   it('apply from empty, and applying them again is a no-op', async () => {

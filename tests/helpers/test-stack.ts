@@ -26,7 +26,9 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startTestStack(options: { worker?: (deps: WorkerDeps) => Promise<Worker> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { worker?: (deps: WorkerDeps) => Promise<Worker>; executionIdleTimeoutMs?: number } = {},
+): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
   const taskQueue = `test-${randomUUID()}`;
@@ -35,6 +37,7 @@ export async function startTestStack(options: { worker?: (deps: WorkerDeps) => P
     namespace: 'default',
     taskQueue,
     db: database.db,
+    client: env.client,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   };
   const worker = await (options.worker ?? createWorker)(deps);
@@ -43,7 +46,13 @@ export async function startTestStack(options: { worker?: (deps: WorkerDeps) => P
   const ownerId = `owner-${randomUUID()}`;
   const token = await issueToken(database.db, 'test', ownerId);
   const server: ApiServer = await startApiServer(
-    { db: database.db, client: env.client, connection: env.connection, taskQueue },
+    {
+      db: database.db,
+      client: env.client,
+      connection: env.connection,
+      taskQueue,
+      executionIdleTimeoutMs: options.executionIdleTimeoutMs ?? 7 * 86_400_000,
+    },
     { host: '127.0.0.1', port: 0 },
   );
 

@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       temporalPort: 7233,
       temporalUiPort: 8233,
       apiToken: undefined,
+      executionIdleTimeoutMs: 7 * 86_400_000,
     });
   });
 

@@ -115,7 +115,7 @@ describe('npm run dev', () => {
       const created = await fetch(`${stack.apiUrl}/v1/executions`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ projectId: 'dev-test', prompt: 'Say hello' }),
+        body: JSON.stringify({ projectId: 'dev-test', prompt: 'Say hello', planMode: 'never' }),
       });
       expect(created.status).toBe(201);
       executionId = (await created.json()).id;
@@ -124,13 +124,16 @@ describe('npm run dev', () => {
         return body.status === 'completed' ? body : undefined;
       });
       const events = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}/events`, { headers })).json();
-      expect(events.items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
+      expect(events.items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
 
       // The Temporal UI serves the workflow (through its own HTTP API; visibility lags a moment).
       const query = encodeURIComponent(`WorkflowId="execution-${executionId}"`);
-      await waitFor('the Temporal UI to list the workflow as completed', async () => {
+      await waitFor('the Temporal UI to list the workflow, its run completed', async () => {
         const ui: any = await (await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows?query=${query}`)).json();
-        return ui.executions?.[0]?.status === 'WORKFLOW_EXECUTION_STATUS_COMPLETED' ? true : undefined;
+        return JSON.stringify(ui.executions?.[0]?.searchAttributes ?? {}).includes('AgentExecutionStatus') &&
+          ui.executions[0].status === 'WORKFLOW_EXECUTION_STATUS_RUNNING'
+          ? true
+          : undefined;
       });
     } finally {
       const tookMs = await stop(stack, () => stack.child.kill('SIGTERM'));

@@ -49,7 +49,7 @@ describe('npm run api + npm run worker', () => {
     const created = await fetch(`${apiUrl}/v1/executions`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ projectId: 'separate', prompt: 'two processes' }),
+      body: JSON.stringify({ projectId: 'separate', prompt: 'two processes', planMode: 'never' }),
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { listExecutionEvents } from '../../db/events.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { executionWorkflowId } from '../../workflows/definitions.ts';
+import { executionWorkflowId, stateQuery } from '../../workflows/definitions.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 // A write that reached the database but whose activity then failed (a lost reply, a worker crash
@@ -15,7 +16,7 @@ describe('audit event writes under activity retries', () => {
   beforeAll(async () => {
     stack = await startTestStack({
       worker: (deps) => {
-        const standard = createActivities({ db: deps.db });
+        const standard = createActivities({ db: deps.db, client: deps.client });
         return createWorker({
           ...deps,
           activities: {
@@ -37,18 +38,21 @@ describe('audit event writes under activity retries', () => {
   it('writes every event exactly once although each write was attempted twice', async () => {
     const response = await stack.api('/v1/executions', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-retry', prompt: 'retry me' }),
+      body: JSON.stringify({ projectId: 'proj-retry', prompt: 'retry me', planMode: 'never' }),
     });
     const { id } = await response.json();
-    // The projection says `completed` as soon as the first attempt's write commits; the workflow's
-    // result comes only after the retried write.
-    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).result();
+    // The projection says `completed` as soon as the first attempt's write commits; the workflow
+    // says so only after the retried write succeeded.
+    await waitFor('the workflow to finish its run', async () => {
+      const state = await stack.env.client.workflow.getHandle(executionWorkflowId(id)).query(stateQuery);
+      return state.status === 'completed' ? true : undefined;
+    });
     const finished = await (await stack.api(`/v1/executions/${id}`)).json();
     expect(finished.status).toBe('completed');
 
     const events = await listExecutionEvents(stack.database.db, id, { limit: 100 });
-    expect(events.map((e) => e.type)).toEqual(['execution.created', 'run.started', 'run.completed']);
-    for (const type of ['execution.created', 'run.started', 'run.completed']) {
+    expect(events.map((e) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
+    for (const type of ['execution.created', 'run.created', 'run.started', 'run.completed']) {
       expect(attemptsByType.get(type)).toEqual([1, 2]);
     }
     expect(finished.runs).toHaveLength(1);

@@ -20,7 +20,7 @@ describe('workflow replay', () => {
     stack = await startTestStack();
     const response = await stack.api('/v1/executions', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-replay', prompt: 'replay me' }),
+      body: JSON.stringify({ projectId: 'proj-replay', prompt: 'replay me', planMode: 'never' }),
     });
     const { id } = await response.json();
     await stack.waitForStatus(id, 'completed');

@@ -15,8 +15,8 @@ describe('a run whose work fails permanently', () => {
         createWorker({
           ...deps,
           activities: {
-            ...createActivities({ db: deps.db }),
-            async performDemoRun() {
+            ...createActivities({ db: deps.db, client: deps.client }),
+            async agentStep() {
               attempts++;
               throw ApplicationFailure.nonRetryable('the model refused the credentials', 'model_auth');
             },
@@ -29,7 +29,7 @@ describe('a run whose work fails permanently', () => {
   it('ends failed, with the error type and message, after one attempt', async () => {
     const response = await stack.api('/v1/executions', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-fail', prompt: 'fail please' }),
+      body: JSON.stringify({ projectId: 'proj-fail', prompt: 'fail please', planMode: 'never' }),
     });
     const { id } = await response.json();
     const failed = await stack.waitForStatus(id, 'failed', 'completed');
@@ -42,7 +42,7 @@ describe('a run whose work fails permanently', () => {
     expect(attempts).toBe(1);
 
     const { items } = await (await stack.api(`/v1/executions/${id}/events`)).json();
-    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.started', 'run.failed']);
-    expect(items[2].payload.error).toEqual({ type: 'model_auth', message: 'the model refused the credentials' });
+    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.failed']);
+    expect(items[3].payload.error).toEqual({ type: 'model_auth', message: 'the model refused the credentials' });
   });
 });

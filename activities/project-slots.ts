@@ -1,0 +1,30 @@
+import { activityInfo } from '@temporalio/activity';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { projectSlotsWorkflowId, requestSlotSignal, type SlotRequest } from '../workflows/definitions.ts';
+
+/** Activities for the per-project slots: workflows cannot signal-with-start or describe other workflows. */
+export function createSlotActivities(client: Client) {
+  return {
+    /** Asks the project's slots workflow for the slot, starting that workflow if it is not running. */
+    async requestProjectSlot(input: { projectId: string; request: SlotRequest }): Promise<void> {
+      await client.workflow.signalWithStart('projectSlotsWorkflow', {
+        taskQueue: activityInfo().taskQueue,
+        workflowId: projectSlotsWorkflowId(input.projectId),
+        args: [{ projectId: input.projectId }],
+        signal: requestSlotSignal,
+        signalArgs: [input.request],
+      });
+    },
+
+    /** Whether a workflow (its latest run) is still running: a closed slot holder frees its slot. */
+    async isWorkflowOpen(workflowId: string): Promise<boolean> {
+      try {
+        const description = await client.workflow.getHandle(workflowId).describe();
+        return description.status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Actor } from '../../common/events.ts';
+import { AgentIdKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
+import { isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
+import { findExecution } from '../../db/executions.ts';
+import type { ExecutionRow, RunRow } from '../../db/executions.ts';
+import {
+  approvePlanSignal,
+  type ExecutionInput,
+  executionWorkflowId,
+  type ModelChoice,
+  rejectPlanSignal,
+  resumeSignal,
+  retrySignal,
+  revisePlanSignal,
+  type RunTrigger,
+  sendMessageSignal,
+  stopSignal,
+} from '../../workflows/definitions.ts';
+import type { AppDeps } from '../app.ts';
+import type { AuthEnv } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { describeExecution } from '../execution-view.ts';
+import { readLiveState } from '../live-state.ts';
+import { loadOwnExecution } from '../own-execution.ts';
+import { MAX_BODY_BYTES, nonBlank, validate } from '../validation.ts';
+
+const planVersion = z.number().int().min(1).optional();
+const bodies = {
+  approve: z.strictObject({ planVersion }),
+  revise: z.strictObject({ feedback: nonBlank(20_000), planVersion }),
+  reject: z.strictObject({ reason: nonBlank(2000).optional(), planVersion }),
+  message: z.strictObject({ text: nonBlank(MAX_BODY_BYTES) }),
+  none: z.strictObject({}),
+};
+const cancelQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
+
+const ACTIVE: readonly Status[] = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission'];
+const WAIT_FOR_CANCEL_MS = 60_000;
+
+/**
+ * Actions on an execution. Each checks the execution's current status and answers 409 naming it
+ * when the action does not fit; otherwise it signals the workflow and answers 202 (or 200 when
+ * `?wait=true` waited for the outcome). Message, retry and resume use signal-with-start, which
+ * reopens an execution whose workflow closed while idle.
+ */
+export function executionActionRoutes(deps: AppDeps) {
+  const { db, client } = deps;
+
+  async function current(c: Context<AuthEnv>) {
+    const { execution, runs } = await loadOwnExecution(db, c.req.param('id')!, c.var.ownerId);
+    const live = await readLiveState(client, execution.id, execution.status);
+    return { execution, runs, live, status: (live?.status ?? execution.status) as Status };
+  }
+  const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
+  const handle = (executionId: string) => client.workflow.getHandle(executionWorkflowId(executionId));
+  const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
+    c.json({ executionId, action, accepted: true, ...extra }, 202);
+
+  const planRoute = (decision: 'approve' | 'revise' | 'reject') => async (c: Context<AuthEnv>) => {
+    const body = validate(bodies[decision], await readOptionalJson(c));
+    const { execution, live, status } = await current(c);
+    if (status !== 'awaiting_approval' || !live?.plan) throw conflict(`${decision} a plan`, status, 'only while awaiting_approval');
+    const version = body.planVersion ?? live.plan.version;
+    if (version !== live.plan.version) {
+      throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${live.plan.version})`);
+    }
+    const signal = { approve: approvePlanSignal, revise: revisePlanSignal, reject: rejectPlanSignal }[decision];
+    await handle(execution.id).signal(signal, { planVersion: version, by: by(c), ...('feedback' in body && { feedback: body.feedback }), ...('reason' in body && { reason: body.reason }) });
+    return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
+  };
+
+  const reopeningRoute =
+    (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) =>
+    async (c: Context<AuthEnv>) => {
+      const body = action === 'message' ? validate(bodies.message, await readOptionalJson(c)) : validate(bodies.none, await readOptionalJson(c));
+      const { execution, runs, status } = await current(c);
+      if (!allowed(status)) throw conflict(action === 'message' ? 'send a message' : action, status, rule);
+      const options = {
+        taskQueue: deps.taskQueue,
+        workflowId: executionWorkflowId(execution.id),
+        args: [reopenInput(execution, runs, deps.executionIdleTimeoutMs)] as [ExecutionInput],
+        typedSearchAttributes: [
+          { key: ProjectIdKey, value: execution.projectId },
+          { key: OwnerIdKey, value: execution.ownerId },
+          ...(execution.agentId ? [{ key: AgentIdKey, value: execution.agentId }] : []),
+        ],
+      };
+      if (action === 'message') {
+        await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: sendMessageSignal, signalArgs: [{ text: (body as { text: string }).text, by: by(c) }] });
+      } else {
+        await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: action === 'retry' ? retrySignal : resumeSignal, signalArgs: [{ by: by(c) }] });
+      }
+      return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
+    };
+
+  return new Hono<AuthEnv>()
+    .post('/:id/plan/approve', planRoute('approve'))
+    .post('/:id/plan/revise', planRoute('revise'))
+    .post('/:id/plan/reject', planRoute('reject'))
+    .post('/:id/messages', reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'))
+    .post('/:id/retry', reopeningRoute('retry', (s) => s === 'failed', 'only after failed'))
+    .post('/:id/resume', reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'))
+    .post('/:id/cancel', async (c) => {
+      const { wait } = validate(cancelQuery, c.req.query());
+      validate(bodies.none, await readOptionalJson(c));
+      const { execution, live, status } = await current(c);
+      if (!ACTIVE.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE.join(', ')}`);
+      const runId = live?.currentRun?.runId ?? execution.currentRunId;
+      await handle(execution.id).signal(stopSignal, { by: by(c) });
+      if (wait !== 'true') return accepted(c, execution.id, 'stop');
+      // Confirmed stop: the run's cancellation is recorded only after its activities have stopped.
+      const deadline = Date.now() + WAIT_FOR_CANCEL_MS;
+      while (Date.now() < deadline) {
+        const found = await findExecution(db, execution.id);
+        const run = found?.runs.find((r) => r.id === runId);
+        if (found && run && isTerminal(run.status as Status)) return c.json(await describeExecution(deps, found.execution, found.runs), 200);
+        await sleep(200);
+      }
+      throw new ApiError(504, 'timeout', `the run did not stop within ${WAIT_FOR_CANCEL_MS / 1000} s; the stop is still under way`);
+    });
+}
+
+function conflict(action: string, status: Status, rule: string): ApiError {
+  return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);
+}
+
+/** Action bodies are optional: an empty body is `{}`. */
+async function readOptionalJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
+  }
+}
+
+/** The input that reopens a closed execution workflow with what it had, from Postgres. */
+function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: number): ExecutionInput {
+  return {
+    executionId: execution.id,
+    projectId: execution.projectId,
+    ownerId: execution.ownerId,
+    agentId: execution.agentId ?? undefined,
+    prompt: execution.prompt,
+    planMode: execution.planMode as PlanMode,
+    model: execution.model as ModelChoice,
+    ticket: execution.ticket ?? undefined,
+    approvalTimeoutMs: execution.approvalTimeoutMs,
+    idleTimeoutMs,
+    createdEventId: '',
+    createdAt: execution.createdAt.toISOString(),
+    carried: {
+      runs: runs.map((run) => ({
+        runId: run.id,
+        index: run.index,
+        trigger: run.trigger as RunTrigger,
+        turnNumber: run.turnNumber,
+        attempt: run.attempt,
+        status: run.status as Status,
+        reason: run.cancelReason ?? undefined,
+      })),
+      requests: [],
+    },
+  };
+}

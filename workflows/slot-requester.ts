@@ -1,0 +1,51 @@
+import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, slotGrantedSignal } from './definitions.ts';
+
+const { requestProjectSlot } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/**
+ * The execution's side of its project's slot (see project-slots.ts). One request at a time; a grant
+ * that arrives for an abandoned request (stopped while queued) is handed straight back.
+ */
+export function projectSlot(projectId: string, onQueued: (position: number) => Promise<void>) {
+  let wanted: string | null = null;
+  let granted = false;
+  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(projectId));
+  const release = async (requestId: string) => {
+    try {
+      await slots().signal(releaseSlotSignal, { requestId });
+    } catch {
+      // The slots workflow is gone (terminated by an operator): nothing is held there.
+    }
+  };
+
+  setHandler(slotGrantedSignal, async ({ requestId }) => {
+    if (requestId === wanted) granted = true;
+    else await release(requestId);
+  });
+  setHandler(queuePositionSignal, async ({ requestId, position }) => {
+    if (requestId === wanted && !granted) await onQueued(position);
+  });
+
+  return {
+    /** Resolves once the slot is ours; cancellable (a stop while queued). */
+    async acquire(): Promise<void> {
+      wanted = uuid4();
+      granted = false;
+      await requestProjectSlot({ projectId, request: { requesterId: workflowInfo().workflowId, requestId: wanted } });
+      await condition(() => granted);
+    },
+    /** Gives the slot back, or leaves the queue if it was not granted yet. */
+    async release(): Promise<void> {
+      if (!wanted) return;
+      const requestId = wanted;
+      wanted = null;
+      granted = false;
+      await release(requestId);
+    },
+  };
+}
