@@ -129,6 +129,8 @@ export const runStatusSignal = defineSignal<[{ runId: string; status: Status; pl
 export interface SlotRequest {
   requesterId: string;
   requestId: string;
+  /** When the run asking for the slot was created: the queue is in this order, not in arrival order. */
+  requestedAt: string;
 }
 export const requestSlotSignal = defineSignal<[SlotRequest]>('requestSlot');
 export const releaseSlotSignal = defineSignal<[{ requestId: string }]>('releaseSlot');

@@ -116,7 +116,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     const key = `${active?.run.runId}:${decision.planVersion}`;
     const current = state.plan?.version;
     if (!active || state.status !== 'awaiting_approval' || current !== decision.planVersion || decidedPlans.has(key)) {
-      const reason = decidedPlans.has(key) ? 'already decided' : current === undefined ? 'no plan awaits approval' : 'stale plan version';
+      const reason = current === undefined ? 'no plan awaits approval' : current !== decision.planVersion ? 'stale plan version' : 'already decided';
       return refuse(signal, decision.by, reason, { planVersion: decision.planVersion, currentPlanVersion: current ?? null });
     }
     decidedPlans.add(key);
@@ -145,14 +145,16 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     active = { run, scope, stopped: false };
     const actor = 'by' in request ? request.by : { kind: 'user' as const, id: input.ownerId };
     const message = request.kind === 'message' ? request.text : undefined;
-    await recordEvent({ ...runIds(run), type: 'run.created', actor, payload: { index: run.index, trigger: run.trigger, message } });
+    // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
+    const createdAt = request.kind === 'initial' ? input.createdAt : new Date().toISOString();
+    await recordEvent({ ...runIds(run), type: 'run.created', actor, occurredAt: createdAt, payload: { index: run.index, trigger: run.trigger, message } });
     setStatus('pending');
 
     let outcome: RunOutcome;
     let started = false;
     try {
       outcome = await scope.run(async () => {
-        await slot.acquire();
+        await slot.acquire(createdAt);
         state.queuePosition = null;
         const child = await startChild(runWorkflow, {
           workflowId: runWorkflowId(executionId, run.index),

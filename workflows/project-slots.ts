@@ -39,7 +39,10 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
   setHandler(slotsStateQuery, () => state);
   setHandler(requestSlotSignal, (request) => {
     const known = state.holder?.requestId === request.requestId || state.queue.some((r) => r.requestId === request.requestId);
-    if (!known) state.queue.push(request);
+    if (known) return;
+    // Requests from different executions can arrive out of order; the queue follows creation time.
+    const after = state.queue.findIndex((queued) => queued.requestedAt > request.requestedAt);
+    state.queue.splice(after === -1 ? state.queue.length : after, 0, request);
   });
   setHandler(releaseSlotSignal, ({ requestId }) => {
     if (state.holder?.requestId === requestId) state.holder = null;

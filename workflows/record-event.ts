@@ -12,6 +12,6 @@ const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
  * Records an audit event from workflow code. The event id comes from the workflow's deterministic
  * uuid4, so a retried activity or a replayed workflow writes the same id and adds no row.
  */
-export function recordEvent(event: Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string }) {
+export function recordEvent(event: Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string }) {
   return recordEventActivity({ eventId: uuid4(), occurredAt: new Date().toISOString(), ...event });
 }

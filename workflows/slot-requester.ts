@@ -32,11 +32,11 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
   });
 
   return {
-    /** Resolves once the slot is ours; cancellable (a stop while queued). */
-    async acquire(): Promise<void> {
+    /** Resolves once the slot is ours; cancellable (a stop while queued). `requestedAt` orders the queue. */
+    async acquire(requestedAt: string): Promise<void> {
       wanted = uuid4();
       granted = false;
-      await requestProjectSlot({ projectId, request: { requesterId: workflowInfo().workflowId, requestId: wanted } });
+      await requestProjectSlot({ projectId, request: { requesterId: workflowInfo().workflowId, requestId: wanted, requestedAt } });
       await condition(() => granted);
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionWorkflowId, projectSlotsWorkflowId, slotsStateQuery } from '../../workflows/definitions.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// One execution at a time per project, FIFO, with queue positions; other projects in parallel.
+// Plan mode `always` holds the slot across the approval wait, which makes the order easy to drive.
+describe('queueing per project', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack?.close());
+
+  const create = async (projectId: string, prompt: string, planMode = 'always') => {
+    const response = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId, prompt, planMode }) });
+    return (await response.json()).id as string;
+  };
+  const get = async (id: string) => (await stack.api(`/v1/executions/${id}`)).json();
+  const until = (what: string, id: string, check: (e: any) => boolean) =>
+    waitFor(what, async () => {
+      const body = await get(id);
+      return check(body) ? body : undefined;
+    });
+  const approve = (id: string) => stack.api(`/v1/executions/${id}/plan/approve`, { method: 'POST' });
+
+  it('runs three executions of a project strictly one at a time, FIFO, reporting positions, while another project runs', async () => {
+    const project = `queue-${Date.now()}`;
+    const a = await create(project, 'first');
+    await until('A to hold the slot', a, (e) => e.status === 'awaiting_approval');
+    const b = await create(project, 'second');
+    await until('B to be queued first', b, (e) => e.status === 'queued' && e.queuePosition === 1);
+    const c = await create(project, 'third');
+    const queuedC = await until('C to be queued second', c, (e) => e.status === 'queued' && e.queuePosition === 2);
+    expect(queuedC.currentRun.status).toBe('queued');
+
+    // Another project is not held up by this queue.
+    const other = await create(`${project}-other`, 'elsewhere', 'never');
+    await stack.waitForStatus(other, 'completed');
+    expect((await get(b)).status).toBe('queued');
+
+    expect((await approve(a)).status).toBe(202);
+    await stack.waitForStatus(a, 'completed');
+    await until('B to take the slot', b, (e) => e.status === 'awaiting_approval');
+    await until('C to move up', c, (e) => e.status === 'queued' && e.queuePosition === 1);
+
+    await approve(b);
+    await stack.waitForStatus(b, 'completed');
+    await until('C to take the slot', c, (e) => e.status === 'awaiting_approval');
+    await approve(c);
+    await stack.waitForStatus(c, 'completed');
+
+    // Strictly one at a time: each run started after the previous one ended.
+    const [runA, runB, runC] = await Promise.all([a, b, c].map(async (id) => (await get(id)).runs[0]));
+    expect(Date.parse(runB.startedAt)).toBeLessThan(Date.parse(runA.endedAt)); // created (pending) while A ran...
+    const started = async (id: string) =>
+      ((await (await stack.api(`/v1/executions/${id}/events`)).json()).items as any[]).find((e) => e.type === 'run.started').occurredAt;
+    expect(Date.parse(await started(b))).toBeGreaterThanOrEqual(Date.parse(runA.endedAt)); // ...but started after it ended
+    expect(Date.parse(await started(c))).toBeGreaterThanOrEqual(Date.parse(runB.endedAt));
+    expect(runC.status).toBe('completed');
+
+    const queued = ((await (await stack.api(`/v1/executions/${c}/events`)).json()).items as any[]).find((e) => e.type === 'run.queued');
+    expect(queued.payload).toEqual({ position: 2 });
+  });
+
+  it('frees the slot of a holder terminated by an operator: the next in line gets it within 60 s', async () => {
+    const project = `queue-terminate-${Date.now()}`;
+    const holder = await create(project, 'will be terminated');
+    await until('the holder to hold the slot', holder, (e) => e.status === 'awaiting_approval');
+    const next = await create(project, 'next in line');
+    await until('the next to be queued', next, (e) => e.status === 'queued');
+
+    await stack.env.client.workflow.getHandle(executionWorkflowId(holder)).terminate('operator test');
+    const started = Date.now();
+    await waitFor('the next execution to get the slot', async () => ((await get(next)).status === 'awaiting_approval' ? true : undefined), 60_000);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const slots = await stack.env.client.workflow.getHandle(projectSlotsWorkflowId(project)).query(slotsStateQuery);
+    expect(slots.holder?.requesterId).toBe(executionWorkflowId(next));
+    expect(slots.queue).toEqual([]);
+  }, 90_000);
+
+  it('frees the slot and leaves the queue when a queued execution is stopped', async () => {
+    const project = `queue-stop-${Date.now()}`;
+    const holder = await create(project, 'holds');
+    await until('the holder to hold the slot', holder, (e) => e.status === 'awaiting_approval');
+    const stopped = await create(project, 'stopped while queued');
+    const last = await create(project, 'last');
+    await until('the last to be second', last, (e) => e.status === 'queued' && e.queuePosition === 2);
+
+    const cancel = await stack.api(`/v1/executions/${stopped}/cancel?wait=true`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    expect((await cancel.json()).runs[0]).toMatchObject({ status: 'cancelled', cancelReason: 'stopped' });
+    await until('the last to move up', last, (e) => e.status === 'queued' && e.queuePosition === 1);
+    await approve(holder);
+    await until('the last to get the slot', last, (e) => e.status === 'awaiting_approval');
+  });
+});
