@@ -93,15 +93,21 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     setStatus(status);
   });
 
+  // Follow-ups, retries and resumes are judged once the current run has ended: a client that saw a
+  // run's outcome in Postgres may signal a moment before this workflow has taken that outcome in.
+  const runEnded = () => condition(() => active === null);
   setHandler(sendMessageSignal, async ({ text, by }) => {
+    await runEnded();
     if (!idle()) return refuse('sendMessage', by, `a message is accepted only when the execution is idle, not while ${state.status}`);
     requests.push({ kind: 'message', text, by });
   });
   setHandler(retrySignal, async ({ by }) => {
+    await runEnded();
     if (!idle() || state.status !== 'failed') return refuse('retry', by, `retry is allowed only after failed, not while ${state.status}`);
     requests.push({ kind: 'retry', by });
   });
   setHandler(resumeSignal, async ({ by }) => {
+    await runEnded();
     if (!idle() || state.status !== 'cancelled') return refuse('resume', by, `resume is allowed only after cancelled, not while ${state.status}`);
     requests.push({ kind: 'resume', by });
   });

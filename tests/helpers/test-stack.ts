@@ -14,6 +14,8 @@ import { waitFor } from './wait-for.ts';
  */
 export interface TestStack {
   url: string;
+  /** What a worker for this stack needs (its task queue, database, client, workflow bundle). */
+  workerDeps: WorkerDeps;
   token: string;
   ownerId: string;
   taskQueue: string;
@@ -27,7 +29,12 @@ export interface TestStack {
 }
 
 export async function startTestStack(
-  options: { worker?: (deps: WorkerDeps) => Promise<Worker>; executionIdleTimeoutMs?: number } = {},
+  options: {
+    worker?: (deps: WorkerDeps) => Promise<Worker>;
+    /** false: no worker in this process (the test runs its own, e.g. in a process it kills). */
+    startWorker?: boolean;
+    executionIdleTimeoutMs?: number;
+  } = {},
 ): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
@@ -40,8 +47,8 @@ export async function startTestStack(
     client: env.client,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   };
-  const worker = await (options.worker ?? createWorker)(deps);
-  const workerDone = worker.run();
+  const worker = options.startWorker === false ? undefined : await (options.worker ?? createWorker)(deps);
+  const workerDone = worker?.run();
 
   const ownerId = `owner-${randomUUID()}`;
   const token = await issueToken(database.db, 'test', ownerId);
@@ -64,6 +71,7 @@ export async function startTestStack(
 
   return {
     url: server.url,
+    workerDeps: deps,
     token,
     ownerId,
     taskQueue,
@@ -77,7 +85,7 @@ export async function startTestStack(
       }),
     async close() {
       await server.close();
-      worker.shutdown();
+      worker?.shutdown();
       await workerDone;
       await env.teardown();
       await database.close();

@@ -3,54 +3,100 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { executionWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
+import { executionWorkflowId, projectSlotsWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // Workflow code must replay its own histories: the ones it makes now, and the committed ones from
-// earlier versions (tests/fixtures/histories). Record new fixtures with RECORD_HISTORIES=1.
+// earlier versions (tests/fixtures/histories), one per lifecycle path. Re-record with RECORD_HISTORIES=1.
 const { History } = temporal.api.history.v1;
 const fixturesDir = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
 const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
 
 describe('workflow replay', () => {
   let stack: TestStack;
-  let histories: Array<{ name: string; workflowId: string; history: unknown }>;
+  const histories: Array<{ name: string; workflowId: string; history: unknown }> = [];
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-replay', prompt: 'replay me', planMode: 'never' }),
-    });
-    const { id } = await response.json();
-    await stack.waitForStatus(id, 'completed');
-    const fetch = (workflowId: string) => stack.env.client.workflow.getHandle(workflowId).fetchHistory();
-    histories = [
-      { name: 'execution-completed', workflowId: executionWorkflowId(id), history: await fetch(executionWorkflowId(id)) },
-      { name: 'run-completed', workflowId: runWorkflowId(id, 1), history: await fetch(runWorkflowId(id, 1)) },
+    const post = (p: string, body?: unknown) => stack.api(p, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const create = async (body: Record<string, unknown>) =>
+      (await (await post('/v1/executions', { prompt: 'replay me', planMode: 'never', ...body })).json()).id as string;
+    const until = (id: string, check: (e: any) => boolean) =>
+      waitFor(`execution ${id}`, async () => {
+        const body = await (await stack.api(`/v1/executions/${id}`)).json();
+        return check(body) ? body : undefined;
+      });
+    const project = `replay-${Date.now()}`;
+
+    const completed = await create({ projectId: `${project}-a` });
+    const planned = await create({ projectId: project, planMode: 'always' });
+    await until(planned, (e) => e.status === 'awaiting_approval');
+    const queued = await create({ projectId: project });
+    await until(queued, (e) => e.status === 'queued');
+    await post(`/v1/executions/${planned}/plan/revise`, { feedback: 'smaller' });
+    await until(planned, (e) => e.plan?.version === 2);
+    await post(`/v1/executions/${planned}/plan/approve`);
+    await until(queued, (e) => e.status === 'completed');
+    const rejected = await create({ projectId: `${project}-r`, planMode: 'always' });
+    await until(rejected, (e) => e.status === 'awaiting_approval');
+    await post(`/v1/executions/${rejected}/plan/reject`);
+    const failed = await create({ projectId: `${project}-f`, model: { provider: 'demo', model: 'demo-fail' } });
+    await until(failed, (e) => e.status === 'failed');
+    await post(`/v1/executions/${failed}/retry`);
+    const stopped = await create({ projectId: `${project}-s`, model: { provider: 'demo', model: 'demo-slow' } });
+    await until(stopped, (e) => e.status === 'running');
+    await post(`/v1/executions/${stopped}/cancel?wait=true`);
+    await post(`/v1/executions/${stopped}/resume`);
+    await until(stopped, (e) => e.runs.length === 2);
+    await post(`/v1/executions/${stopped}/cancel?wait=true`);
+    await until(completed, (e) => e.status === 'completed');
+    await post(`/v1/executions/${completed}/messages`, { text: 'and again' });
+    for (const id of [completed, failed]) await until(id, (e) => e.runs.length === 2 && ['completed', 'failed'].includes(e.status));
+    await until(planned, (e) => e.status === 'completed');
+    await until(rejected, (e) => e.status === 'cancelled');
+
+    const paths: Array<[string, string]> = [
+      ['execution-follow-up', executionWorkflowId(completed)],
+      ['execution-plan-revised-approved', executionWorkflowId(planned)],
+      ['run-plan-revised-approved', runWorkflowId(planned, 1)],
+      ['execution-queued', executionWorkflowId(queued)],
+      ['execution-plan-rejected', executionWorkflowId(rejected)],
+      ['run-plan-rejected', runWorkflowId(rejected, 1)],
+      ['execution-failed-retried', executionWorkflowId(failed)],
+      ['run-failed', runWorkflowId(failed, 1)],
+      ['execution-stopped-resumed', executionWorkflowId(stopped)],
+      ['run-stopped', runWorkflowId(stopped, 1)],
+      ['project-slots', projectSlotsWorkflowId(project)],
     ];
+    for (const [name, workflowId] of paths) {
+      histories.push({ name, workflowId, history: await stack.env.client.workflow.getHandle(workflowId).fetchHistory() });
+    }
     if (process.env.RECORD_HISTORIES) {
+      for (const file of fs.readdirSync(fixturesDir)) fs.rmSync(path.join(fixturesDir, file));
       for (const h of histories) {
-        fs.writeFileSync(path.join(fixturesDir, `${h.name}.json`), JSON.stringify(History.fromObject(h.history as object).toJSON(), null, 1));
+        const json = History.fromObject(h.history as object).toJSON();
+        fs.writeFileSync(path.join(fixturesDir, `${h.name}.json`), JSON.stringify({ workflowId: h.workflowId, history: json }));
       }
     }
-  });
+  }, 120_000);
   afterAll(() => stack?.close());
 
-  it('replays the histories the current code makes', async () => {
-    for (const { workflowId, history } of histories) {
-      await expect(Worker.runReplayHistory(replayOptions(), history, workflowId)).resolves.toBeUndefined();
+  it('replays the histories the current code makes, for every path', async () => {
+    expect(histories).toHaveLength(11);
+    for (const { name, workflowId, history } of histories) {
+      await expect(Worker.runReplayHistory(replayOptions(), history, workflowId), name).resolves.toBeUndefined();
     }
   });
 
   const fixtures = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
 
-  it('has committed histories to replay', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(2);
+  it('has committed histories of every path to replay', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(11);
   });
 
   it.each(fixtures)('replays the committed history %s', async (file) => {
-    const history = History.fromObject(JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')));
-    await expect(Worker.runReplayHistory(replayOptions(), history)).resolves.toBeUndefined();
+    const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8'));
+    await expect(Worker.runReplayHistory(replayOptions(), History.fromObject(history), workflowId)).resolves.toBeUndefined();
   });
 });
