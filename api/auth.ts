@@ -1,9 +1,10 @@
 import { createMiddleware } from 'hono/factory';
+import type { Permission } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { findTokenOwner } from '../db/tokens.ts';
 import { ApiError } from './errors.ts';
 
-export type AuthEnv = { Variables: { ownerId: string } };
+export type AuthEnv = { Variables: { ownerId: string; permissions: string[] } };
 
 /** Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets the caller's owner id. */
 export function requireToken(db: Database) {
@@ -11,9 +12,20 @@ export function requireToken(db: Database) {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new ApiError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
-    const ownerId = await findTokenOwner(db, match[1]!);
-    if (!ownerId) throw new ApiError(401, 'unauthorized', 'invalid or revoked token');
-    c.set('ownerId', ownerId);
+    const caller = await findTokenOwner(db, match[1]!);
+    if (!caller) throw new ApiError(401, 'unauthorized', 'invalid or revoked token');
+    c.set('ownerId', caller.ownerId);
+    c.set('permissions', caller.permissions);
+    await next();
+  });
+}
+
+/** Requires the caller's token to carry `permission`; 403 naming it otherwise. */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    if (!c.var.permissions.includes(permission)) {
+      throw new ApiError(403, 'forbidden', `this token lacks the permission ${permission}`);
+    }
     await next();
   });
 }

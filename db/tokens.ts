@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne } from 'drizzle-orm';
+import { PERMISSIONS, type Permission } from '../common/permissions.ts';
 import type { Database } from './client.ts';
 import { apiTokens } from './schema.ts';
 
@@ -23,29 +24,48 @@ export async function installServiceToken(db: Database, token: string): Promise<
       .update(apiTokens)
       .set({ revokedAt: new Date() })
       .where(and(eq(apiTokens.name, SERVICE_TOKEN_NAME), ne(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-    await storeToken(tx, token, SERVICE_TOKEN_NAME, SERVICE_OWNER_ID);
+    await storeToken(tx, token, SERVICE_TOKEN_NAME, SERVICE_OWNER_ID, [...PERMISSIONS]);
   });
 }
 
-/** Issues a new token acting for `ownerId` and returns it; only its hash is kept. */
-export async function issueToken(db: Database, name: string, ownerId: string): Promise<string> {
+/** Issues a new token acting for `ownerId` with these permissions (all by default) and returns it; only its hash is kept. */
+export async function issueToken(
+  db: Database,
+  name: string,
+  ownerId: string,
+  permissions: Permission[] = [...PERMISSIONS],
+): Promise<string> {
   const token = generateToken();
-  await storeToken(db, token, name, ownerId);
+  await storeToken(db, token, name, ownerId, permissions);
   return token;
 }
 
-async function storeToken(db: Pick<Database, 'insert'>, token: string, name: string, ownerId: string): Promise<void> {
+async function storeToken(db: Pick<Database, 'insert'>, token: string, name: string, ownerId: string, permissions: Permission[]) {
   await db
     .insert(apiTokens)
-    .values({ name, ownerId, tokenHash: hashToken(token) })
-    .onConflictDoUpdate({ target: apiTokens.tokenHash, set: { revokedAt: null } });
+    .values({ name, ownerId, permissions, tokenHash: hashToken(token) })
+    .onConflictDoUpdate({ target: apiTokens.tokenHash, set: { revokedAt: null, permissions } });
 }
 
-/** The owner a token acts for, or undefined when the token is unknown or revoked. */
-export async function findTokenOwner(db: Database, token: string): Promise<string | undefined> {
+/** Every token, newest first, without hashes (for `npm run tokens -- list`). */
+export function listTokens(db: Database) {
+  return db
+    .select({ id: apiTokens.id, name: apiTokens.name, ownerId: apiTokens.ownerId, permissions: apiTokens.permissions, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens)
+    .orderBy(desc(apiTokens.createdAt));
+}
+
+/** Revokes a token by id; false when there is no such unrevoked token. */
+export async function revokeToken(db: Database, id: string): Promise<boolean> {
+  const rows = await db.update(apiTokens).set({ revokedAt: new Date() }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
+  return rows.length > 0;
+}
+
+/** Who a token acts for and what it may do, or undefined when the token is unknown or revoked. */
+export async function findTokenOwner(db: Database, token: string): Promise<{ ownerId: string; permissions: string[] } | undefined> {
   const [row] = await db
-    .select({ ownerId: apiTokens.ownerId })
+    .select({ ownerId: apiTokens.ownerId, permissions: apiTokens.permissions })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
-  return row?.ownerId;
+  return row;
 }

@@ -21,7 +21,7 @@ import {
   stopSignal,
 } from '../../workflows/definitions.ts';
 import type { AppDeps } from '../app.ts';
-import type { AuthEnv } from '../auth.ts';
+import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
 import { readLiveState } from '../live-state.ts';
@@ -97,14 +97,15 @@ export function executionActionRoutes(deps: AppDeps) {
       return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
     };
 
+  const create = requirePermission('execution:create');
   return new Hono<AuthEnv>()
-    .post('/:id/plan/approve', planRoute('approve'))
-    .post('/:id/plan/revise', planRoute('revise'))
-    .post('/:id/plan/reject', planRoute('reject'))
-    .post('/:id/messages', reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'))
-    .post('/:id/retry', reopeningRoute('retry', (s) => s === 'failed', 'only after failed'))
-    .post('/:id/resume', reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'))
-    .post('/:id/cancel', async (c) => {
+    .post('/:id/plan/approve', create, planRoute('approve'))
+    .post('/:id/plan/revise', create, planRoute('revise'))
+    .post('/:id/plan/reject', create, planRoute('reject'))
+    .post('/:id/messages', create, reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'))
+    .post('/:id/retry', create, reopeningRoute('retry', (s) => s === 'failed', 'only after failed'))
+    .post('/:id/resume', create, reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'))
+    .post('/:id/cancel', requirePermission('execution:cancel'), async (c) => {
       const { wait } = validate(cancelQuery, c.req.query());
       validate(bodies.none, await readOptionalJson(c));
       const { execution, live, status } = await current(c);

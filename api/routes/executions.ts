@@ -6,7 +6,7 @@ import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
 import { findExecution, listExecutions } from '../../db/executions.ts';
 import type { AppDeps } from '../app.ts';
-import type { AuthEnv } from '../auth.ts';
+import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution, executionView } from '../execution-view.ts';
@@ -56,7 +56,7 @@ export function executionRoutes(deps: AppDeps) {
   const { db } = deps;
 
   return new Hono<AuthEnv>()
-    .post('/', async (c) => {
+    .post('/', requirePermission('execution:create'), async (c) => {
       const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
       const problem = modelProblem(body.model);
       if (problem) throw new ApiError(422, 'model_not_configured', problem);
@@ -64,7 +64,7 @@ export function executionRoutes(deps: AppDeps) {
       const found = await findExecution(db, id);
       return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
     })
-    .get('/', async (c) => {
+    .get('/', requirePermission('execution:read'), async (c) => {
       const query = validate(listQuery, c.req.query());
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const rows = await listExecutions(db, { ownerId: c.var.ownerId, projectId: query.projectId, statuses: query.status, after, limit: query.limit });
@@ -74,11 +74,11 @@ export function executionRoutes(deps: AppDeps) {
         nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
       });
     })
-    .get('/:id', async (c) => {
+    .get('/:id', requirePermission('execution:read'), async (c) => {
       const { execution, runs } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
       return c.json(await describeExecution(deps, execution, runs));
     })
-    .get('/:id/events', async (c) => {
+    .get('/:id/events', requirePermission('execution:read'), async (c) => {
       const { execution } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
       const { cursor, limit } = validate(eventsQuery, c.req.query());
       const items = await listExecutionEvents(db, execution.id, { afterCursor: cursor ? Number(cursor) : 0, limit });

@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import { findRun } from '../../db/executions.ts';
 import type { AppDeps } from '../app.ts';
-import type { AuthEnv } from '../auth.ts';
+import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { runView } from '../execution-view.ts';
 import { isUuid } from '../own-execution.ts';
 
 /** `GET /v1/runs/:id`: a run by its uuid or its global number (Run-56 is `/v1/runs/56`). */
 export function runRoutes(deps: AppDeps) {
-  return new Hono<AuthEnv>().get('/:id', async (c) => {
+  return new Hono<AuthEnv>().get('/:id', requirePermission('execution:read'), async (c) => {
     const id = c.req.param('id');
     const key = isUuid(id) ? { id } : /^\d{1,15}$/.test(id) ? { number: Number(id) } : undefined;
     const found = key ? await findRun(deps.db, key) : undefined;
