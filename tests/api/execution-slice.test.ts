@@ -3,6 +3,7 @@ import { issueToken } from '../../db/tokens.ts';
 import { AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
 import { executionWorkflowId, runWorkflowId, stateQuery } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // The vertical slice through real HTTP, a real worker, the real Temporal dev server and Postgres.
 describe('an execution through the API', () => {
@@ -85,8 +86,12 @@ describe('an execution through the API', () => {
 
   it('is a Temporal workflow operators can find by search attributes, with its run as a child', async () => {
     const handle = stack.env.client.workflow.getHandle(executionWorkflowId(created.id));
-    // Still open after its run: it waits, idle, for a follow-up, retry or resume.
-    const description = await handle.describe();
+    // Still open after its run: it waits, idle, for a follow-up, retry or resume. (Postgres hears of
+    // the run's end from the child a moment before the parent workflow updates its search attribute.)
+    const description = await waitFor('the workflow to take in the outcome', async () => {
+      const d = await handle.describe();
+      return d.typedSearchAttributes.get(AgentExecutionStatusKey) === 'completed' ? d : undefined;
+    });
     expect(description.status.name).toBe('RUNNING');
     expect(description.typedSearchAttributes.get(ProjectIdKey)).toBe('proj-slice');
     expect(description.typedSearchAttributes.get(OwnerIdKey)).toBe(stack.ownerId);
