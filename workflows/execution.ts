@@ -93,9 +93,12 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     setStatus(status);
   });
 
-  // Follow-ups, retries and resumes are judged once the current run has ended: a client that saw a
-  // run's outcome in Postgres may signal a moment before this workflow has taken that outcome in.
-  const runEnded = () => condition(() => active === null);
+  // A run that has reported its outcome is ending: a client that saw that outcome in Postgres may
+  // signal a moment before this workflow has wrapped the run up, so such signals wait for it. A
+  // signal while a run is still at work is judged at once.
+  const runEnded = async () => {
+    if (active && isTerminal(active.run.status)) await condition(() => active === null);
+  };
   setHandler(sendMessageSignal, async ({ text, by }) => {
     await runEnded();
     if (!idle()) return refuse('sendMessage', by, `a message is accepted only when the execution is idle, not while ${state.status}`);

@@ -51,8 +51,16 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   const decisions: Array<PlanDecision & { decision: PlanDecisionKind }> = [];
   setHandler(planDecisionSignal, (decision) => void decisions.push(decision));
 
+  /**
+   * Records how the run ended. The execution hears of it first, so that by the time a client sees
+   * the outcome in Postgres and acts on it (retry, follow-up), the execution knows the run is ending.
+   */
+  const finish = async (status: 'completed' | 'failed' | 'cancelled', payload: Record<string, unknown>) => {
+    await report(status);
+    await recordEvent({ ...ids, type: `run.${status}`, payload });
+  };
   const cancel = async (reason: string): Promise<RunOutcome> => {
-    await recordEvent({ ...ids, type: 'run.cancelled', payload: { reason } });
+    await finish('cancelled', { reason });
     return { status: 'cancelled', reason };
   };
 
@@ -92,7 +100,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       const result = await agent.agentStep({ ...agentCall(), step });
       if (result.done) {
         const summary = result.summary ?? 'The agent finished without a summary.';
-        await recordEvent({ ...ids, type: 'run.completed', payload: { summary } });
+        await finish('completed', { summary });
         return { status: 'completed', summary };
       }
     }
@@ -100,12 +108,12 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   } catch (err) {
     if (isCancellation(err)) {
       // Stopped: record it even though this workflow is being cancelled, then end as cancelled.
-      await CancellationScope.nonCancellable(() => recordEvent({ ...ids, type: 'run.cancelled', payload: { reason: 'stopped' } }));
+      await CancellationScope.nonCancellable(() => finish('cancelled', { reason: 'stopped' }));
       throw err;
     }
     if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
     const error = describeFailure(err);
-    await recordEvent({ ...ids, type: 'run.failed', payload: { error } });
+    await finish('failed', { error });
     return { status: 'failed', error };
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -19,6 +20,9 @@ describe('GET /healthz', () => {
     deadTemporal = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
   });
   afterAll(async () => {
+    // The Temporal client retries a failed call until its deadline (2 s here); closing the dead
+    // connection before that would make a pending retry throw on the closed channel.
+    await sleep(2500);
     await Promise.all([database.close(), deadDatabase.close(), temporal.close(), deadTemporal.close()]);
   });
 

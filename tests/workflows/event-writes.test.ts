@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { listExecutionEvents } from '../../db/events.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { executionWorkflowId, stateQuery } from '../../workflows/definitions.ts';
+import { runWorkflowId } from '../../workflows/definitions.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
@@ -41,11 +42,16 @@ describe('audit event writes under activity retries', () => {
       body: JSON.stringify({ projectId: 'proj-retry', prompt: 'retry me', planMode: 'never' }),
     });
     const { id } = await response.json();
-    // The projection says `completed` as soon as the first attempt's write commits; the workflow
-    // says so only after the retried write succeeded.
-    await waitFor('the workflow to finish its run', async () => {
-      const state = await stack.env.client.workflow.getHandle(executionWorkflowId(id)).query(stateQuery);
-      return state.status === 'completed' ? true : undefined;
+    // The projection says `completed` as soon as the first attempt's write commits; the run's child
+    // workflow closes only after the retried write succeeded.
+    await waitFor('the run workflow to close', async () => {
+      try {
+        await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).result();
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined; // not started yet
+        throw err;
+      }
     });
     const finished = await (await stack.api(`/v1/executions/${id}`)).json();
     expect(finished.status).toBe('completed');
