@@ -19,7 +19,7 @@ export function createActivities({ db, client }: ActivityDeps) {
       return { cursor: stored.cursor, runNumber: stored.runNumber };
     },
     ...createDemoAgent(db),
-    ...createSlotActivities(client),
+    ...createSlotActivities(db, client),
   };
 }
 

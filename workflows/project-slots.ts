@@ -17,7 +17,7 @@ import {
   slotsStateQuery,
 } from './definitions.ts';
 
-const { isWorkflowOpen } = proxyActivities<Activities>({
+const { isWorkflowOpen, recordClosedExecution } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
@@ -57,6 +57,8 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
       // A requester that has closed meanwhile cannot take the slot: the next one gets it.
       if (await delivered(getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId }))) {
         state.holder = next;
+      } else {
+        await recordClosedExecution(next.requesterId);
       }
     }
     for (const [i, request] of state.queue.entries()) {
@@ -70,7 +72,10 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
     if (state.holder) {
       const holder = state.holder;
       const changed = await condition(() => state.holder !== holder || positionsStale(), HOLDER_CHECK_INTERVAL);
-      if (!changed && !(await isWorkflowOpen(holder.requesterId))) state.holder = null;
+      if (!changed && !(await isWorkflowOpen(holder.requesterId))) {
+        await recordClosedExecution(holder.requesterId);
+        state.holder = null;
+      }
     } else if (!(await condition(() => state.queue.length > 0, IDLE_CLOSE_AFTER))) {
       break;
     }

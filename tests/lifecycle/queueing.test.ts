@@ -78,6 +78,14 @@ describe('queueing per project', () => {
     const slots = await stack.env.client.workflow.getHandle(projectSlotsWorkflowId(project)).query(slotsStateQuery);
     expect(slots.holder?.requesterId).toBe(executionWorkflowId(next));
     expect(slots.queue).toEqual([]);
+
+    // The terminated execution ran no code of its own at the end; its end is recorded for it.
+    const terminated = await get(holder);
+    expect(terminated.status).toBe('cancelled');
+    expect(terminated.runs[0]).toMatchObject({ status: 'cancelled', cancelReason: 'operator' });
+    const audit = ((await (await stack.api(`/v1/executions/${holder}/events`)).json()).items as any[]).slice(-2);
+    expect(audit.map((e) => e.type)).toEqual(['run.cancelled', 'execution.terminated']);
+    expect(audit[1]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
   }, 90_000);
 
   it('frees the slot and leaves the queue when a queued execution is stopped', async () => {
