@@ -13,5 +13,8 @@ const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
  * uuid4, so a retried activity or a replayed workflow writes the same id and adds no row.
  */
 export function recordEvent(event: Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string }) {
-  return recordEventActivity({ eventId: uuid4(), occurredAt: new Date().toISOString(), ...event });
+  // The summary names the event in the Temporal UI's timeline.
+  return recordEventActivity.executeWithOptions({ summary: `record ${event.type}` }, [
+    { eventId: uuid4(), occurredAt: new Date().toISOString(), ...event },
+  ]);
 }

@@ -68,7 +68,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function planGate(): Promise<RunOutcome | undefined> {
     let feedback: string | undefined;
     for (let version = 1; ; version++) {
-      await agent.proposePlan({ ...agentCall(), version, feedback });
+      await agent.proposePlan.executeWithOptions({ summary: `propose plan version ${version}` }, [{ ...agentCall(), version, feedback }]);
       await report('awaiting_approval', version);
       if (!(await condition(() => decisions.length > 0, input.approvalTimeoutMs))) return cancel('approval_timeout');
       const { decision, by, reason, feedback: revisionFeedback } = decisions.shift()!;
@@ -97,7 +97,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       if (ended) return ended;
     }
     for (let step = 1; step <= MAX_STEPS; step++) {
-      const result = await agent.agentStep({ ...agentCall(), step });
+      const result = await agent.agentStep.executeWithOptions({ summary: `agent step ${step}` }, [{ ...agentCall(), step }]);
       if (result.done) {
         const summary = result.summary ?? 'The agent finished without a summary.';
         await finish('completed', { summary });

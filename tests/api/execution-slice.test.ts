@@ -100,6 +100,14 @@ describe('an execution through the API', () => {
     expect(state).toMatchObject({ status: 'completed', turns: 1, plan: null, queuePosition: null });
     expect(state.runs).toEqual([expect.objectContaining({ index: 1, trigger: 'initial', status: 'completed' })]);
 
+    // The UI reads well: a summary on the workflow (the prompt's first line) and on each activity.
+    expect(await description.staticSummary()).toBe('Summarise the README');
+    const history = await stack.env.client.workflow.getHandle(runWorkflowId(created.id, 1)).fetchHistory();
+    const summaries = history.events!
+      .filter((e) => e.userMetadata?.summary?.data)
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
+    expect(summaries).toEqual(expect.arrayContaining(['record run.started', 'agent step 1', 'record run.completed']));
+
     const child = await stack.env.client.workflow.getHandle(runWorkflowId(created.id, 1)).describe();
     expect(child.type).toBe('runWorkflow');
     expect(child.parentExecution?.workflowId).toBe(executionWorkflowId(created.id));
