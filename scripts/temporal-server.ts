@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes; kept in memory (for error messages) when absent. */
   logFile?: string;
   namespace?: string;
+  /** Server dynamic config values, e.g. a low continue-as-new threshold for a test. */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export interface DevServer {
@@ -42,6 +44,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   args.push('--log-level', 'warn');
 
   // Its own process group: a Ctrl-C in the terminal reaches our process, which stops the worker
@@ -78,6 +81,7 @@ async function startDownloadedServer(options: DevServerOptions, namespace: strin
       dbFilename: options.dbFile,
       namespace,
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      extraArgs: Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
     },
   });
   const uiUrl = options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined;
