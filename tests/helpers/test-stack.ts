@@ -34,10 +34,12 @@ export async function startTestStack(
     /** false: no worker in this process (the test runs its own, e.g. in a process it kills). */
     startWorker?: boolean;
     executionIdleTimeoutMs?: number;
+    /** Another Temporal server than the run's shared one (a test that needs special server settings). */
+    temporalAddress?: string;
   } = {},
 ): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: options.temporalAddress ?? inject('temporalAddress') });
   const taskQueue = `test-${randomUUID()}`;
   const deps: WorkerDeps = {
     connection: env.nativeConnection,
