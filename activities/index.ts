@@ -3,6 +3,7 @@ import type { NewEvent } from '../common/events.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { createDemoAgent } from './demo-agent.ts';
+import { createClosedExecutionActivities } from './closed-executions.ts';
 import { createSlotActivities } from './project-slots.ts';
 
 export interface ActivityDeps {
@@ -19,7 +20,8 @@ export function createActivities({ db, client }: ActivityDeps) {
       return { cursor: stored.cursor, runNumber: stored.runNumber };
     },
     ...createDemoAgent(db),
-    ...createSlotActivities(db, client),
+    ...createSlotActivities(client),
+    ...createClosedExecutionActivities(db, client),
   };
 }
 

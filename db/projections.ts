@@ -48,6 +48,11 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
     await addMessage(tx, event, 1, 'user', String(payload.prompt));
     return null;
   }
+  if (event.type === 'execution.cancelled' || event.type === 'execution.terminated') {
+    // An operator ended the execution workflow itself: the execution is cancelled, whatever its runs did.
+    await tx.update(executions).set({ status: 'cancelled', updatedAt: at }).where(eq(executions.id, event.executionId));
+    return null;
+  }
   if (!event.runId) return null;
 
   const status = RUN_STATUS_AFTER[event.type];

@@ -11,6 +11,7 @@ import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { generateToken, installServiceToken } from '../db/tokens.ts';
 import { createWorker } from '../worker/create-worker.ts';
+import { startMaintenance } from '../worker/start-maintenance.ts';
 import { type DevServer, startTemporalDevServer } from './temporal-server.ts';
 
 const SHUTDOWN_DEADLINE_MS = 9000;
@@ -64,6 +65,7 @@ try {
     client,
   });
   const workerDone = worker.run();
+  await startMaintenance(client, config.taskQueue);
   cleanups.unshift(async () => {
     worker.shutdown();
     await workerDone;

@@ -5,6 +5,7 @@ import { loadConfig, requireDatabaseUrl } from '../common/config.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createWorker } from './create-worker.ts';
+import { startMaintenance } from './start-maintenance.ts';
 
 const config = loadConfig();
 const databaseUrl = requireDatabaseUrl(config, 'worker');
@@ -13,13 +14,15 @@ await migrateDatabase(database);
 const address = config.temporalAddress ?? 'localhost:7233';
 const connection = await NativeConnection.connect({ address });
 const clientConnection = await Connection.connect({ address });
+const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
 const worker = await createWorker({
-  client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+  client,
   connection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
   db: database.db,
 });
+await startMaintenance(client, config.taskQueue);
 console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);
 // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
 await worker.run();

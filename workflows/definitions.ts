@@ -37,6 +37,8 @@ export interface ExecutionInput {
 export interface CarriedState {
   runs: RunSummary[];
   requests: ExecutionRequest[];
+  /** The execution's status, which differs from its last run's after an operator ended it. */
+  status?: Status;
 }
 
 export type RunTrigger = 'initial' | 'message' | 'retry' | 'resume';
@@ -128,6 +130,8 @@ export const runStatusSignal = defineSignal<[{ runId: string; status: Status; pl
 /** A request for a project's slot; `requestId` tells a late grant of an abandoned request from the current one. */
 export interface SlotRequest {
   requesterId: string;
+  /** The requester's workflow run: a reopened execution (same workflow id) is a different holder. */
+  requesterRunId: string;
   requestId: string;
   /** When the run asking for the slot was created: the queue is in this order, not in arrival order. */
   requestedAt: string;

@@ -53,7 +53,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
   const requests: ExecutionRequest[] = input.carried?.requests ?? [];
   const state: ExecutionState = {
     executionId,
-    status: runs.at(-1)?.status ?? 'pending',
+    status: input.carried?.status ?? runs.at(-1)?.status ?? 'pending',
     plan: null,
     queuePosition: null,
     currentRun: runs.at(-1) ?? null,
@@ -218,7 +218,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
       await runNext(requests.shift()!);
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof executionWorkflow>({ ...input, carried: { runs, requests } });
+        await continueAsNew<typeof executionWorkflow>({ ...input, carried: { runs, requests, status: state.status } });
       }
     }
     await condition(allHandlersFinished);

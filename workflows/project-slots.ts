@@ -58,7 +58,7 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
       if (await delivered(getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId }))) {
         state.holder = next;
       } else {
-        await recordClosedExecution(next.requesterId);
+        await recordClosedExecution(next.requesterId, next.requesterRunId);
       }
     }
     for (const [i, request] of state.queue.entries()) {
@@ -72,8 +72,8 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
     if (state.holder) {
       const holder = state.holder;
       const changed = await condition(() => state.holder !== holder || positionsStale(), HOLDER_CHECK_INTERVAL);
-      if (!changed && !(await isWorkflowOpen(holder.requesterId))) {
-        await recordClosedExecution(holder.requesterId);
+      if (!changed && !(await isWorkflowOpen(holder.requesterId, holder.requesterRunId))) {
+        await recordClosedExecution(holder.requesterId, holder.requesterRunId);
         state.holder = null;
       }
     } else if (!(await condition(() => state.queue.length > 0, IDLE_CLOSE_AFTER))) {

@@ -36,7 +36,8 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
     async acquire(requestedAt: string): Promise<void> {
       wanted = uuid4();
       granted = false;
-      await requestProjectSlot({ projectId, request: { requesterId: workflowInfo().workflowId, requestId: wanted, requestedAt } });
+      const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
+      await requestProjectSlot({ projectId, request: { requesterId, requesterRunId, requestId: wanted, requestedAt } });
       await condition(() => granted);
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */

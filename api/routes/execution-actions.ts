@@ -166,6 +166,7 @@ function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: num
         reason: run.cancelReason ?? undefined,
       })),
       requests: [],
+      status: execution.status as Status,
     },
   };
 }

@@ -79,7 +79,9 @@ describe('bad input to POST /v1/executions', () => {
     ).json();
     const visible = await waitFor('the fence workflow to be visible', async () => {
       const ids: string[] = [];
-      for await (const wf of stack.env.client.workflow.list({ query: `TaskQueue="${stack.taskQueue}"` })) ids.push(wf.workflowId);
+      for await (const wf of stack.env.client.workflow.list({ query: `WorkflowType="executionWorkflow" AND TaskQueue="${stack.taskQueue}"` })) {
+        ids.push(wf.workflowId);
+      }
       return ids.length > 0 ? ids : undefined;
     });
     expect(visible).toEqual([`execution-${fence.id}`]);

@@ -6,6 +6,7 @@ import { type ApiServer, startApiServer } from '../../api/server.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { issueToken } from '../../db/tokens.ts';
 import { createWorker } from '../../worker/create-worker.ts';
+import { startMaintenance } from '../../worker/start-maintenance.ts';
 import { waitFor } from './wait-for.ts';
 
 /**
@@ -51,6 +52,8 @@ export async function startTestStack(
   };
   const worker = options.startWorker === false ? undefined : await (options.worker ?? createWorker)(deps);
   const workerDone = worker?.run();
+  // Maintenance scans every 2 s here (30 s in production) so terminated executions are recorded promptly.
+  if (worker) await startMaintenance(env.client, taskQueue, 2000);
 
   const ownerId = `owner-${randomUUID()}`;
   const token = await issueToken(database.db, 'test', ownerId);

@@ -122,6 +122,23 @@ describe('stop, resume, retry, follow-ups', () => {
     expect((await post(`/v1/executions/${id}/cancel?wait=maybe`)).status).toBe(400);
   });
 
+  it('records an idle execution terminated by an operator as cancelled, its runs as they were', async () => {
+    const id = await create({});
+    await stack.waitForStatus(id, 'completed');
+    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).terminate('operator test');
+    const cancelled = await stack.waitForStatus(id, 'cancelled');
+    expect(cancelled.runs[0].status).toBe('completed');
+    const terminated = (await events(id)).filter((e) => e.type === 'execution.terminated');
+    expect(terminated).toHaveLength(1);
+    expect(terminated[0]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
+    // It can be resumed like any cancelled execution: the workflow reopens.
+    expect((await post(`/v1/executions/${id}/resume`)).status).toBe(202);
+    await waitFor('the resumed run', async () => {
+      const body = await (await stack.api(`/v1/executions/${id}`)).json();
+      return body.runs.length === 2 && body.status === 'completed' ? true : undefined;
+    });
+  });
+
   it('ends cleanly when an operator cancels the execution workflow: cancelled, audited, slot freed', async () => {
     const projectId = `operator-${Date.now()}`;
     const id = await create({ projectId, planMode: 'always' });
