@@ -46,3 +46,42 @@ describe('a run whose work fails permanently', () => {
     expect(items[3].payload.error).toEqual({ type: 'model_auth', message: 'the model refused the credentials' });
   });
 });
+
+// A transient error (a network blip, a 429, a 5xx) is retried with backoff and the run goes on.
+describe('a run whose step fails transiently', () => {
+  let stack: TestStack;
+  const attemptsByStep = new Map<number, number>();
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      worker: (deps) => {
+        const standard = createActivities({ db: deps.db, client: deps.client });
+        return createWorker({
+          ...deps,
+          activities: {
+            ...standard,
+            async agentStep(call) {
+              attemptsByStep.set(call.step, (attemptsByStep.get(call.step) ?? 0) + 1);
+              if (call.step === 2 && attemptsByStep.get(2) === 1) throw new Error('503 Service Unavailable');
+              return standard.agentStep(call);
+            },
+          },
+        });
+      },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('retries the step and completes, each step recorded once', async () => {
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'proj-transient', prompt: 'flaky network', planMode: 'never' }),
+    });
+    const { id } = await response.json();
+    const done = await stack.waitForStatus(id, 'completed', 'failed');
+    expect(done.status).toBe('completed');
+    expect(attemptsByStep.get(2)).toBe(2);
+    const { items } = await (await stack.api(`/v1/executions/${id}/events`)).json();
+    expect(items.filter((e: any) => e.type === 'run.step').map((e: any) => e.payload.step)).toEqual([1, 2, 3]);
+  });
+});
