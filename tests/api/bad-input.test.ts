@@ -11,7 +11,7 @@ describe('bad input to POST /v1/executions', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    countsBefore = await rowCounts(stack.database.db);
+    countsBefore = await rowCounts(stack.database.db, stack.ownerId);
   });
   afterAll(() => stack?.close());
 
@@ -71,7 +71,7 @@ describe('bad input to POST /v1/executions', () => {
   });
 
   it('wrote no row and started no workflow for any of them', async () => {
-    expect(await rowCounts(stack.database.db)).toEqual(countsBefore);
+    expect(await rowCounts(stack.database.db, stack.ownerId)).toEqual(countsBefore);
     // Fence: one valid execution on this file's task queue. Once it is visible, a workflow wrongly
     // started by a refused request earlier would be visible too.
     const fence = await (
