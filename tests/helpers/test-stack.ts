@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { type ApiServer, startApiServer } from '../../api/server.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { issueToken } from '../../db/tokens.ts';
+import { type Activities, createActivities } from '../../activities/index.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { startMaintenance } from '../../worker/start-maintenance.ts';
 import { waitFor } from './wait-for.ts';
@@ -31,7 +31,8 @@ export interface TestStack {
 
 export async function startTestStack(
   options: {
-    worker?: (deps: WorkerDeps) => Promise<Worker>;
+    /** Replaces activities (fault injection); receives the standard ones. */
+    activities?: (standard: Activities) => Activities;
     /** false: no worker in this process (the test runs its own, e.g. in a process it kills). */
     startWorker?: boolean;
     executionIdleTimeoutMs?: number;
@@ -50,7 +51,8 @@ export async function startTestStack(
     client: env.client,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   };
-  const worker = options.startWorker === false ? undefined : await (options.worker ?? createWorker)(deps);
+  const activities = options.activities?.(createActivities({ db: database.db, client: env.client }));
+  const worker = options.startWorker === false ? undefined : await createWorker({ ...deps, activities });
   const workerDone = worker?.run();
   // Maintenance scans every 2 s here (30 s in production) so terminated executions are recorded promptly.
   if (worker) await startMaintenance(env.client, taskQueue, 2000);

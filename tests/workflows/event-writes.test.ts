@@ -1,9 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import { listExecutionEvents } from '../../db/events.ts';
-import { createWorker } from '../../worker/create-worker.ts';
 import { runWorkflowId } from '../../workflows/definitions.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
@@ -16,22 +14,16 @@ describe('audit event writes under activity retries', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
-      worker: (deps) => {
-        const standard = createActivities({ db: deps.db, client: deps.client });
-        return createWorker({
-          ...deps,
-          activities: {
-            ...standard,
-            async recordEvent(event) {
-              const { attempt } = Context.current().info;
-              attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
-              const stored = await standard.recordEvent(event);
-              if (attempt === 1) throw new Error(`injected failure after writing ${event.type}`);
-              return stored;
-            },
-          },
-        });
-      },
+      activities: (standard) => ({
+        ...standard,
+        async recordEvent(event) {
+          const { attempt } = Context.current().info;
+          attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
+          const stored = await standard.recordEvent(event);
+          if (attempt === 1) throw new Error(`injected failure after writing ${event.type}`);
+          return stored;
+        },
+      }),
     });
   });
   afterAll(() => stack?.close());

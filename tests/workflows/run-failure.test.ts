@@ -1,7 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
-import { createWorker } from '../../worker/create-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 // When the run's work fails for good, the run and the execution end `failed` with the reason stored.
@@ -11,17 +9,13 @@ describe('a run whose work fails permanently', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
-      worker: (deps) =>
-        createWorker({
-          ...deps,
-          activities: {
-            ...createActivities({ db: deps.db, client: deps.client }),
-            async agentStep() {
-              attempts++;
-              throw ApplicationFailure.nonRetryable('the model refused the credentials', 'model_auth');
-            },
-          },
-        }),
+      activities: (standard) => ({
+        ...standard,
+        async agentStep() {
+          attempts++;
+          throw ApplicationFailure.nonRetryable('the model refused the credentials', 'model_auth');
+        },
+      }),
     });
   });
   afterAll(() => stack?.close());
@@ -54,20 +48,14 @@ describe('a run whose step fails transiently', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
-      worker: (deps) => {
-        const standard = createActivities({ db: deps.db, client: deps.client });
-        return createWorker({
-          ...deps,
-          activities: {
-            ...standard,
-            async agentStep(call) {
-              attemptsByStep.set(call.step, (attemptsByStep.get(call.step) ?? 0) + 1);
-              if (call.step === 2 && attemptsByStep.get(2) === 1) throw new Error('503 Service Unavailable');
-              return standard.agentStep(call);
-            },
-          },
-        });
-      },
+      activities: (standard) => ({
+        ...standard,
+        async agentStep(call) {
+          attemptsByStep.set(call.step, (attemptsByStep.get(call.step) ?? 0) + 1);
+          if (call.step === 2 && attemptsByStep.get(2) === 1) throw new Error('503 Service Unavailable');
+          return standard.agentStep(call);
+        },
+      }),
     });
   });
   afterAll(() => stack?.close());
