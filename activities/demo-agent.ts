@@ -75,7 +75,7 @@ export function createDemoAgent(db: Database): AgentDriver {
   };
 }
 
-/** Waits, heartbeating, so that a stop reaches the activity within about a second. */
+/** Waits, heartbeating, so that a stop reaches the activity within seconds (heartbeats are throttled by the SDK). */
 async function workFor(ms: number): Promise<void> {
   const context = Context.current();
   for (let waited = 0; waited < ms; waited += 500) {

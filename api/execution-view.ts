@@ -28,9 +28,21 @@ export function executionView(
   live?: ExecutionState,
   plan: { version: number; text: string | null } | null = null,
 ) {
-  const status = live?.status ?? execution.status;
   const currentRunId = live?.currentRun?.runId ?? execution.currentRunId;
   const views = runs.map((run) => runView(run, run.id === currentRunId ? live : undefined));
+  return {
+    ...executionSummary(execution, live),
+    plan,
+    currentRunId,
+    currentRun: views.find((run) => run.id === currentRunId) ?? null,
+    runs: views,
+    totals: { runs: runs.length, turns: Math.max(0, ...runs.map((run) => run.turnNumber)) },
+  };
+}
+
+/** An execution as lists show it: its own fields and status, without its runs. */
+export function executionSummary(execution: ExecutionRow, live?: ExecutionState) {
+  const status = live?.status ?? execution.status;
   return {
     id: execution.id,
     projectId: execution.projectId,
@@ -41,12 +53,7 @@ export function executionView(
     model: execution.model,
     ticket: execution.ticket,
     status,
-    plan,
     queuePosition: status === 'queued' ? (live?.queuePosition ?? null) : null,
-    currentRunId,
-    currentRun: views.find((run) => run.id === currentRunId) ?? null,
-    runs: views,
-    totals: { runs: runs.length, turns: Math.max(0, ...runs.map((run) => run.turnNumber)) },
     createdAt: execution.createdAt.toISOString(),
     updatedAt: execution.updatedAt.toISOString(),
   };

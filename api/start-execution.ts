@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { AgentIdKey, AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../common/search-attributes.ts';
+import { AgentExecutionStatusKey, executionSearchAttributes } from '../common/search-attributes.ts';
 import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
@@ -43,12 +43,7 @@ export async function startExecution(
       workflowId: executionWorkflowId(executionId),
       args: [input],
       staticSummary: firstLine(request.prompt),
-      typedSearchAttributes: [
-        { key: AgentExecutionStatusKey, value: 'pending' },
-        { key: ProjectIdKey, value: request.projectId },
-        { key: OwnerIdKey, value: ownerId },
-        ...(request.agentId ? [{ key: AgentIdKey, value: request.agentId }] : []),
-      ],
+      typedSearchAttributes: [{ key: AgentExecutionStatusKey, value: 'pending' }, ...executionSearchAttributes({ ...request, ownerId })],
     });
   } catch (err) {
     throw new ApiError(503, 'temporal_unavailable', `could not start the execution workflow: ${errorChain(err)}`);

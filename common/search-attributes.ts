@@ -12,3 +12,12 @@ export const OwnerIdKey = defineSearchAttributeKey('OwnerId', SearchAttributeTyp
 export const AgentIdKey = defineSearchAttributeKey('AgentId', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTE_KEYS = [AgentExecutionStatusKey, ProjectIdKey, OwnerIdKey, AgentIdKey];
+
+/** The attributes an execution workflow starts with: who owns it, its project and agent, and its status. */
+export function executionSearchAttributes(execution: { projectId: string; ownerId: string; agentId?: string | null }) {
+  return [
+    { key: ProjectIdKey, value: execution.projectId },
+    { key: OwnerIdKey, value: execution.ownerId },
+    ...(execution.agentId ? [{ key: AgentIdKey, value: execution.agentId }] : []),
+  ];
+}

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Actor } from '../../common/events.ts';
-import { AgentIdKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
+import { executionSearchAttributes } from '../../common/search-attributes.ts';
 import { isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
 import { findExecution } from '../../db/executions.ts';
 import type { ExecutionRow, RunRow } from '../../db/executions.ts';
@@ -76,24 +76,18 @@ export function executionActionRoutes(deps: AppDeps) {
   const reopeningRoute =
     (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) =>
     async (c: Context<AuthEnv>) => {
-      const body = action === 'message' ? validate(bodies.message, await readOptionalJson(c)) : validate(bodies.none, await readOptionalJson(c));
+      const body = validate(action === 'message' ? bodies.message : bodies.none, await readOptionalJson(c));
       const { execution, runs, status } = await current(c);
       if (!allowed(status)) throw conflict(action === 'message' ? 'send a message' : action, status, rule);
       const options = {
         taskQueue: deps.taskQueue,
         workflowId: executionWorkflowId(execution.id),
         args: [reopenInput(execution, runs, deps.executionIdleTimeoutMs)] as [ExecutionInput],
-        typedSearchAttributes: [
-          { key: ProjectIdKey, value: execution.projectId },
-          { key: OwnerIdKey, value: execution.ownerId },
-          ...(execution.agentId ? [{ key: AgentIdKey, value: execution.agentId }] : []),
-        ],
+        typedSearchAttributes: executionSearchAttributes(execution),
       };
-      if (action === 'message') {
-        await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: sendMessageSignal, signalArgs: [{ text: (body as { text: string }).text, by: by(c) }] });
-      } else {
-        await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: action === 'retry' ? retrySignal : resumeSignal, signalArgs: [{ by: by(c) }] });
-      }
+      const signal = { message: sendMessageSignal, retry: retrySignal, resume: resumeSignal }[action];
+      const payload = { ...body, by: by(c) };
+      await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: signal as typeof retrySignal, signalArgs: [payload] });
       return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
     };
 

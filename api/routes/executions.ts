@@ -9,7 +9,7 @@ import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
-import { describeExecution, executionView } from '../execution-view.ts';
+import { describeExecution, executionSummary, executionView } from '../execution-view.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { startExecution } from '../start-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readJsonBody, validate } from '../validation.ts';
@@ -70,7 +70,7 @@ export function executionRoutes(deps: AppDeps) {
       const rows = await listExecutions(db, { ownerId: c.var.ownerId, projectId: query.projectId, statuses: query.status, after, limit: query.limit });
       const last = rows.at(-1);
       return c.json({
-        items: rows.map((row) => executionView(row, [])).map(({ runs: _runs, currentRun: _currentRun, totals: _totals, ...summary }) => summary),
+        items: rows.map((row) => executionSummary(row)),
         nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
       });
     })
