@@ -24,6 +24,12 @@ export interface TestStack {
   env: TestWorkflowEnvironment;
   /** fetch() against the API with the stack's token (unless the init sets its own headers). */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** Creates an execution (fails unless 201) and returns its id. */
+  createExecution(body: Record<string, unknown>): Promise<string>;
+  /** POST with a JSON body (or none). */
+  post(path: string, body?: unknown): Promise<Response>;
+  /** An execution's audit events, oldest first (up to 500). */
+  events(executionId: string): Promise<any[]>;
   /** Polls GET /v1/executions/:id until its status is one of `statuses`; returns the body. */
   waitForStatus(id: string, ...statuses: string[]): Promise<Record<string, any>>;
   close(): Promise<void>;
@@ -85,6 +91,13 @@ export async function startTestStack(
     database,
     env,
     api,
+    async createExecution(body) {
+      const response = await api('/v1/executions', { method: 'POST', body: JSON.stringify(body) });
+      if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
+      return (await response.json()).id;
+    },
+    post: (path, body) => api(path, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) }),
+    events: async (executionId) => (await (await api(`/v1/executions/${executionId}/events?limit=500`)).json()).items,
     waitForStatus: (id, ...statuses) =>
       waitFor(`execution ${id} to reach ${statuses.join('/')}`, async () => {
         const body = await (await api(`/v1/executions/${id}`)).json();

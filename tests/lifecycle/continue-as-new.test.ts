@@ -21,11 +21,7 @@ describe('continue-as-new', () => {
   });
 
   it('carries its runs and turns across continue-as-new, and keeps taking follow-ups', async () => {
-    const created = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: `can-${Date.now()}`, prompt: 'turn 1', planMode: 'never' }),
-    });
-    const { id } = await created.json();
+    const id = await stack.createExecution({ projectId: `can-${Date.now()}`, prompt: 'turn 1', planMode: 'never' });
     const turns = 4;
     for (let turn = 1; turn <= turns; turn++) {
       await waitFor(`turn ${turn} to complete`, async () => {
@@ -44,7 +40,7 @@ describe('continue-as-new', () => {
     const state = await stack.env.client.workflow.getHandle(executionWorkflowId(id)).query(stateQuery);
     expect(state).toMatchObject({ status: 'completed', turns });
     expect(state.runs.map((r) => r.index)).toEqual([1, 2, 3, 4]);
-    const events = (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[];
+    const events = await stack.events(id);
     expect(events.filter((e) => e.type === 'execution.created')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(turns);
   });

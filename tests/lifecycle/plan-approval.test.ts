@@ -12,15 +12,8 @@ describe('plan approval', () => {
   });
   afterAll(() => stack?.close());
 
-  const create = async (body: Record<string, unknown>) => {
-    const response = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ prompt: 'Add a health check', ...body }) });
-    expect(response.status).toBe(201);
-    return (await response.json()).id as string;
-  };
-  const post = (path: string, body?: unknown) =>
-    stack.api(path, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) });
-  const eventTypes = async (id: string) =>
-    ((await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[]).map((e) => e.type);
+  const create = (body: Record<string, unknown>) => stack.createExecution({ prompt: 'Add a health check', ...body });
+  const eventTypes = async (id: string) => (await stack.events(id)).map((e) => e.type);
   /** Waits until the execution awaits a decision on plan `version`; returns the execution. */
   const awaitingPlan = (id: string, version: number) =>
     waitFor(`plan v${version} of ${id}`, async () => {
@@ -35,13 +28,13 @@ describe('plan approval', () => {
     expect(first.plan.text).toContain('Add a health check');
     expect(first.currentRun).toMatchObject({ status: 'awaiting_approval', trigger: 'initial' });
 
-    expect((await post(`/v1/executions/${id}/plan/revise`, { feedback: 'Also log it' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Also log it' })).status).toBe(202);
     const second = await awaitingPlan(id, 2);
     expect(second.plan.text).toContain('Revised after feedback: "Also log it"');
-    expect((await post(`/v1/executions/${id}/plan/revise`, { feedback: 'Shorter', planVersion: 2 })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Shorter', planVersion: 2 })).status).toBe(202);
     await awaitingPlan(id, 3);
 
-    const approve = await post(`/v1/executions/${id}/plan/approve`);
+    const approve = await stack.post(`/v1/executions/${id}/plan/approve`);
     expect(approve.status).toBe(202);
     expect(await approve.json()).toMatchObject({ action: 'approvePlan', planVersion: 3 });
     const done = await stack.waitForStatus(id, 'completed');
@@ -57,17 +50,17 @@ describe('plan approval', () => {
       'plan.approved',
     ]);
     expect(types.at(-1)).toBe('run.completed');
-    const events = (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items;
+    const events = await stack.events(id);
     expect(events.find((e: any) => e.type === 'plan.approved').actor).toEqual({ kind: 'user', id: stack.ownerId });
   });
 
   it('refuses a stale plan version through the API with 409, and records a stale signal as ignored', async () => {
     const id = await create({ projectId: 'plan-stale' });
     await awaitingPlan(id, 1);
-    await post(`/v1/executions/${id}/plan/revise`, { feedback: 'more detail' });
+    await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'more detail' });
     await awaitingPlan(id, 2);
 
-    const stale = await post(`/v1/executions/${id}/plan/approve`, { planVersion: 1 });
+    const stale = await stack.post(`/v1/executions/${id}/plan/approve`, { planVersion: 1 });
     expect(stale.status).toBe(409);
     expect((await stale.json()).error.code).toBe('stale_plan_version');
 
@@ -75,7 +68,7 @@ describe('plan approval', () => {
     const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
     await handle.signal(approvePlanSignal, { planVersion: 1, by: { kind: 'integration', id: 'chat-bot', name: 'Chat' } });
     const ignored = await waitFor('the ignored decision to be recorded', async () => {
-      const items = (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[];
+      const items = await stack.events(id);
       return items.find((e) => e.type === 'execution.signal_ignored');
     });
     expect(ignored).toMatchObject({
@@ -88,7 +81,7 @@ describe('plan approval', () => {
     await handle.signal(approvePlanSignal, { planVersion: 2, by: { kind: 'integration', id: 'chat-bot' } });
     await handle.signal(approvePlanSignal, { planVersion: 2, by: { kind: 'integration', id: 'chat-bot' } });
     await stack.waitForStatus(id, 'completed');
-    const reasons = ((await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[])
+    const reasons = (await stack.events(id))
       .filter((e) => e.type === 'execution.signal_ignored')
       .map((e) => e.payload.reason);
     expect(reasons).toEqual(['stale plan version', 'already decided']);
@@ -97,7 +90,7 @@ describe('plan approval', () => {
   it('ends the run and the execution cancelled (plan_rejected) on reject', async () => {
     const id = await create({ projectId: 'plan-reject' });
     await awaitingPlan(id, 1);
-    expect((await post(`/v1/executions/${id}/plan/reject`, { reason: 'not now' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/reject`, { reason: 'not now' })).status).toBe(202);
     const cancelled = await stack.waitForStatus(id, 'cancelled');
     expect(cancelled.runs[0]).toMatchObject({ status: 'cancelled', cancelReason: 'plan_rejected' });
     const rejected = ((await (await stack.api(`/v1/executions/${id}/events`)).json()).items as any[]).find((e) => e.type === 'plan.rejected');
@@ -139,7 +132,7 @@ describe('plan approval', () => {
   it('answers 409 naming the status for a decision when no plan awaits approval', async () => {
     const id = await create({ projectId: 'plan-409', planMode: 'never' });
     await stack.waitForStatus(id, 'completed');
-    const response = await post(`/v1/executions/${id}/plan/approve`);
+    const response = await stack.post(`/v1/executions/${id}/plan/approve`);
     expect(response.status).toBe(409);
     expect((await response.json()).error.message).toMatch(/while the execution is completed/);
   });

@@ -13,10 +13,7 @@ describe('queueing per project', () => {
   });
   afterAll(() => stack?.close());
 
-  const create = async (projectId: string, prompt: string, planMode = 'always') => {
-    const response = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId, prompt, planMode }) });
-    return (await response.json()).id as string;
-  };
+  const create = (projectId: string, prompt: string, planMode = 'always') => stack.createExecution({ projectId, prompt, planMode });
   const get = async (id: string) => (await stack.api(`/v1/executions/${id}`)).json();
   const until = (what: string, id: string, check: (e: any) => boolean) =>
     waitFor(what, async () => {

@@ -7,9 +7,6 @@ import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const events = async (stack: TestStack, id: string) =>
-  (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[];
-
 describe('a worker killed mid-run', () => {
   let stack: TestStack;
   let workerProcess: ChildProcess;
@@ -33,12 +30,8 @@ describe('a worker killed mid-run', () => {
   });
 
   it('is replaced by a new worker and the run completes with no duplicate events', async () => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'crash', prompt: 'survive a crash', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } }),
-    });
-    const { id } = await response.json();
-    await waitFor('a step to run on the first worker', async () => ((await events(stack, id)).some((e) => e.type === 'run.step') ? true : undefined), 60_000);
+    const id = await stack.createExecution({ projectId: 'crash', prompt: 'survive a crash', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } });
+    await waitFor('a step to run on the first worker', async () => ((await stack.events(id)).some((e) => e.type === 'run.step') ? true : undefined), 60_000);
     workerProcess.kill('SIGKILL');
 
     const worker = await createWorker(stack.workerDeps);
@@ -49,9 +42,9 @@ describe('a worker killed mid-run', () => {
       }, 90_000),
     );
     expect(done.runs).toHaveLength(1);
-    const types = (await events(stack, id)).map((e) => e.type);
+    const types = (await stack.events(id)).map((e) => e.type);
     expect(types).toEqual(['execution.created', 'run.created', 'run.started', ...Array(5).fill('run.step'), 'run.completed']);
-    const steps = (await events(stack, id)).filter((e) => e.type === 'run.step').map((e) => e.payload.step);
+    const steps = (await stack.events(id)).filter((e) => e.type === 'run.step').map((e) => e.payload.step);
     expect(steps).toEqual([1, 2, 3, 4, 5]);
   }, 120_000);
 });
@@ -65,11 +58,7 @@ describe('an execution whose workflow closed while idle', () => {
   afterAll(() => stack?.close());
 
   it('closes after the idle timeout and reopens on a follow-up, with its context from Postgres', async () => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'idle', prompt: 'Draft the release notes', planMode: 'never' }),
-    });
-    const { id } = await response.json();
+    const id = await stack.createExecution({ projectId: 'idle', prompt: 'Draft the release notes', planMode: 'never' });
     await stack.waitForStatus(id, 'completed');
     const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
     await waitFor('the workflow to close idle', async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined));
@@ -81,7 +70,7 @@ describe('an execution whose workflow closed while idle', () => {
     });
     expect(reopened.runs[1]).toMatchObject({ index: 2, trigger: 'message', turnNumber: 2 });
     expect(reopened.runs[1].summary).toContain('starting with "Draft the release notes"');
-    expect((await events(stack, id)).filter((e) => e.type === 'execution.created')).toHaveLength(1);
+    expect((await stack.events(id)).filter((e) => e.type === 'execution.created')).toHaveLength(1);
 
     // A retry is refused (409) after a completed run, closed workflow or not.
     expect((await stack.api(`/v1/executions/${id}/retry`, { method: 'POST' })).status).toBe(409);

@@ -12,24 +12,15 @@ describe('stop, resume, retry, follow-ups', () => {
   });
   afterAll(() => stack?.close());
 
-  const create = async (body: Record<string, unknown>) => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: `p-${Math.random()}`, prompt: 'Refactor the parser', planMode: 'never', ...body }),
-    });
-    expect(response.status).toBe(201);
-    return (await response.json()).id as string;
-  };
-  const post = (path: string, body?: unknown) =>
-    stack.api(path, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) });
-  const events = async (id: string) => (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items as any[];
+  const create = (body: Record<string, unknown>) =>
+    stack.createExecution({ projectId: `p-${Math.random()}`, prompt: 'Refactor the parser', planMode: 'never', ...body });
 
   it('stops a running demo-slow run with wait=true, after which that run writes nothing more, and resumes it', async () => {
     const id = await create({ model: { provider: 'demo', model: 'demo-slow' } });
-    await waitFor('the first step to finish', async () => ((await events(id)).some((e) => e.type === 'run.step') ? true : undefined));
+    await waitFor('the first step to finish', async () => ((await stack.events(id)).some((e) => e.type === 'run.step') ? true : undefined));
 
     const started = Date.now();
-    const cancel = await post(`/v1/executions/${id}/cancel?wait=true`);
+    const cancel = await stack.post(`/v1/executions/${id}/cancel?wait=true`);
     expect(cancel.status).toBe(200);
     const stopped = await cancel.json();
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -37,9 +28,9 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(stopped.runs[0]).toMatchObject({ status: 'cancelled', cancelReason: 'stopped' });
 
     const runId = stopped.runs[0].id;
-    const countAtStop = (await events(id)).filter((e) => e.runId === runId).length;
+    const countAtStop = (await stack.events(id)).filter((e) => e.runId === runId).length;
     await sleep(4000); // longer than a demo-slow step: a step still running would have written by now
-    const runEvents = (await events(id)).filter((e) => e.runId === runId);
+    const runEvents = (await stack.events(id)).filter((e) => e.runId === runId);
     expect(runEvents).toHaveLength(countAtStop);
     // A step already under way may finish before the stop reaches it; nothing follows run.cancelled.
     expect(runEvents.at(-1).type).toBe('run.cancelled');
@@ -47,13 +38,13 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(runEvents.filter((e) => e.type === 'run.step').length).toBeLessThan(5);
 
     // The execution stays open and resumes as a new run of the same turn.
-    expect((await post(`/v1/executions/${id}/resume`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
     const resumed = await waitFor('the resumed run to start', async () => {
       const body = await (await stack.api(`/v1/executions/${id}`)).json();
       return body.runs.length === 2 ? body : undefined;
     });
     expect(resumed.runs[1]).toMatchObject({ index: 2, trigger: 'resume', turnNumber: 1, attempt: 2 });
-    expect((await post(`/v1/executions/${id}/cancel`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(202);
     await stack.waitForStatus(id, 'cancelled');
   });
 
@@ -61,7 +52,7 @@ describe('stop, resume, retry, follow-ups', () => {
     const id = await create({ model: { provider: 'demo', model: 'demo-fail' } });
     const failed = await stack.waitForStatus(id, 'failed');
     expect(failed.runs[0].error).toEqual({ type: 'demo_failure', message: 'demo-fail fails at step 1 by design' });
-    expect((await post(`/v1/executions/${id}/retry`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/retry`)).status).toBe(202);
     const retried = await waitFor('the retry to fail too', async () => {
       const body = await (await stack.api(`/v1/executions/${id}`)).json();
       return body.runs.length === 2 && body.status === 'failed' ? body : undefined;
@@ -74,7 +65,7 @@ describe('stop, resume, retry, follow-ups', () => {
   it('runs a follow-up message as the next turn, with the conversation so far as context', async () => {
     const id = await create({ prompt: 'Write the changelog' });
     await stack.waitForStatus(id, 'completed');
-    expect((await post(`/v1/executions/${id}/messages`, { text: 'Now add the release date' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now add the release date' })).status).toBe(202);
     const done = await waitFor('the follow-up to complete', async () => {
       const body = await (await stack.api(`/v1/executions/${id}`)).json();
       return body.runs.length === 2 && body.status === 'completed' ? body : undefined;
@@ -82,7 +73,7 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(done.runs[1]).toMatchObject({ trigger: 'message', turnNumber: 2, attempt: 1 });
     expect(done.runs[1].summary).toBe('Done: "Now add the release date". Context: 1 earlier turn(s), starting with "Write the changelog".');
     expect(done.totals).toEqual({ runs: 2, turns: 2 });
-    const created = (await events(id)).filter((e) => e.type === 'run.created');
+    const created = (await stack.events(id)).filter((e) => e.type === 'run.created');
     expect(created[1].payload.message).toBe('Now add the release date');
     expect(created[1].actor).toEqual({ kind: 'user', id: stack.ownerId });
   });
@@ -95,31 +86,31 @@ describe('stop, resume, retry, follow-ups', () => {
       [`/v1/executions/${slow}/resume`, undefined],
       [`/v1/executions/${slow}/messages`, { text: 'too early' }],
     ] as const) {
-      const response = await post(path, body);
+      const response = await stack.post(path, body);
       expect(response.status).toBe(409);
       expect((await response.json()).error.message).toMatch(/while the execution is running/);
     }
-    await post(`/v1/executions/${slow}/cancel?wait=true`);
+    await stack.post(`/v1/executions/${slow}/cancel?wait=true`);
 
     const done = await create({});
     await stack.waitForStatus(done, 'completed');
-    const before = (await events(done)).length;
+    const before = (await stack.events(done)).length;
     for (const path of ['cancel', 'retry', 'resume', 'plan/approve']) {
-      const response = await post(`/v1/executions/${done}/${path}`);
+      const response = await stack.post(`/v1/executions/${done}/${path}`);
       expect(response.status, path).toBe(409);
       expect((await response.json()).error.code).toBe('invalid_state');
     }
-    expect((await events(done)).length).toBe(before);
+    expect((await stack.events(done)).length).toBe(before);
   });
 
   it('validates action bodies: unknown fields, blank messages, bad JSON → 400', async () => {
     const id = await create({});
     await stack.waitForStatus(id, 'completed');
-    expect((await post(`/v1/executions/${id}/messages`, { text: '  ' })).status).toBe(400);
-    expect((await post(`/v1/executions/${id}/messages`, {})).status).toBe(400);
-    expect((await post(`/v1/executions/${id}/retry`, { force: true })).status).toBe(400);
+    expect((await stack.post(`/v1/executions/${id}/messages`, { text: '  ' })).status).toBe(400);
+    expect((await stack.post(`/v1/executions/${id}/messages`, {})).status).toBe(400);
+    expect((await stack.post(`/v1/executions/${id}/retry`, { force: true })).status).toBe(400);
     expect((await stack.api(`/v1/executions/${id}/messages`, { method: 'POST', body: '{' })).status).toBe(400);
-    expect((await post(`/v1/executions/${id}/cancel?wait=maybe`)).status).toBe(400);
+    expect((await stack.post(`/v1/executions/${id}/cancel?wait=maybe`)).status).toBe(400);
   });
 
   it('records an idle execution terminated by an operator as cancelled, its runs as they were', async () => {
@@ -128,11 +119,11 @@ describe('stop, resume, retry, follow-ups', () => {
     await stack.env.client.workflow.getHandle(executionWorkflowId(id)).terminate('operator test');
     const cancelled = await stack.waitForStatus(id, 'cancelled');
     expect(cancelled.runs[0].status).toBe('completed');
-    const terminated = (await events(id)).filter((e) => e.type === 'execution.terminated');
+    const terminated = (await stack.events(id)).filter((e) => e.type === 'execution.terminated');
     expect(terminated).toHaveLength(1);
     expect(terminated[0]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
     // It can be resumed like any cancelled execution: the workflow reopens.
-    expect((await post(`/v1/executions/${id}/resume`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
     await waitFor('the resumed run', async () => {
       const body = await (await stack.api(`/v1/executions/${id}`)).json();
       return body.runs.length === 2 && body.status === 'completed' ? true : undefined;
@@ -150,7 +141,7 @@ describe('stop, resume, retry, follow-ups', () => {
     const cancelled = await stack.waitForStatus(id, 'cancelled');
     expect(cancelled.runs[0].status).toBe('cancelled');
     await waitFor('execution.cancelled to be recorded', async () =>
-      (await events(id)).some((e) => e.type === 'execution.cancelled') ? true : undefined,
+      (await stack.events(id)).some((e) => e.type === 'execution.cancelled') ? true : undefined,
     );
     await stack.env.client.workflow.getHandle(executionWorkflowId(id)).result().catch(() => {});
     const description = await stack.env.client.workflow.getHandle(executionWorkflowId(id)).describe();

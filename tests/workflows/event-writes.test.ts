@@ -29,11 +29,7 @@ describe('audit event writes under activity retries', () => {
   afterAll(() => stack?.close());
 
   it('writes every event exactly once although each write was attempted twice', async () => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-retry', prompt: 'retry me', planMode: 'never' }),
-    });
-    const { id } = await response.json();
+    const id = await stack.createExecution({ projectId: 'proj-retry', prompt: 'retry me', planMode: 'never' });
     // The projection says `completed` as soon as the first attempt's write commits; the run's child
     // workflow closes only after the retried write succeeded.
     await waitFor('the run workflow to close', async () => {

@@ -19,9 +19,8 @@ describe('workflow replay', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const post = (p: string, body?: unknown) => stack.api(p, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) });
     const create = async (body: Record<string, unknown>) =>
-      (await (await post('/v1/executions', { prompt: 'replay me', planMode: 'never', ...body })).json()).id as string;
+      (await (await stack.post('/v1/executions', { prompt: 'replay me', planMode: 'never', ...body })).json()).id as string;
     const until = (id: string, check: (e: any) => boolean) =>
       waitFor(`execution ${id}`, async () => {
         const body = await (await stack.api(`/v1/executions/${id}`)).json();
@@ -34,24 +33,24 @@ describe('workflow replay', () => {
     await until(planned, (e) => e.status === 'awaiting_approval');
     const queued = await create({ projectId: project });
     await until(queued, (e) => e.status === 'queued');
-    await post(`/v1/executions/${planned}/plan/revise`, { feedback: 'smaller' });
+    await stack.post(`/v1/executions/${planned}/plan/revise`, { feedback: 'smaller' });
     await until(planned, (e) => e.plan?.version === 2);
-    await post(`/v1/executions/${planned}/plan/approve`);
+    await stack.post(`/v1/executions/${planned}/plan/approve`);
     await until(queued, (e) => e.status === 'completed');
     const rejected = await create({ projectId: `${project}-r`, planMode: 'always' });
     await until(rejected, (e) => e.status === 'awaiting_approval');
-    await post(`/v1/executions/${rejected}/plan/reject`);
+    await stack.post(`/v1/executions/${rejected}/plan/reject`);
     const failed = await create({ projectId: `${project}-f`, model: { provider: 'demo', model: 'demo-fail' } });
     await until(failed, (e) => e.status === 'failed');
-    await post(`/v1/executions/${failed}/retry`);
+    await stack.post(`/v1/executions/${failed}/retry`);
     const stopped = await create({ projectId: `${project}-s`, model: { provider: 'demo', model: 'demo-slow' } });
     await until(stopped, (e) => e.status === 'running');
-    await post(`/v1/executions/${stopped}/cancel?wait=true`);
-    await post(`/v1/executions/${stopped}/resume`);
+    await stack.post(`/v1/executions/${stopped}/cancel?wait=true`);
+    await stack.post(`/v1/executions/${stopped}/resume`);
     await until(stopped, (e) => e.runs.length === 2);
-    await post(`/v1/executions/${stopped}/cancel?wait=true`);
+    await stack.post(`/v1/executions/${stopped}/cancel?wait=true`);
     await until(completed, (e) => e.status === 'completed');
-    await post(`/v1/executions/${completed}/messages`, { text: 'and again' });
+    await stack.post(`/v1/executions/${completed}/messages`, { text: 'and again' });
     for (const id of [completed, failed]) await until(id, (e) => e.runs.length === 2 && ['completed', 'failed'].includes(e.status));
     await until(planned, (e) => e.status === 'completed');
     await until(rejected, (e) => e.status === 'cancelled');

@@ -21,11 +21,7 @@ describe('a run whose work fails permanently', () => {
   afterAll(() => stack?.close());
 
   it('ends failed, with the error type and message, after one attempt', async () => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-fail', prompt: 'fail please', planMode: 'never' }),
-    });
-    const { id } = await response.json();
+    const id = await stack.createExecution({ projectId: 'proj-fail', prompt: 'fail please', planMode: 'never' });
     const failed = await stack.waitForStatus(id, 'failed', 'completed');
     expect(failed.status).toBe('failed');
     expect(failed.runs[0]).toMatchObject({
@@ -61,11 +57,7 @@ describe('a run whose step fails transiently', () => {
   afterAll(() => stack?.close());
 
   it('retries the step and completes, each step recorded once', async () => {
-    const response = await stack.api('/v1/executions', {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'proj-transient', prompt: 'flaky network', planMode: 'never' }),
-    });
-    const { id } = await response.json();
+    const id = await stack.createExecution({ projectId: 'proj-transient', prompt: 'flaky network', planMode: 'never' });
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.status).toBe('completed');
     expect(attemptsByStep.get(2)).toBe(2);
