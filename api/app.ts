@@ -4,10 +4,13 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/client.ts';
 import { requireToken } from './auth.ts';
 import { ApiError, handleError, notFound } from './errors.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { executionActionRoutes } from './routes/execution-actions.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { projectRoutes } from './routes/projects.ts';
 import { runRoutes } from './routes/runs.ts';
+import { statusRoutes } from './routes/status.ts';
 import { MAX_BODY_BYTES } from './validation.ts';
 
 export interface AppDeps {
@@ -39,5 +42,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/executions', executionRoutes(deps));
   app.route('/v1/executions', executionActionRoutes(deps));
   app.route('/v1/runs', runRoutes(deps));
+  app.route('/v1/agents', agentRoutes(deps));
+  app.route('/v1/projects', projectRoutes(deps));
+  app.route('/v1/status', statusRoutes(deps));
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
+import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { type ExecutionRow, findPlanText, type RunRow } from '../db/executions.ts';
+import { findToolCall } from '../db/transcript.ts';
 import type { ExecutionState } from '../workflows/definitions.ts';
 import { readLiveState } from './live-state.ts';
 
@@ -19,7 +21,9 @@ export async function describeExecution(
     status === 'awaiting_approval' && live?.plan && live.currentRun
       ? { version: live.plan.version, text: (await findPlanText(deps.db, live.currentRun.runId, live.plan.version)) ?? null }
       : null;
-  return executionView(execution, runs, live, plan);
+  const pending = status === 'waiting_permission' && live?.pendingToolCall ? await findToolCall(deps.db, live.pendingToolCall.callId) : undefined;
+  const pendingToolCall = pending ? { callId: pending.id, tool: pending.tool, input: pending.input } : null;
+  return { ...executionView(execution, runs, live, plan), pendingToolCall };
 }
 
 export function executionView(
@@ -29,14 +33,47 @@ export function executionView(
   plan: { version: number; text: string | null } | null = null,
 ) {
   const currentRunId = live?.currentRun?.runId ?? execution.currentRunId;
-  const views = runs.map((run) => runView(run, run.id === currentRunId ? live : undefined));
+  // The live state speaks for the current run only while Postgres has not recorded its outcome.
+  const views = runs.map((run) => runView(run, run.id === currentRunId && !isTerminal(run.status as Status) ? live : undefined));
   return {
     ...executionSummary(execution, live),
     plan,
     currentRunId,
     currentRun: views.find((run) => run.id === currentRunId) ?? null,
     runs: views,
-    totals: { runs: runs.length, turns: Math.max(0, ...runs.map((run) => run.turnNumber)) },
+    totals: executionTotals(execution, runs),
+    usageByTurn: [...new Set(runs.map((run) => run.turnNumber))].map((turnNumber) => ({
+      turnNumber,
+      ...runsUsage(runs.filter((run) => run.turnNumber === turnNumber)),
+    })),
+  };
+}
+
+/** Seed 001's execution summary: duration, turns, tool calls, tokens and cost over every run. */
+function executionTotals(execution: ExecutionRow, runs: RunRow[]) {
+  const ends = runs.map((run) => run.endedAt?.getTime() ?? Date.now());
+  return {
+    runs: runs.length,
+    turns: Math.max(0, ...runs.map((run) => run.turnNumber)),
+    durationMs: runs.length ? Math.max(...ends) - execution.createdAt.getTime() : 0,
+    ...runsUsage(runs),
+  };
+}
+
+/** Tokens and cost summed over runs. Cost is null while any model step had no price. */
+export function runsUsage(runs: RunRow[]) {
+  const sum = (pick: (run: RunRow) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const unpriced = runs.some((run) => run.unpricedSteps > 0);
+  return {
+    modelSteps: sum((r) => r.modelSteps),
+    toolCalls: sum((r) => r.toolCalls),
+    usage: {
+      inputTokens: sum((r) => r.inputTokens),
+      outputTokens: sum((r) => r.outputTokens),
+      cachedInputTokens: sum((r) => r.cachedInputTokens),
+      reasoningTokens: sum((r) => r.reasoningTokens),
+      costUsd: unpriced ? null : Math.round(sum((r) => r.costUsd) * 1e9) / 1e9,
+    },
   };
 }
 
@@ -51,6 +88,7 @@ export function executionSummary(execution: ExecutionRow, live?: ExecutionState)
     prompt: execution.prompt,
     planMode: execution.planMode,
     model: execution.model,
+    budgets: execution.budgets,
     ticket: execution.ticket,
     status,
     queuePosition: status === 'queued' ? (live?.queuePosition ?? null) : null,
@@ -70,8 +108,10 @@ export function runView(run: RunRow, live?: ExecutionState) {
     attempt: run.attempt,
     status: live?.status ?? run.status,
     summary: run.summary,
+    output: run.output,
     error: run.error,
     cancelReason: run.cancelReason,
+    ...runsUsage([run]),
     startedAt: run.startedAt.toISOString(),
     endedAt: run.endedAt?.toISOString() ?? null,
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { AgentExecutionStatusKey, executionSearchAttributes } from '../common/search-attributes.ts';
+import type { Budgets } from '../common/budgets.ts';
 import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
@@ -14,7 +15,8 @@ export interface NewExecution {
   planMode: PlanMode;
   model: ModelChoice;
   approvalTimeoutMs: number;
-  agentId?: string;
+  agentId: string;
+  budgets?: Partial<Budgets>;
   ticket?: string;
 }
 

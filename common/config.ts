@@ -8,7 +8,7 @@ import { parseDuration } from './duration.ts';
 export const CONFIG_VARS = {
   PORT: 'HTTP port of the API (default 3000)',
   HOST: 'interface the API listens on (default 0.0.0.0; the dev stack uses 127.0.0.1)',
-  DATA_DIR: 'folder for local state: embedded database, dev Temporal database (default .data)',
+  DATA_DIR: 'folder for local state: execution workspaces, embedded database, dev Temporal database (default .data)',
   DATABASE_URL: 'Postgres URL; unset means embedded PGlite under DATA_DIR (single process only)',
   TEMPORAL_ADDRESS: 'Temporal frontend host:port; unset in the dev stack means start a dev server',
   TEMPORAL_NAMESPACE: 'Temporal namespace (default "default")',
@@ -17,6 +17,13 @@ export const CONFIG_VARS = {
   TEMPORAL_UI_PORT: 'dev stack only: port of the Temporal UI (default 8233)',
   AGENT_RUNS_TOKEN: 'API bearer token to accept (stored hashed); the dev stack generates one when unset',
   EXECUTION_IDLE_TIMEOUT: 'how long an idle execution workflow stays open before closing, e.g. 7d or 30m (default 7d)',
+  OPENAI_API_KEY: 'enables the `openai` provider',
+  OPENAI_BASE_URL: 'optional: another base URL for the `openai` provider (a proxy)',
+  ANTHROPIC_API_KEY: 'enables the `anthropic` provider',
+  ANTHROPIC_BASE_URL: 'optional: another base URL for the `anthropic` provider',
+  OPENAI_COMPATIBLE_BASE_URL: 'enables the `openai-compatible` provider: Ollama, vLLM, LM Studio, a gateway (e.g. http://localhost:11434/v1)',
+  OPENAI_COMPATIBLE_API_KEY: 'optional: API key for the `openai-compatible` endpoint',
+  PRICING_FILE: 'optional: a JSON pricing file merged over the shipped data/pricing.json',
 } as const;
 
 export interface Config {
@@ -31,6 +38,7 @@ export interface Config {
   temporalUiPort: number;
   apiToken: string | undefined;
   executionIdleTimeoutMs: number;
+  pricingFile: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiPort: readPort(env, 'TEMPORAL_UI_PORT', 8233),
     apiToken: read(env, 'AGENT_RUNS_TOKEN'),
     executionIdleTimeoutMs: readDuration(env, 'EXECUTION_IDLE_TIMEOUT', '7d'),
+    pricingFile: read(env, 'PRICING_FILE'),
   };
 }
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { NewEvent } from '../common/events.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
@@ -14,6 +14,9 @@ const RUN_STATUS_AFTER: Record<string, Status> = {
   'plan.proposed': 'awaiting_approval',
   'plan.approved': 'running',
   'plan.revision_requested': 'running',
+  'tool.permission_requested': 'waiting_permission',
+  'tool.approved': 'running',
+  'tool.denied': 'running',
   'run.completed': 'completed',
   'run.failed': 'failed',
   'run.cancelled': 'cancelled',
@@ -39,6 +42,7 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
         planMode: String(payload.planMode),
         model: payload.model ?? { provider: 'demo', model: 'demo' },
         ticket: (payload.ticket as string | undefined) ?? null,
+        budgets: payload.budgets ?? null,
         approvalTimeoutMs: (payload.approvalTimeoutMs as number | undefined) ?? 86_400_000,
         status: 'pending',
         createdAt: at,
@@ -91,6 +95,10 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
       .set({ status, updatedAt: at, ...(event.type === 'run.created' && { currentRunId: event.runId }) })
       .where(eq(executions.id, event.executionId));
   }
+  if (event.type === 'model.step_completed') await addStepUsage(tx, event.runId, payload.usage as StepUsagePayload | undefined);
+  if (event.type === 'tool.call_completed') {
+    await tx.update(runs).set({ toolCalls: sql`${runs.toolCalls} + 1` }).where(eq(runs.id, event.runId));
+  }
   if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
 
   const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, event.runId));
@@ -102,4 +110,29 @@ function addMessage(tx: Transaction, event: NewEvent, turnNumber: number, role: 
     .insert(messages)
     .values({ id: event.eventId, executionId: event.executionId, turnNumber, role, content, createdAt: new Date(event.occurredAt) })
     .onConflictDoNothing();
+}
+
+interface StepUsagePayload {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+  costUsd: number | null;
+}
+
+/** Adds a model step's tokens and cost to its run; a step without a price makes the run's cost unknown. */
+function addStepUsage(tx: Transaction, runId: string, usage: StepUsagePayload | undefined) {
+  const u = usage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costUsd: null };
+  return tx
+    .update(runs)
+    .set({
+      modelSteps: sql`${runs.modelSteps} + 1`,
+      inputTokens: sql`${runs.inputTokens} + ${u.inputTokens}`,
+      outputTokens: sql`${runs.outputTokens} + ${u.outputTokens}`,
+      cachedInputTokens: sql`${runs.cachedInputTokens} + ${u.cachedInputTokens}`,
+      reasoningTokens: sql`${runs.reasoningTokens} + ${u.reasoningTokens}`,
+      costUsd: sql`${runs.costUsd} + ${u.costUsd ?? 0}`,
+      unpricedSteps: sql`${runs.unpricedSteps} + ${u.costUsd === null ? 1 : 0}`,
+    })
+    .where(eq(runs.id, runId));
 }

@@ -1,5 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -44,6 +58,8 @@ export const executions = pgTable(
     model: jsonb('model').notNull().default({ provider: 'demo', model: 'demo' }),
     ticket: text('ticket'),
     approvalTimeoutMs: bigint('approval_timeout_ms', { mode: 'number' }).notNull().default(86_400_000),
+    /** Per-execution budget overrides (`{maxSteps?, maxCostUsd?, maxDurationMs?}`) over the agent's. */
+    budgets: jsonb('budgets'),
     status: text('status').notNull(),
     currentRunId: uuid('current_run_id'),
     createdAt: createdAt(),
@@ -74,6 +90,22 @@ export const runs = pgTable(
     error: jsonb('error'),
     /** Why a cancelled run was cancelled: stopped, plan_rejected, approval_timeout, operator. */
     cancelReason: text('cancel_reason'),
+    /** Structured output, for agents with an output schema. */
+    output: jsonb('output'),
+    /** The system prompt the run's model steps use (agent prompt, AGENTS.md, progress log). */
+    systemPrompt: text('system_prompt'),
+    /** The workspace snapshot the run started from: its results are the changes since. */
+    baseline: text('baseline'),
+    // Usage, summed from model.step_completed and tool.call_completed events.
+    modelSteps: integer('model_steps').notNull().default(0),
+    toolCalls: integer('tool_calls').notNull().default(0),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    cachedInputTokens: bigint('cached_input_tokens', { mode: 'number' }).notNull().default(0),
+    reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    /** Model steps whose model had no price: while above 0 the run's cost is unknown (null). */
+    unpricedSteps: integer('unpriced_steps').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
@@ -114,4 +146,100 @@ export const apiTokens = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash)],
+);
+
+/** Agents: which model works, with what instructions, tools, policy and budgets. */
+export const agents = pgTable('agents', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  provider: text('provider').notNull(),
+  model: text('model').notNull(),
+  systemPrompt: text('system_prompt').notNull().default(''),
+  allowedTools: text('allowed_tools').array().notNull(),
+  /** Tools whose every call waits for a person's approval (`waiting_permission`). */
+  toolsNeedingApproval: text('tools_needing_approval').array().notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  /** A JSON Schema: when set, a run ends with structured output validated against it. */
+  outputSchema: jsonb('output_schema'),
+  maxSteps: integer('max_steps').notNull(),
+  maxCostUsd: doublePrecision('max_cost_usd'),
+  maxDurationMs: bigint('max_duration_ms', { mode: 'number' }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Projects: where an execution's workspace comes from (`{type: empty}`, a local path or a git repository). */
+export const projects = pgTable('projects', {
+  id: text('id').primaryKey(),
+  workspaceTemplate: jsonb('workspace_template').notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The transcript of a run beyond the conversation: the model's message of each step and notes
+ * the system added after it. Tool results come from `tool_calls`. Activities load it by run id.
+ */
+export const runMessages = pgTable(
+  'run_messages',
+  {
+    runId: uuid('run_id').notNull(),
+    step: integer('step').notNull(),
+    /** `assistant`: the model's message; `note`: a user message the system added after the step. */
+    kind: text('kind').notNull(),
+    message: jsonb('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step, t.kind] })],
+);
+
+/** Every tool call a model made: input, decision and full output (events carry truncated copies). */
+export const toolCalls = pgTable(
+  'tool_calls',
+  {
+    /** Ours, derived from run, step and position; `providerCallId` is the model's own id. */
+    id: uuid('id').primaryKey(),
+    executionId: uuid('execution_id').notNull(),
+    runId: uuid('run_id').notNull(),
+    step: integer('step').notNull(),
+    position: integer('position').notNull(),
+    providerCallId: text('provider_call_id').notNull(),
+    tool: text('tool').notNull(),
+    input: jsonb('input'),
+    /** requested → (waiting_permission → approved | denied) → completed */
+    status: text('status').notNull(),
+    output: text('output'),
+    isError: boolean('is_error'),
+    /** The file a write or edit changed: `{path, added, removed}`. */
+    change: jsonb('change'),
+    decidedBy: jsonb('decided_by'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [index('tool_calls_run_idx').on(t.runId, t.step, t.position), index('tool_calls_execution_idx').on(t.executionId, t.status)],
+);
+
+/** What each run changed in the workspace, from its baseline: `+added/-removed` and the unified diff. */
+export const runFiles = pgTable(
+  'run_files',
+  {
+    runId: uuid('run_id').notNull(),
+    path: text('path').notNull(),
+    added: integer('added').notNull(),
+    removed: integer('removed').notNull(),
+    diff: text('diff').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.path] })],
+);
+
+/** The execution's append-only progress log: each run adds what it did; later runs read it. */
+export const progressEntries = pgTable(
+  'progress_entries',
+  {
+    runId: uuid('run_id').primaryKey(),
+    executionId: uuid('execution_id').notNull(),
+    text: text('text').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('progress_entries_execution_idx').on(t.executionId, t.createdAt)],
 );

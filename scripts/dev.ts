@@ -63,6 +63,8 @@ try {
     taskQueue: config.taskQueue,
     db: database.db,
     client,
+    dataDir: config.dataDir,
+    pricingFile: config.pricingFile,
   });
   const workerDone = worker.run();
   await startMaintenance(client, config.taskQueue);

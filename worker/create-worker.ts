@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { type Activities, createActivities } from '../activities/index.ts';
+import { type Activities, type ActivityDeps, createActivities } from '../activities/index.ts';
 import type { Database } from '../db/client.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -13,6 +13,12 @@ export interface WorkerOptions {
   db: Database;
   /** Client for the activities that talk to Temporal. */
   client: Client;
+  /** Where workspaces live (DATA_DIR). */
+  dataDir: string;
+  /** An operator's pricing file (PRICING_FILE). */
+  pricingFile?: string;
+  /** Scripted models instead of the configured providers (tests). */
+  models?: ActivityDeps['models'];
   /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   /** Activities to register instead of the standard ones built from `db` (tests inject faults this way). */
@@ -26,7 +32,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: options.activities ?? createActivities({ db: options.db, client: options.client }),
+    activities: options.activities ?? createActivities(options),
     ...workflows,
   });
 }

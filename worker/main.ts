@@ -21,6 +21,8 @@ const worker = await createWorker({
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
   db: database.db,
+  dataDir: config.dataDir,
+  pricingFile: config.pricingFile,
 });
 await startMaintenance(client, config.taskQueue);
 console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);

@@ -1,6 +1,7 @@
 // Types, signals and queries shared by the workflows and their clients (the API, tests, operators,
 // and any Temporal client that approves plans: chat bots, ticketing webhooks, `temporal workflow signal`).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Budgets } from '../common/budgets.ts';
 import type { Actor, NewEvent } from '../common/events.ts';
 import type { PlanMode, Status } from '../common/statuses.ts';
 
@@ -17,10 +18,13 @@ export interface ExecutionInput {
   executionId: string;
   projectId: string;
   ownerId: string;
+  /** The agent that works (absent in executions created before agents existed: the default agent). */
   agentId?: string;
   prompt: string;
   planMode: PlanMode;
   model: ModelChoice;
+  /** Overrides of the agent's budgets for this execution. */
+  budgets?: Partial<Budgets>;
   ticket?: string;
   /** How long a proposed plan waits for a decision before the run is cancelled. */
   approvalTimeoutMs: number;
@@ -69,13 +73,17 @@ export interface RunInput {
   turnNumber: number;
   attempt: number;
   planMode: PlanMode;
+  agentId: string;
   model: ModelChoice;
+  budgets?: Partial<Budgets>;
   approvalTimeoutMs: number;
 }
 
 export interface RunError {
   type: string;
   message: string;
+  /** budget_exceeded: which budget. */
+  budget?: string;
 }
 
 export type RunOutcome =
@@ -89,6 +97,8 @@ export interface ExecutionState {
   status: Status;
   /** The plan waiting for a decision (its text is in the plan.proposed event). */
   plan: { version: number } | null;
+  /** The tool call waiting for a person's decision while `waiting_permission` (tool and input are in Postgres). */
+  pendingToolCall: { callId: string } | null;
   /** 1-based place in the project's queue while `queued`. */
   queuePosition: number | null;
   currentRun: RunSummary | null;
@@ -118,14 +128,24 @@ export const retrySignal = defineSignal<[{ by: Actor }]>('retry');
 export const resumeSignal = defineSignal<[{ by: Actor }]>('resume');
 export const stopSignal = defineSignal<[{ by: Actor; reason?: string }]>('stop');
 
+/** A decision on the tool call awaiting permission (`waiting_permission`). */
+export interface ToolDecision {
+  callId: string;
+  by: Actor;
+}
+export const approveToolSignal = defineSignal<[ToolDecision]>('approveTool');
+export const denyToolSignal = defineSignal<[ToolDecision]>('denyTool');
+
 // --- Internal signals between our own workflows ---
 
 export type PlanDecisionKind = 'approve' | 'revise' | 'reject';
 
 /** execution → its current run: a validated plan decision. */
 export const planDecisionSignal = defineSignal<[PlanDecision & { decision: PlanDecisionKind }]>('planDecision');
+/** execution → its current run: a validated tool decision. */
+export const toolDecisionSignal = defineSignal<[ToolDecision & { decision: 'approve' | 'deny' }]>('toolDecision');
 /** run → its execution: the run's status changed (so the execution's state and search attributes follow). */
-export const runStatusSignal = defineSignal<[{ runId: string; status: Status; planVersion?: number }]>('runStatus');
+export const runStatusSignal = defineSignal<[{ runId: string; status: Status; planVersion?: number; callId?: string }]>('runStatus');
 
 /** A request for a project's slot; `requestId` tells a late grant of an abandoned request from the current one. */
 export interface SlotRequest {
@@ -149,13 +169,13 @@ export const slotsStateQuery = defineQuery<SlotsState>('slots');
 
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {
-  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, ticket, approvalTimeoutMs } = input;
+  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, approvalTimeoutMs } = input;
   return {
     eventId: input.createdEventId,
     type: 'execution.created',
     executionId,
     actor: { kind: 'user', id: ownerId },
     occurredAt: input.createdAt,
-    payload: { projectId, ownerId, agentId, prompt, planMode, model, ticket, approvalTimeoutMs },
+    payload: { projectId, ownerId, agentId, prompt, planMode, model, budgets, ticket, approvalTimeoutMs },
   };
 }

@@ -13,11 +13,14 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import {
   approvePlanSignal,
+  approveToolSignal,
+  denyToolSignal,
   type ExecutionInput,
   type ExecutionRequest,
   type ExecutionState,
@@ -36,6 +39,8 @@ import {
   sendMessageSignal,
   stateQuery,
   stopSignal,
+  type ToolDecision,
+  toolDecisionSignal,
 } from './definitions.ts';
 import { recordEvent } from './record-event.ts';
 import { runWorkflow } from './run.ts';
@@ -55,6 +60,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     executionId,
     status: input.carried?.status ?? runs.at(-1)?.status ?? 'pending',
     plan: null,
+    pendingToolCall: null,
     queuePosition: null,
     currentRun: runs.at(-1) ?? null,
     runs,
@@ -71,6 +77,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     upsertSearchAttributes([{ key: AgentExecutionStatusKey, value: status }]);
     const details = [`status: ${status}`];
     if (state.plan) details.push(`plan version: ${state.plan.version}`);
+    if (state.pendingToolCall) details.push(`tool call awaiting permission: ${state.pendingToolCall.callId}`);
     if (state.queuePosition) details.push(`queue position: ${state.queuePosition}`);
     setCurrentDetails(details.join(', '));
   };
@@ -87,9 +94,10 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
   setHandler(stateQuery, () => state);
-  setHandler(runStatusSignal, ({ runId, status, planVersion }) => {
+  setHandler(runStatusSignal, ({ runId, status, planVersion, callId }) => {
     if (active?.run.runId !== runId) return;
     state.plan = status === 'awaiting_approval' && planVersion ? { version: planVersion } : null;
+    state.pendingToolCall = status === 'waiting_permission' && callId ? { callId } : null;
     setStatus(status);
   });
 
@@ -135,6 +143,19 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
   setHandler(revisePlanSignal, decide('revise', 'revisePlan'));
   setHandler(rejectPlanSignal, decide('reject', 'rejectPlan'));
 
+  const decidedToolCalls = new Set<string>();
+  const decideTool = (kind: 'approve' | 'deny', signal: string) => async (decision: ToolDecision) => {
+    const pending = state.pendingToolCall?.callId;
+    if (!active || state.status !== 'waiting_permission' || pending !== decision.callId || decidedToolCalls.has(decision.callId)) {
+      const reason = pending === undefined ? 'no tool call awaits permission' : pending !== decision.callId ? 'not the tool call awaiting permission' : 'already decided';
+      return refuse(signal, decision.by, reason, { callId: decision.callId, pendingCallId: pending ?? null });
+    }
+    decidedToolCalls.add(decision.callId);
+    await active.child!.signal(toolDecisionSignal, { ...decision, decision: kind });
+  };
+  setHandler(approveToolSignal, decideTool('approve', 'approveTool'));
+  setHandler(denyToolSignal, decideTool('deny', 'denyTool'));
+
   /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
   async function runNext(request: ExecutionRequest): Promise<void> {
     const last = runs.at(-1);
@@ -174,7 +195,9 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
               index: run.index,
               trigger: run.trigger,
               planMode: input.planMode,
+              agentId: input.agentId ?? DEFAULT_AGENT_ID,
               model: input.model,
+              budgets: input.budgets,
               approvalTimeoutMs: input.approvalTimeoutMs,
             },
           ],
@@ -202,6 +225,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     }
     run.reason = outcome.status === 'cancelled' ? outcome.reason : undefined;
     state.plan = null;
+    state.pendingToolCall = null;
     state.queuePosition = null;
     active = null;
     setStatus(outcome.status);

@@ -9,6 +9,8 @@ import { findExecution } from '../../db/executions.ts';
 import type { ExecutionRow, RunRow } from '../../db/executions.ts';
 import {
   approvePlanSignal,
+  approveToolSignal,
+  denyToolSignal,
   type ExecutionInput,
   executionWorkflowId,
   type ModelChoice,
@@ -73,6 +75,18 @@ export function executionActionRoutes(deps: AppDeps) {
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
+  const toolRoute = (decision: 'approve' | 'deny') => async (c: Context<AuthEnv>) => {
+    validate(bodies.none, await readOptionalJson(c));
+    const { execution, live, status } = await current(c);
+    const callId = c.req.param('callId')!;
+    if (status !== 'waiting_permission' || !live?.pendingToolCall) throw conflict(`${decision} a tool call`, status, 'only while waiting_permission');
+    if (live.pendingToolCall.callId !== callId) {
+      throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${live.pendingToolCall.callId})`);
+    }
+    await handle(execution.id).signal(decision === 'approve' ? approveToolSignal : denyToolSignal, { callId, by: by(c) });
+    return accepted(c, execution.id, `${decision}Tool`, { callId });
+  };
+
   const reopeningRoute =
     (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) =>
     async (c: Context<AuthEnv>) => {
@@ -96,6 +110,8 @@ export function executionActionRoutes(deps: AppDeps) {
     .post('/:id/plan/approve', create, planRoute('approve'))
     .post('/:id/plan/revise', create, planRoute('revise'))
     .post('/:id/plan/reject', create, planRoute('reject'))
+    .post('/:id/tools/:callId/approve', create, toolRoute('approve'))
+    .post('/:id/tools/:callId/deny', create, toolRoute('deny'))
     .post('/:id/messages', create, reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'))
     .post('/:id/retry', create, reopeningRoute('retry', (s) => s === 'failed', 'only after failed'))
     .post('/:id/resume', create, reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'))
@@ -144,6 +160,7 @@ function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: num
     prompt: execution.prompt,
     planMode: execution.planMode as PlanMode,
     model: execution.model as ModelChoice,
+    budgets: (execution.budgets ?? undefined) as ExecutionInput['budgets'],
     ticket: execution.ticket ?? undefined,
     approvalTimeoutMs: execution.approvalTimeoutMs,
     idleTimeoutMs,

@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.ts';
-import { DEFAULT_MODEL, modelProblem } from '../../common/models.ts';
+import { DEFAULT_AGENT_ID } from '../../common/agents.ts';
+import { BUDGET_LIMITS } from '../../common/budgets.ts';
+import { modelProblem } from '../../common/models.ts';
+import { findAgent } from '../../db/agents.ts';
 import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
 import { findExecution, listExecutions } from '../../db/executions.ts';
@@ -20,8 +23,17 @@ const createExecutionBody = z.strictObject({
   projectId: nonBlank(200),
   prompt: nonBlank(MAX_BODY_BYTES),
   planMode: z.enum(PLAN_MODES).default('always'),
-  model: z.strictObject({ provider: nonBlank(100), model: nonBlank(200) }).default(DEFAULT_MODEL),
-  agentId: nonBlank(200).optional(),
+  /** Overrides the agent's model for this execution. */
+  model: z.strictObject({ provider: nonBlank(100), model: nonBlank(200) }).optional(),
+  agentId: nonBlank(200).default(DEFAULT_AGENT_ID),
+  /** Overrides of the agent's budgets for this execution. */
+  budgets: z
+    .strictObject({
+      maxSteps: z.number().int().min(BUDGET_LIMITS.maxSteps.min).max(BUDGET_LIMITS.maxSteps.max).optional(),
+      maxCostUsd: z.number().min(BUDGET_LIMITS.maxCostUsd.min).max(BUDGET_LIMITS.maxCostUsd.max).nullable().optional(),
+      maxDurationMs: z.number().int().min(BUDGET_LIMITS.maxDurationMs.min).max(BUDGET_LIMITS.maxDurationMs.max).optional(),
+    })
+    .optional(),
   ticket: nonBlank(200).optional(),
   approvalTimeout: z
     .union([z.string(), z.number()])
@@ -58,9 +70,13 @@ export function executionRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>()
     .post('/', requirePermission('execution:create'), async (c) => {
       const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
-      const problem = modelProblem(body.model);
+      const agent = await findAgent(db, body.agentId);
+      if (!agent) throw new ApiError(422, 'agent_unavailable', `agent "${body.agentId}" does not exist`);
+      if (!agent.enabled) throw new ApiError(422, 'agent_unavailable', `agent "${body.agentId}" is disabled`);
+      const model = body.model ?? { provider: agent.provider, model: agent.model };
+      const problem = modelProblem(model);
       if (problem) throw new ApiError(422, 'model_not_configured', problem);
-      const id = await startExecution(deps, c.var.ownerId, { ...body, approvalTimeoutMs: approvalTimeout });
+      const id = await startExecution(deps, c.var.ownerId, { ...body, model, approvalTimeoutMs: approvalTimeout });
       const found = await findExecution(db, id);
       return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
     })

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
+import { findAgent } from '../../db/agents.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createTestDatabase } from '../setup/test-database.ts';
 
@@ -27,7 +28,7 @@ async function tables(handle: DatabaseHandle): Promise<string[]> {
   return result.map((r) => r.table_name);
 }
 
-const expectedTables = ['api_tokens', 'events', 'executions', 'messages', 'runs'];
+const expectedTables = ['agents', 'api_tokens', 'events', 'executions', 'messages', 'progress_entries', 'projects', 'run_files', 'run_messages', 'runs', 'tool_calls'];
 
 describe('migrations on Postgres (postgres-js)', () => {
   it('apply from empty, and applying them again is a no-op', async () => {
@@ -38,6 +39,14 @@ describe('migrations on Postgres (postgres-js)', () => {
       await migrateDatabase(handle);
       expect(await tables(handle)).toEqual(expectedTables);
       expect(await appliedMigrations(handle)).toBe(journal.entries.length);
+      // The default agent is seeded: the demo model, every tool, run_command held for permission.
+      expect(await findAgent(handle.db, 'default')).toMatchObject({
+        provider: 'demo',
+        model: 'demo',
+        allowedTools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command'],
+        toolsNeedingApproval: ['run_command'],
+        enabled: true,
+      });
       await migrateDatabase(handle);
       expect(await appliedMigrations(handle)).toBe(journal.entries.length);
     } finally {

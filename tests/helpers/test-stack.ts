@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { type ApiServer, startApiServer } from '../../api/server.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { issueToken } from '../../db/tokens.ts';
-import { type Activities, createActivities } from '../../activities/index.ts';
+import { type Activities, type ActivityDeps, createActivities } from '../../activities/index.ts';
+import { saveAgent } from '../../db/agents.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { startMaintenance } from '../../worker/start-maintenance.ts';
 import { waitFor } from './wait-for.ts';
@@ -24,7 +28,9 @@ export interface TestStack {
   env: TestWorkflowEnvironment;
   /** fetch() against the API with the stack's token (unless the init sets its own headers). */
   api(path: string, init?: RequestInit): Promise<Response>;
-  /** Creates an execution (fails unless 201) and returns its id. */
+  /** Where this stack's workspaces live. */
+  dataDir: string;
+  /** Creates an execution (fails unless 201) and returns its id. Agent `unattended` unless the body names one. */
   createExecution(body: Record<string, unknown>): Promise<string>;
   /** POST with a JSON body (or none). */
   post(path: string, body?: unknown): Promise<Response>;
@@ -44,11 +50,16 @@ export async function startTestStack(
     executionIdleTimeoutMs?: number;
     /** Another Temporal server than the run's shared one (a test that needs special server settings). */
     temporalAddress?: string;
+    /** Scripted models instead of the demo provider. */
+    models?: ActivityDeps['models'];
+    pricingFile?: string;
   } = {},
 ): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: options.temporalAddress ?? inject('temporalAddress') });
   const taskQueue = `test-${randomUUID()}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-test-'));
+  await saveAgent(database.db, UNATTENDED_AGENT);
   const deps: WorkerDeps = {
     connection: env.nativeConnection,
     namespace: 'default',
@@ -56,8 +67,11 @@ export async function startTestStack(
     db: database.db,
     client: env.client,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    dataDir,
+    models: options.models,
+    pricingFile: options.pricingFile,
   };
-  const activities = options.activities?.(createActivities({ db: database.db, client: env.client }));
+  const activities = options.activities?.(createActivities(deps));
   const worker = options.startWorker === false ? undefined : await createWorker({ ...deps, activities });
   const workerDone = worker?.run();
   // Maintenance scans every 2 s here (30 s in production) so terminated executions are recorded promptly.
@@ -90,9 +104,10 @@ export async function startTestStack(
     taskQueue,
     database,
     env,
+    dataDir,
     api,
     async createExecution(body) {
-      const response = await api('/v1/executions', { method: 'POST', body: JSON.stringify(body) });
+      const response = await api('/v1/executions', { method: 'POST', body: JSON.stringify({ agentId: UNATTENDED_AGENT.id, ...body }) });
       if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
       return (await response.json()).id;
     },
@@ -109,8 +124,25 @@ export async function startTestStack(
       await workerDone;
       await env.teardown();
       await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+/** The demo model with every tool and no permission gate: runs finish without a person. */
+export const UNATTENDED_AGENT = {
+  id: 'unattended',
+  name: 'Unattended test agent',
+  provider: 'demo',
+  model: 'demo',
+  systemPrompt: 'You are a test agent.',
+  allowedTools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command'],
+  toolsNeedingApproval: [],
+  enabled: true,
+  outputSchema: null,
+  maxSteps: 50,
+  maxCostUsd: null,
+  maxDurationMs: 3_600_000,
+};
 
 export type WorkerDeps = Parameters<typeof createWorker>[0];

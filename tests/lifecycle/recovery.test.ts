@@ -20,6 +20,7 @@ describe('a worker killed mid-run', () => {
         DATABASE_URL: inject('databaseUrl'),
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        DATA_DIR: stack.dataDir,
       },
       stdio: 'ignore',
     });
@@ -31,7 +32,8 @@ describe('a worker killed mid-run', () => {
 
   it('is replaced by a new worker and the run completes with no duplicate events', async () => {
     const id = await stack.createExecution({ projectId: 'crash', prompt: 'survive a crash', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } });
-    await waitFor('a step to run on the first worker', async () => ((await stack.events(id)).some((e) => e.type === 'run.step') ? true : undefined), 60_000);
+    const stepDone = async () => ((await stack.events(id)).some((e) => e.type === 'model.step_completed') ? true : undefined);
+    await waitFor('a step to run on the first worker', stepDone, 60_000);
     workerProcess.kill('SIGKILL');
 
     const worker = await createWorker(stack.workerDeps);
@@ -42,10 +44,14 @@ describe('a worker killed mid-run', () => {
       }, 90_000),
     );
     expect(done.runs).toHaveLength(1);
-    const types = (await stack.events(id)).map((e) => e.type);
-    expect(types).toEqual(['execution.created', 'run.created', 'run.started', ...Array(5).fill('run.step'), 'run.completed']);
-    const steps = (await stack.events(id)).filter((e) => e.type === 'run.step').map((e) => e.payload.step);
-    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    // Each model step and tool call completed once (a step cut off by the kill was retried, its
+    // streamed text marked with the new activityAttempt), and the run ended once.
+    const events = await stack.events(id);
+    expect(events.filter((e) => e.type === 'model.step_completed').map((e) => e.payload.step)).toEqual([1, 2, 3, 4]);
+    const calls = events.filter((e) => e.type === 'tool.call_completed').map((e) => e.payload.callId);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls).size).toBe(3);
+    expect(events.filter((e) => e.type.startsWith('run.') && e.type !== 'run.prepared').map((e) => e.type)).toEqual(['run.created', 'run.started', 'run.completed']);
   }, 120_000);
 });
 

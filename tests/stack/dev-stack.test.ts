@@ -119,12 +119,32 @@ describe('npm run dev', () => {
       });
       expect(created.status).toBe(201);
       executionId = (await created.json()).id;
+      // The default agent holds the demo's run_command for permission.
+      const waiting = await waitFor('the command to wait for permission', async () => {
+        const body = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}`, { headers })).json();
+        return body.status === 'waiting_permission' ? body : undefined;
+      });
+      expect(waiting.pendingToolCall).toMatchObject({ tool: 'run_command', input: { command: 'wc -l NOTES.md' } });
+      const approve = `${stack.apiUrl}/v1/executions/${executionId}/tools/${waiting.pendingToolCall.callId}/approve`;
+      expect((await fetch(approve, { method: 'POST', headers })).status).toBe(202);
       await waitFor('the execution to complete', async () => {
         const body = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}`, { headers })).json();
         return body.status === 'completed' ? body : undefined;
       });
-      const events = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}/events`, { headers })).json();
-      expect(events.items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
+      const events = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}/events?limit=500`, { headers })).json();
+      const types = events.items.map((e: any) => e.type);
+      expect(types.filter((t: string) => /^(run|tool)\./.test(t))).toEqual([
+        'run.created',
+        'run.prepared',
+        'run.started',
+        ...Array(2).fill(['tool.call_started', 'tool.call_completed']).flat(),
+        'tool.permission_requested',
+        'tool.approved',
+        'tool.call_started',
+        'tool.call_completed',
+        'run.completed',
+      ]);
+      expect(fs.readFileSync(path.join(dataDir, 'workspaces', executionId, 'NOTES.md'), 'utf8')).toBe('# Notes\n\n- Say hello\n');
 
       // The Temporal UI serves the workflow (through its own HTTP API; visibility lags a moment).
       const query = encodeURIComponent(`WorkflowId="execution-${executionId}"`);
@@ -141,7 +161,7 @@ describe('npm run dev', () => {
     }
     expect(stack.output()).toContain('[dev] stopped');
     await expectNothingLeft();
-  });
+  }, 120_000); // a whole stack starts (Temporal dev server, bundling) and a demo run completes
 
   it('restarts on the same data with nothing lost, and stops on Ctrl-C (SIGINT to the group)', async () => {
     const stack = await startDevStack(env);
@@ -154,5 +174,5 @@ describe('npm run dev', () => {
       expect(tookMs).toBeLessThan(10_000);
     }
     await expectNothingLeft();
-  });
+  }, 120_000); // a whole stack starts (Temporal dev server, bundling) and a demo run completes
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/free-port.ts';
@@ -28,6 +30,7 @@ describe('npm run api + npm run worker', () => {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: `separate-${randomUUID()}`,
       AGENT_RUNS_TOKEN: token,
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'separate-')),
     };
     for (const script of ['api', 'worker']) {
       const child = spawn('npm', ['run', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,6 +56,12 @@ describe('npm run api + npm run worker', () => {
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();
+    // The default agent holds the demo's run_command for permission: the API decides, the worker runs it.
+    const waiting = await waitFor('the command to wait for permission', async () => {
+      const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
+      return body.status === 'waiting_permission' ? body : undefined;
+    });
+    expect((await fetch(`${apiUrl}/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`, { method: 'POST', headers })).status).toBe(202);
     const done = await waitFor('the execution to complete', async () => {
       const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
       return body.status === 'completed' ? body : undefined;

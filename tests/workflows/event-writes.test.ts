@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listExecutionEvents } from '../../db/events.ts';
 import { runWorkflowId } from '../../workflows/definitions.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 // A write that reached the database but whose activity then failed (a lost reply, a worker crash
@@ -45,7 +46,7 @@ describe('audit event writes under activity retries', () => {
     expect(finished.status).toBe('completed');
 
     const events = await listExecutionEvents(stack.database.db, id, { limit: 100 });
-    expect(events.map((e) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.step', 'run.step', 'run.step', 'run.completed']);
+    expect(events.map((e) => e.type)).toEqual(['execution.created', ...DEMO_RUN_EVENTS]);
     for (const type of ['execution.created', 'run.created', 'run.started', 'run.completed']) {
       expect(attemptsByType.get(type)).toEqual([1, 2]);
     }

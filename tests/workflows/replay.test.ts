@@ -20,7 +20,7 @@ describe('workflow replay', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     const create = async (body: Record<string, unknown>) =>
-      (await (await stack.post('/v1/executions', { prompt: 'replay me', planMode: 'never', ...body })).json()).id as string;
+      (await (await stack.post('/v1/executions', { prompt: 'replay me', planMode: 'never', agentId: 'unattended', ...body })).json()).id as string;
     const until = (id: string, check: (e: any) => boolean) =>
       waitFor(`execution ${id}`, async () => {
         const body = await (await stack.api(`/v1/executions/${id}`)).json();
@@ -54,6 +54,16 @@ describe('workflow replay', () => {
     for (const id of [completed, failed]) await until(id, (e) => e.runs.length === 2 && ['completed', 'failed'].includes(e.status));
     await until(planned, (e) => e.status === 'completed');
     await until(rejected, (e) => e.status === 'cancelled');
+    // The default agent holds run_command for permission: approve the demo's command once, deny it on the follow-up.
+    const gated = await create({ projectId: `${project}-g`, agentId: 'default' });
+    const decide = async (decision: 'approve' | 'deny', turn: number) => {
+      const waiting = await until(gated, (e) => e.status === 'waiting_permission' && e.runs.length === turn);
+      await stack.post(`/v1/executions/${gated}/tools/${waiting.pendingToolCall.callId}/${decision}`);
+      await until(gated, (e) => e.status === 'completed' && e.runs.length === turn);
+    };
+    await decide('approve', 1);
+    await stack.post(`/v1/executions/${gated}/messages`, { text: 'once more' });
+    await decide('deny', 2);
 
     const paths: Array<[string, string]> = [
       ['execution-follow-up', executionWorkflowId(completed)],
@@ -66,6 +76,9 @@ describe('workflow replay', () => {
       ['run-failed', runWorkflowId(failed, 1)],
       ['execution-stopped-resumed', executionWorkflowId(stopped)],
       ['run-stopped', runWorkflowId(stopped, 1)],
+      ['execution-tool-permission', executionWorkflowId(gated)],
+      ['run-tool-approved', runWorkflowId(gated, 1)],
+      ['run-tool-denied', runWorkflowId(gated, 2)],
       ['project-slots', projectSlotsWorkflowId(project)],
     ];
     for (const [name, workflowId] of paths) {
@@ -82,7 +95,7 @@ describe('workflow replay', () => {
   afterAll(() => stack?.close());
 
   it('replays the histories the current code makes, for every path', async () => {
-    expect(histories).toHaveLength(11);
+    expect(histories).toHaveLength(14);
     for (const { name, workflowId, history } of histories) {
       await expect(Worker.runReplayHistory(replayOptions(), history, workflowId), name).resolves.toBeUndefined();
     }
@@ -91,7 +104,7 @@ describe('workflow replay', () => {
   const fixtures = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
 
   it('has committed histories of every path to replay', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(11);
+    expect(fixtures.length).toBeGreaterThanOrEqual(14);
   });
 
   it.each(fixtures)('replays the committed history %s', async (file) => {

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
-// When the run's work fails for good, the run and the execution end `failed` with the reason stored.
+// When a run's setup fails for good, the run and the execution end `failed` with the reason stored.
 describe('a run whose work fails permanently', () => {
   let stack: TestStack;
   let attempts = 0;
@@ -11,57 +11,59 @@ describe('a run whose work fails permanently', () => {
     stack = await startTestStack({
       activities: (standard) => ({
         ...standard,
-        async agentStep() {
+        async prepareRun() {
           attempts++;
-          throw ApplicationFailure.nonRetryable('the model refused the credentials', 'model_auth');
+          throw ApplicationFailure.nonRetryable('the workspace template is gone', 'workspace_unavailable');
         },
       }),
     });
   });
   afterAll(() => stack?.close());
 
-  it('ends failed, with the error type and message, after one attempt', async () => {
+  it('ends failed, with the error type and message and a system summary, after one attempt', async () => {
     const id = await stack.createExecution({ projectId: 'proj-fail', prompt: 'fail please', planMode: 'never' });
     const failed = await stack.waitForStatus(id, 'failed', 'completed');
     expect(failed.status).toBe('failed');
     expect(failed.runs[0]).toMatchObject({
       status: 'failed',
-      summary: null,
-      error: { type: 'model_auth', message: 'the model refused the credentials' },
+      summary: expect.stringContaining('The run failed (workspace_unavailable: the workspace template is gone)'),
+      error: { type: 'workspace_unavailable', message: 'the workspace template is gone' },
     });
     expect(attempts).toBe(1);
 
     const { items } = await (await stack.api(`/v1/executions/${id}/events`)).json();
-    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.started', 'run.failed']);
-    expect(items[3].payload.error).toEqual({ type: 'model_auth', message: 'the model refused the credentials' });
+    expect(items.map((e: any) => e.type)).toEqual(['execution.created', 'run.created', 'run.failed']);
+    expect(items[2].payload.error).toEqual({ type: 'workspace_unavailable', message: 'the workspace template is gone' });
   });
 });
 
-// A transient error (a network blip, a 429, a 5xx) is retried with backoff and the run goes on.
-describe('a run whose step fails transiently', () => {
+// A transient error in a tool activity (a lost connection, a full disk) is retried and the run goes on.
+describe('a run whose tool activity fails transiently', () => {
   let stack: TestStack;
-  const attemptsByStep = new Map<number, number>();
+  let toolAttempts = 0;
 
   beforeAll(async () => {
     stack = await startTestStack({
       activities: (standard) => ({
         ...standard,
-        async agentStep(call) {
-          attemptsByStep.set(call.step, (attemptsByStep.get(call.step) ?? 0) + 1);
-          if (call.step === 2 && attemptsByStep.get(2) === 1) throw new Error('503 Service Unavailable');
-          return standard.agentStep(call);
+        async runTool(call) {
+          toolAttempts++;
+          if (toolAttempts === 1) throw new Error('connection reset');
+          return standard.runTool(call);
         },
       }),
     });
   });
   afterAll(() => stack?.close());
 
-  it('retries the step and completes, each step recorded once', async () => {
+  it('retries the tool and completes, each tool call completed once', async () => {
     const id = await stack.createExecution({ projectId: 'proj-transient', prompt: 'flaky network', planMode: 'never' });
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.status).toBe('completed');
-    expect(attemptsByStep.get(2)).toBe(2);
-    const { items } = await (await stack.api(`/v1/executions/${id}/events`)).json();
-    expect(items.filter((e: any) => e.type === 'run.step').map((e: any) => e.payload.step)).toEqual([1, 2, 3]);
+    const events = (await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()).items;
+    const completed = events.filter((e: any) => e.type === 'tool.call_completed');
+    expect(new Set(completed.map((e: any) => e.payload.callId)).size).toBe(completed.length);
+    expect(completed.length).toBe(done.runs[0].toolCalls);
+    expect(toolAttempts).toBe(completed.length + 1);
   });
 });

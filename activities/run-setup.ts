@@ -1,0 +1,81 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { and, asc, eq } from 'drizzle-orm';
+import { type Budgets, effectiveBudgets } from '../common/budgets.ts';
+import { modelProblem } from '../common/models.ts';
+import type { PlanMode } from '../common/statuses.ts';
+import { agentBudgets, findAgent } from '../db/agents.ts';
+import type { Database } from '../db/client.ts';
+import { findProject } from '../db/projects.ts';
+import { messages, progressEntries, runs } from '../db/schema.ts';
+import { runEventWriter, type AgentCall } from './run-events.ts';
+import { composeSystemPrompt } from './system-prompt.ts';
+import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
+
+export interface RunSetup {
+  planNeeded: boolean;
+  /** Tools whose calls wait for a person's decision. */
+  needsApproval: string[];
+  budgets: Budgets;
+}
+
+/**
+ * A run's first activity: checks its agent and model, prepares the workspace (from the project's
+ * template, the first time) and its baseline, and writes the system prompt its model steps use.
+ */
+export function createRunSetupActivities({ db, workspaces, env }: { db: Database; workspaces: WorkspaceDriver; env: NodeJS.ProcessEnv }) {
+  return {
+    async prepareRun(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
+      const agent = await findAgent(db, call.agentId);
+      if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
+      if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
+      const problem = modelProblem(call.model, env);
+      if (problem) throw ApplicationFailure.nonRetryable(`the worker cannot use this model: ${problem}`, 'model_not_configured');
+
+      const project = await findProject(db, call.projectId);
+      const template = (project?.workspaceTemplate ?? { type: 'empty' }) as WorkspaceTemplate;
+      const workspace = await workspaces.prepare(call.executionId, template);
+      const baseline = await workspace.snapshot();
+      const agentsMd = await workspace.readFile('AGENTS.md').catch(() => undefined);
+      const progress = await db
+        .select({ text: progressEntries.text })
+        .from(progressEntries)
+        .where(eq(progressEntries.executionId, call.executionId))
+        .orderBy(asc(progressEntries.createdAt));
+      const systemPrompt = composeSystemPrompt({
+        agentPrompt: agent.systemPrompt,
+        agentsMd,
+        progress: progress.map((p) => p.text),
+        outputSchema: agent.outputSchema ?? undefined,
+      });
+      await db.update(runs).set({ systemPrompt, baseline }).where(eq(runs.id, call.runId));
+
+      const budgets = effectiveBudgets(agentBudgets(agent), call.budgets);
+      const needsApproval = agent.toolsNeedingApproval.filter((tool) => agent.allowedTools.includes(tool));
+      const planNeeded = call.planMode === 'always' || (call.planMode === 'auto' && needsPlan(await latestRequest(db, call)));
+      await runEventWriter(db, call, call.eventId)('run.prepared', {
+        agentId: agent.id,
+        model: call.model,
+        workspace: template.type,
+        agentsMd: agentsMd !== undefined,
+        progressEntries: progress.length,
+        tools: agent.allowedTools,
+        needsApproval,
+        budgets,
+        planNeeded,
+      });
+      return { planNeeded, needsApproval, budgets };
+    },
+  };
+}
+
+/** planMode `auto`: a request that mentions a plan, or a long one, is planned first. */
+const needsPlan = (request: string) => /\bplan\b/i.test(request) || request.length > 200;
+
+async function latestRequest(db: Database, call: AgentCall): Promise<string> {
+  const rows = await db
+    .select({ content: messages.content })
+    .from(messages)
+    .where(and(eq(messages.executionId, call.executionId), eq(messages.role, 'user')))
+    .orderBy(asc(messages.createdAt));
+  return rows.at(-1)?.content ?? '';
+}

@@ -1,0 +1,112 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Actor } from '../common/events.ts';
+import { uuidFromName } from '../common/ids.ts';
+import type { Database } from '../db/client.ts';
+import { findToolCall, saveNote, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
+import { type AgentCall, type RunIds, recordRunEvent, runEventWriter } from './run-events.ts';
+import { capText, executeTool } from './tools/execute-tool.ts';
+import type { WorkspaceDriver } from './workspace/driver.ts';
+
+/** How much of a tool's input and output an event carries; the full values are in `tool_calls`. */
+const EVENT_TEXT_LIMIT = 2000;
+
+/**
+ * The activities around tool calls: running one in the workspace, holding one for a person's
+ * permission, and answering the model (plan decisions, denials). Inputs and outputs stay in
+ * Postgres; the workflow passes call ids.
+ */
+export function createToolCallActivities({ db, workspaces }: { db: Database; workspaces: WorkspaceDriver }) {
+  /** Events whose id follows from the call and what happened, so a retried activity writes each once. */
+  const record = (ids: RunIds, key: string, type: string, payload: Record<string, unknown>, actor?: Actor) =>
+    recordRunEvent(db, ids, uuidFromName(`${ids.runId}:${key}`), type, payload, actor);
+
+  async function loadCall(callId: string): Promise<ToolCallRow> {
+    const row = await findToolCall(db, callId);
+    if (!row) throw ApplicationFailure.nonRetryable(`tool call ${callId} does not exist`, 'internal');
+    return row;
+  }
+
+  return {
+    /** Writes `plan.proposed`: the plan is a propose_plan call's input, or the step's text. */
+    async recordPlan(input: RunIds & { version: number; step: number; callId?: string }): Promise<void> {
+      const plan = input.callId ? (await loadCall(input.callId)).input : undefined;
+      const text = typeof (plan as { plan?: unknown })?.plan === 'string' ? (plan as { plan: string }).plan : await stepText(db, input.runId, input.step);
+      await record(input, `plan:${input.version}`, 'plan.proposed', { version: input.version, text, callId: input.callId });
+    },
+
+    /** Tells the model something: as the result of a tool call, or as a note after the step. */
+    async answerModel(input: RunIds & { step: number; callId?: string; text: string }): Promise<void> {
+      if (input.callId) await updateToolCall(db, input.callId, { status: 'completed', output: input.text, isError: false, completedAt: new Date() });
+      else await saveNote(db, input.runId, input.step, input.text);
+    },
+
+    async requestPermission(input: RunIds & { callId: string }): Promise<void> {
+      const call = await loadCall(input.callId);
+      await updateToolCall(db, input.callId, { status: 'waiting_permission' });
+      await record(input, `${input.callId}:permission`, 'tool.permission_requested', { callId: call.id, tool: call.tool, input: abbreviate(call.input) });
+    },
+
+    /** Records a person's decision; a denial becomes the tool's result, so the model learns of it. */
+    async decideToolCall(input: RunIds & { callId: string; decision: 'approve' | 'deny'; by: Actor }): Promise<void> {
+      const call = await loadCall(input.callId);
+      const denied = input.decision === 'deny';
+      await updateToolCall(db, input.callId, {
+        status: denied ? 'denied' : 'approved',
+        decidedBy: input.by,
+        ...(denied && {
+          output: `Denied: ${input.by.id} did not allow this ${call.tool} call. Do not try it again; go on without it, or finish and say what is left.`,
+          isError: true,
+          completedAt: new Date(),
+        }),
+      });
+      await record(input, `${input.callId}:decision`, denied ? 'tool.denied' : 'tool.approved', { callId: call.id, tool: call.tool }, input.by);
+    },
+
+    /**
+     * Runs one tool call in the execution's workspace; its result is what the model sees next step.
+     * The output is stored before `tool.call_completed` is written, so an attempt that lost its worker
+     * in between is finished by the next one without running the tool again.
+     */
+    async runTool(call: AgentCall & { callId: string }): Promise<{ isError: boolean }> {
+      let row = await loadCall(call.callId);
+      let durationMs: number | undefined;
+      if (row.output === null) {
+        const context = Context.current();
+        await runEventWriter(db, call, call.eventId)('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
+        const started = Date.now();
+        const heartbeat = setInterval(() => context.heartbeat(), 1000);
+        try {
+          const workspace = await workspaces.open(call.executionId);
+          const outcome = await executeTool(workspace, row.tool, row.input, { signal: context.cancellationSignal, onProgress: () => context.heartbeat() });
+          const change = outcome.change && { path: outcome.change.path, added: outcome.change.added, removed: outcome.change.removed };
+          await updateToolCall(db, row.id, { status: 'completed', output: outcome.output, isError: outcome.isError, change, completedAt: new Date() });
+          row = { ...row, output: outcome.output, isError: outcome.isError, change: change ?? null };
+          durationMs = Date.now() - started;
+        } finally {
+          clearInterval(heartbeat);
+        }
+      }
+      const output = row.output ?? '';
+      await record(call, `${row.id}:completed`, 'tool.call_completed', {
+        callId: row.id,
+        step: row.step,
+        tool: row.tool,
+        isError: row.isError ?? false,
+        output: capText(output, EVENT_TEXT_LIMIT),
+        outputChars: output.length,
+        truncated: output.length > EVENT_TEXT_LIMIT,
+        ...(durationMs !== undefined && { durationMs }),
+        ...(row.change ? { change: row.change } : {}),
+      });
+      return { isError: row.isError ?? false };
+    },
+  };
+}
+
+/** A tool input for an event: long strings (a whole file's content) shortened. */
+function abbreviate(value: unknown): unknown {
+  if (typeof value === 'string') return capText(value, EVENT_TEXT_LIMIT / 4);
+  if (Array.isArray(value)) return value.map(abbreviate);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abbreviate(v)]));
+  return value;
+}
