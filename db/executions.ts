@@ -5,15 +5,23 @@ import { events, executions, runs } from './schema.ts';
 export type ExecutionRow = typeof executions.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 
-/** An execution and its runs (oldest first), or undefined when there is no such execution. */
+/**
+ * An execution and its runs (oldest first), or undefined when there is no such execution. Both are
+ * read from one snapshot, so the execution's status always agrees with its runs.
+ */
 export async function findExecution(
   db: Database,
   id: string,
 ): Promise<{ execution: ExecutionRow; runs: RunRow[] } | undefined> {
-  const [execution] = await db.select().from(executions).where(eq(executions.id, id));
-  if (!execution) return undefined;
-  const executionRuns = await db.select().from(runs).where(eq(runs.executionId, id)).orderBy(asc(runs.index));
-  return { execution, runs: executionRuns };
+  return db.transaction(
+    async (tx) => {
+      const [execution] = await tx.select().from(executions).where(eq(executions.id, id));
+      if (!execution) return undefined;
+      const executionRuns = await tx.select().from(runs).where(eq(runs.executionId, id)).orderBy(asc(runs.index));
+      return { execution, runs: executionRuns };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }
 
 /** A run by its id or its global number, with its execution's owner. */
