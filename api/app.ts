@@ -11,6 +11,10 @@ import { healthRoutes } from './routes/health.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { runRoutes } from './routes/runs.ts';
 import { statusRoutes } from './routes/status.ts';
+import { streamRoutes } from './routes/streams.ts';
+import { wsRoutes } from './routes/ws.ts';
+import type { EventFeed } from './streams/event-feed.ts';
+import type { StreamLimits } from './streams/stream-limits.ts';
 import { MAX_BODY_BYTES } from './validation.ts';
 
 export interface AppDeps {
@@ -21,6 +25,10 @@ export interface AppDeps {
   taskQueue: string;
   /** How long idle execution workflows stay open (EXECUTION_IDLE_TIMEOUT). */
   executionIdleTimeoutMs: number;
+  /** This process's feed of committed events, which every stream reads. */
+  feed: EventFeed;
+  /** Overrides of the stream limits (tests use small ones). */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 /** The HTTP API: `/healthz` open, everything under `/v1` behind a bearer token. */
@@ -45,5 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/projects', projectRoutes(deps));
   app.route('/v1/status', statusRoutes(deps));
+  app.route('/v1', streamRoutes(deps));
+  app.route('/v1/ws', wsRoutes(deps));
   return app;
 }

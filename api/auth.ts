@@ -6,13 +6,18 @@ import { ApiError } from './errors.ts';
 
 export type AuthEnv = { Variables: { ownerId: string; permissions: string[] } };
 
-/** Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets the caller's owner id. */
+/**
+ * Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets the caller's owner id.
+ * A WebSocket upgrade may carry the token as `?access_token=` instead, since browsers cannot set
+ * headers on one.
+ */
 export function requireToken(db: Database) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new ApiError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
-    const caller = await findTokenOwner(db, match[1]!);
+    const fromQuery = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? c.req.query('access_token') : undefined;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? fromQuery;
+    if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
+    const caller = await findTokenOwner(db, token);
     if (!caller) throw new ApiError(401, 'unauthorized', 'invalid or revoked token');
     c.set('ownerId', caller.ownerId);
     c.set('permissions', caller.permissions);

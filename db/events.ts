@@ -4,6 +4,9 @@ import type { Database } from './client.ts';
 import { applyProjection } from './projections.ts';
 import { events } from './schema.ts';
 
+/** The NOTIFY channel that announces each committed event; the payload is its cursor. */
+export const EVENTS_CHANNEL = 'agent_runs_events';
+
 /**
  * Appends an event and updates the projections it changes, in one transaction. Idempotent: an
  * event whose `eventId` is already stored changes nothing and the stored row is returned.
@@ -45,6 +48,8 @@ function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
         payload: event.payload ?? {},
       })
       .returning();
+    // Delivered at commit: every API process's event feed then reads the new rows (db/../api/streams).
+    await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${String(row!.cursor)})`);
     return toStoredEvent(row!);
   });
 }
@@ -72,7 +77,7 @@ export async function listExecutionEvents(
   return rows.map(toStoredEvent);
 }
 
-function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
+export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
   return {
     cursor: String(row.cursor),
     eventId: row.eventId,
@@ -87,4 +92,10 @@ function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
     occurredAt: row.occurredAt.toISOString(),
     payload: row.payload as Record<string, unknown>,
   };
+}
+
+/** The newest event's cursor, 0 when there is none. */
+export async function latestCursor(db: Database): Promise<number> {
+  const [row] = await db.select({ max: sql<string | null>`max(${events.cursor})` }).from(events);
+  return Number(row?.max ?? 0);
 }

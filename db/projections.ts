@@ -1,26 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import type { NewEvent } from '../common/events.ts';
-import { isTerminal, type Status } from '../common/statuses.ts';
+import { RUN_STATUS_AFTER } from '../common/status-events.ts';
+import { isTerminal } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, messages, runs } from './schema.ts';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-/** The status a run (and so its execution) is in after each run event. */
-const RUN_STATUS_AFTER: Record<string, Status> = {
-  'run.created': 'pending',
-  'run.queued': 'queued',
-  'run.started': 'running',
-  'plan.proposed': 'awaiting_approval',
-  'plan.approved': 'running',
-  'plan.revision_requested': 'running',
-  'tool.permission_requested': 'waiting_permission',
-  'tool.approved': 'running',
-  'tool.denied': 'running',
-  'run.completed': 'completed',
-  'run.failed': 'failed',
-  'run.cancelled': 'cancelled',
-};
 
 /**
  * Updates the executions, runs and messages projections for a new event, inside the event's
@@ -42,6 +28,9 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
         planMode: String(payload.planMode),
         model: payload.model ?? { provider: 'demo', model: 'demo' },
         ticket: (payload.ticket as string | undefined) ?? null,
+        targetType: (payload.target as { type?: string } | undefined)?.type ?? null,
+        targetId: (payload.target as { id?: string } | undefined)?.id ?? null,
+        background: payload.background === true,
         budgets: payload.budgets ?? null,
         approvalTimeoutMs: (payload.approvalTimeoutMs as number | undefined) ?? 86_400_000,
         status: 'pending',
@@ -55,6 +44,11 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
   if (event.type === 'execution.cancelled' || event.type === 'execution.terminated') {
     // An operator ended the execution workflow itself: the execution is cancelled, whatever its runs did.
     await tx.update(executions).set({ status: 'cancelled', updatedAt: at }).where(eq(executions.id, event.executionId));
+    return null;
+  }
+  if (event.type === 'execution.archived' || event.type === 'execution.unarchived') {
+    const archivedAt = event.type === 'execution.archived' ? at : null;
+    await tx.update(executions).set({ archivedAt, updatedAt: at }).where(eq(executions.id, event.executionId));
     return null;
   }
   if (!event.runId) return null;

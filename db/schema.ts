@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  customType,
   bigserial,
   boolean,
   doublePrecision,
@@ -14,6 +15,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** Postgres full-text document; written by Postgres itself (a generated column). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -60,14 +64,26 @@ export const executions = pgTable(
     approvalTimeoutMs: bigint('approval_timeout_ms', { mode: 'number' }).notNull().default(86_400_000),
     /** Per-execution budget overrides (`{maxSteps?, maxCostUsd?, maxDurationMs?}`) over the agent's. */
     budgets: jsonb('budgets'),
+    /** What the execution works on, for item badges (seed 000): `{type, id}`, both set or neither. */
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    /** Started from the background-agents API (seed 002). */
+    background: boolean('background').notNull().default(false),
+    /** Set while archived: out of default lists and the status summary, still readable. */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
     status: text('status').notNull(),
     currentRunId: uuid('current_run_id'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The prompt as a full-text document for `q=` searches. */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(sql`to_tsvector('english', prompt)`),
   },
   (t) => [
     index('executions_project_created_idx').on(t.projectId, t.createdAt.desc()),
     index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc()),
+    index('executions_owner_agent_created_idx').on(t.ownerId, t.agentId, t.createdAt.desc()),
+    index('executions_target_idx').on(t.targetType, t.targetId),
+    index('executions_search_idx').using('gin', t.searchVector),
   ],
 );
 

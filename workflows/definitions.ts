@@ -26,6 +26,10 @@ export interface ExecutionInput {
   /** Overrides of the agent's budgets for this execution. */
   budgets?: Partial<Budgets>;
   ticket?: string;
+  /** What the execution works on (an item badge shows it), when the caller named one. */
+  target?: ExecutionTarget;
+  /** Started from the background-agents API. */
+  background?: boolean;
   /** How long a proposed plan waits for a decision before the run is cancelled. */
   approvalTimeoutMs: number;
   /** How long the workflow stays open with nothing to do; a later signal-with-start reopens it. */
@@ -35,6 +39,11 @@ export interface ExecutionInput {
   createdAt: string;
   /** Set when the workflow continues as new, or is reopened after closing idle: where it left off. */
   carried?: CarriedState;
+}
+
+export interface ExecutionTarget {
+  type: string;
+  id: string;
 }
 
 /** What an execution workflow hands to its next run (continue-as-new) or reloads on reopening. */
@@ -169,13 +178,13 @@ export const slotsStateQuery = defineQuery<SlotsState>('slots');
 
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {
-  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, approvalTimeoutMs } = input;
+  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs } = input;
   return {
     eventId: input.createdEventId,
     type: 'execution.created',
     executionId,
     actor: { kind: 'user', id: ownerId },
     occurredAt: input.createdAt,
-    payload: { projectId, ownerId, agentId, prompt, planMode, model, budgets, ticket, approvalTimeoutMs },
+    payload: { projectId, ownerId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs },
   };
 }

@@ -162,6 +162,8 @@ function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: num
     model: execution.model as ModelChoice,
     budgets: (execution.budgets ?? undefined) as ExecutionInput['budgets'],
     ticket: execution.ticket ?? undefined,
+    target: execution.targetType && execution.targetId ? { type: execution.targetType, id: execution.targetId } : undefined,
+    background: execution.background,
     approvalTimeoutMs: execution.approvalTimeoutMs,
     idleTimeoutMs,
     createdEventId: '',

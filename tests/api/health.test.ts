@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import type { EventFeed } from '../../api/streams/event-feed.ts';
 import { createApp } from '../../api/app.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { freePort } from '../../scripts/free-port.ts';
@@ -27,7 +28,9 @@ describe('GET /healthz', () => {
   });
 
   const health = async (db: DatabaseHandle, connection: Connection) => {
-    const app = createApp({ db: db.db, connection, client: new Client({ connection }), taskQueue: 'unused', executionIdleTimeoutMs: 60_000 });
+    // The health check streams nothing, so it needs no event feed.
+    const feed = undefined as unknown as EventFeed;
+    const app = createApp({ db: db.db, connection, client: new Client({ connection }), taskQueue: 'unused', executionIdleTimeoutMs: 60_000, feed });
     const response = await app.request('/healthz');
     return { status: response.status, body: await response.json() };
   };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
-import { type ApiServer, startApiServer } from '../../api/server.ts';
+import { type ApiServer, type ApiServerDeps, startApiServer } from '../../api/server.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { issueToken } from '../../db/tokens.ts';
 import { type Activities, type ActivityDeps, createActivities } from '../../activities/index.ts';
@@ -19,6 +19,8 @@ import { waitFor } from './wait-for.ts';
  */
 export interface TestStack {
   url: string;
+  /** The API server (its event feed, for counting stream listeners). */
+  server: ApiServer;
   /** What a worker for this stack needs (its task queue, database, client, workflow bundle). */
   workerDeps: WorkerDeps;
   token: string;
@@ -53,6 +55,7 @@ export async function startTestStack(
     /** Scripted models instead of the demo provider. */
     models?: ActivityDeps['models'];
     pricingFile?: string;
+    streamLimits?: ApiServerDeps['streamLimits'];
   } = {},
 ): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
@@ -81,11 +84,12 @@ export async function startTestStack(
   const token = await issueToken(database.db, 'test', ownerId);
   const server: ApiServer = await startApiServer(
     {
-      db: database.db,
+      database,
       client: env.client,
       connection: env.connection,
       taskQueue,
       executionIdleTimeoutMs: options.executionIdleTimeoutMs ?? 7 * 86_400_000,
+      streamLimits: options.streamLimits,
     },
     { host: '127.0.0.1', port: 0 },
   );
@@ -98,6 +102,7 @@ export async function startTestStack(
 
   return {
     url: server.url,
+    server,
     workerDeps: deps,
     token,
     ownerId,

@@ -1,0 +1,35 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
+import type { AppDeps } from '../app.ts';
+import { streamLimits } from './stream-limits.ts';
+import { openSubscription } from './subscription.ts';
+
+/**
+ * Answers with a Server-Sent Events stream of a filter's events after `after`: each event's `id:` is
+ * its cursor (an EventSource resumes with it as Last-Event-ID), a comment every keep-alive period
+ * holds idle connections open. It ends when the client goes; a client too slow to take live events
+ * is disconnected rather than buffered for without limit.
+ */
+export function serveEventStream(c: Context, deps: AppDeps, filter: FeedFilter, after: number, format: (event: FeedEvent) => unknown) {
+  const { keepAliveMs, maxQueued } = streamLimits(deps);
+  c.header('X-Accel-Buffering', 'no');
+  return streamSSE(c, async (stream) => {
+    await stream.write(': connected\n\n');
+    const subscription = openSubscription({
+      db: deps.db,
+      feed: deps.feed,
+      filter,
+      after,
+      maxQueued,
+      send: (event) => stream.writeSSE({ id: event.cursor, data: JSON.stringify(format(event)) }),
+    });
+    stream.onAbort(() => subscription.close());
+    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs);
+    const reason = await subscription.ended;
+    clearInterval(keepAlive);
+    // Closing the stream would wait for the stuck client to read what is buffered; drop it instead.
+    if (reason === 'overflow') (c.env as HttpBindings | undefined)?.outgoing?.destroy();
+  });
+}

@@ -1,0 +1,110 @@
+import type { WSContext } from 'hono/ws';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
+import type { AppDeps } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { loadOwnExecution } from '../own-execution.ts';
+import { validate } from '../validation.ts';
+import { resumeCursor } from './resume-cursor.ts';
+import { publicEvent, statusChange } from './stream-messages.ts';
+import { streamLimits } from './stream-limits.ts';
+import { openSubscription, type Subscription } from './subscription.ts';
+
+const target = {
+  executionId: z.string().min(1).max(100).optional(),
+  scope: z.literal('me').optional(),
+};
+const clientMessage = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('subscribe'), ...target, after: z.union([z.string(), z.number().int().min(0)]).optional() }),
+    z.strictObject({ type: z.literal('unsubscribe'), ...target }),
+  ])
+  .refine((m) => (m.executionId === undefined) !== (m.scope === undefined), 'give exactly one of executionId and scope');
+
+type ClientMessage = z.infer<typeof clientMessage>;
+
+/**
+ * One `/v1/ws` connection: the client subscribes to executions (their audit events) and to
+ * `{"scope":"me"}` (its executions' status changes), each resuming after its own `after`, with the
+ * same checks and errors as the REST routes (sent as `{"type":"error"}` messages). A client that
+ * stops reading is disconnected once too much is waiting to be sent.
+ */
+export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext<WebSocket>) {
+  const { maxQueued, maxBufferedBytes } = streamLimits(deps);
+  const subscriptions = new Map<string, Subscription>();
+  let work = Promise.resolve();
+
+  const send = (message: unknown) => {
+    const socket = ws.raw!;
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      socket.terminate();
+      throw new Error('client too slow');
+    }
+    ws.send(JSON.stringify(message));
+  };
+
+  const subscribe = async (message: ClientMessage & { type: 'subscribe' }, key: string) => {
+    let filter: FeedFilter;
+    let format: (event: FeedEvent) => unknown;
+    let after: number;
+    const given = message.after === undefined ? undefined : String(message.after);
+    if (message.executionId !== undefined) {
+      const { execution } = await loadOwnExecution(deps.db, message.executionId, ownerId);
+      after = await resumeCursor(deps.db, given, 'start');
+      filter = { executionId: execution.id };
+      format = (event) => ({ type: 'event', executionId: execution.id, event: publicEvent(event) });
+    } else {
+      after = await resumeCursor(deps.db, given, 'now');
+      filter = { ownerId, statusChanges: true };
+      format = (event) => ({ type: 'status', scope: 'me', change: statusChange(event) });
+    }
+    subscriptions.get(key)?.close();
+    send({ type: 'subscribed', ...subject(message), after: String(after) });
+    const subscription = openSubscription({ db: deps.db, feed: deps.feed, filter, after, maxQueued, send: (event) => send(format(event)) });
+    subscriptions.set(key, subscription);
+    void subscription.ended.then((reason) => {
+      if (subscriptions.get(key) === subscription) subscriptions.delete(key);
+      if (reason === 'overflow') ws.raw?.terminate();
+    });
+  };
+
+  const handle = async (raw: unknown) => {
+    let message: ClientMessage | undefined;
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(raw));
+      } catch {
+        throw new ApiError(400, 'invalid_json', 'messages must be JSON');
+      }
+      message = validate(clientMessage, parsed);
+      const key = message.executionId !== undefined ? `execution:${message.executionId}` : 'me';
+      if (message.type === 'subscribe') return await subscribe(message, key);
+      subscriptions.get(key)?.close();
+      subscriptions.delete(key);
+      send({ type: 'unsubscribed', ...subject(message) });
+    } catch (err) {
+      const error = err instanceof ApiError ? err : new ApiError(500, 'internal', 'internal error');
+      if (!(err instanceof ApiError)) console.error('[api] websocket message failed:', err);
+      try {
+        send({ type: 'error', status: error.status, error: { code: error.code, message: error.message }, ...(message && { request: { type: message.type, ...subject(message) } }) });
+      } catch {
+        // The client is gone or too slow; nothing more to tell it.
+      }
+    }
+  };
+
+  return {
+    /** Handles messages one at a time, in the order they came. */
+    onMessage(data: unknown) {
+      work = work.then(() => handle(data));
+    },
+    onClose() {
+      for (const subscription of subscriptions.values()) subscription.close();
+      subscriptions.clear();
+    },
+  };
+}
+
+const subject = (message: ClientMessage) => (message.executionId !== undefined ? { executionId: message.executionId } : { scope: 'me' as const });
