@@ -1,5 +1,5 @@
-/** One Server-Sent Events frame: an event (`id`, parsed `data`) or a comment line. */
-export type SseFrame = { id?: string; data: any } | { comment: string };
+/** One Server-Sent Events frame: an event (`id`, parsed `data`) or a comment line; `at` = performance.now() on arrival. */
+export type SseFrame = ({ id?: string; data: any } | { comment: string }) & { at: number };
 
 export interface SseClient {
   status: number;
@@ -28,7 +28,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
           buffer += decoder.decode(chunk, { stream: true });
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
-            frames.push(parseFrame(buffer.slice(0, end)));
+            frames.push({ ...parseFrame(buffer.slice(0, end)), at: performance.now() });
             buffer = buffer.slice(end + 2);
           }
           wake();
@@ -64,7 +64,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   return client;
 }
 
-function parseFrame(text: string): SseFrame {
+function parseFrame(text: string): { id?: string; data: any } | { comment: string } {
   const lines = text.split('\n');
   if (lines.every((line) => line.startsWith(':'))) return { comment: lines.map((line) => line.slice(1).trim()).join('\n') };
   let id: string | undefined;

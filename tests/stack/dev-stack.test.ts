@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/free-port.ts';
+import { openSse } from '../helpers/sse-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // `npm run dev` as a newcomer runs it: embedded database, its own Temporal dev server, generated
@@ -119,6 +120,8 @@ describe('npm run dev', () => {
       });
       expect(created.status).toBe(201);
       executionId = (await created.json()).id;
+      // Streamed live from the embedded database (PGlite's LISTEN/NOTIFY) while the run goes on.
+      const live = await openSse(`${stack.apiUrl}/v1/executions/${executionId}/stream`, { authorization: headers.authorization });
       // The default agent holds the demo's run_command for permission.
       const waiting = await waitFor('the command to wait for permission', async () => {
         const body = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}`, { headers })).json();
@@ -144,6 +147,9 @@ describe('npm run dev', () => {
         'tool.call_completed',
         'run.completed',
       ]);
+      await live.until((streamed) => streamed.length >= events.items.length);
+      expect(live.events).toEqual(events.items);
+      live.close();
       expect(fs.readFileSync(path.join(dataDir, 'workspaces', executionId, 'NOTES.md'), 'utf8')).toBe('# Notes\n\n- Say hello\n');
 
       // The Temporal UI serves the workflow (through its own HTTP API; visibility lags a moment).

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/free-port.ts';
 import { createTestDatabase } from '../setup/test-database.ts';
+import { openSse } from '../helpers/sse-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Production shape: `npm run api` and `npm run worker` as two processes, configured only by
@@ -17,11 +18,13 @@ describe('npm run api + npm run worker', () => {
   const processes: Array<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> = [];
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let apiUrl: string;
+  let secondApiUrl: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const port = await freePort();
+    const [port, secondPort] = [await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${port}`;
+    secondApiUrl = `http://127.0.0.1:${secondPort}`;
     const env = {
       ...process.env,
       PORT: String(port),
@@ -32,14 +35,15 @@ describe('npm run api + npm run worker', () => {
       AGENT_RUNS_TOKEN: token,
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'separate-')),
     };
-    for (const script of ['api', 'worker']) {
-      const child = spawn('npm', ['run', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Two API processes: the second only streams, what the first and the worker write.
+    for (const [script, extra] of [['api', {}], ['worker', {}], ['api', { PORT: String(secondPort) }]] as const) {
+      const child = spawn('npm', ['run', script], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout!.on('data', (chunk) => (output += chunk));
       child.stderr!.on('data', (chunk) => (output += chunk));
       processes.push({ child, output: () => output, exited: new Promise((r) => child.once('exit', (code) => r(code))) });
     }
-    await waitFor('the API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 60_000);
+    for (const url of [apiUrl, secondApiUrl]) await waitFor('the API to be healthy', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);
   });
 
   afterAll(async () => {
@@ -56,6 +60,7 @@ describe('npm run api + npm run worker', () => {
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();
+    const streamed = await openSse(`${secondApiUrl}/v1/executions/${id}/stream`, headers);
     // The default agent holds the demo's run_command for permission: the API decides, the worker runs it.
     const waiting = await waitFor('the command to wait for permission', async () => {
       const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
@@ -67,11 +72,15 @@ describe('npm run api + npm run worker', () => {
       return body.status === 'completed' ? body : undefined;
     });
     expect(done.runs[0].summary).toContain('two processes');
+    const events = (await (await fetch(`${apiUrl}/v1/executions/${id}/events?limit=500`, { headers })).json()).items;
+    await streamed.until((received) => received.some((event) => event.type === 'run.completed'));
+    expect(streamed.events).toEqual(events);
+    streamed.close();
   });
 
-  it('stops both on SIGTERM', async () => {
+  it('stops all three on SIGTERM', async () => {
     for (const { child } of processes) child.kill('SIGTERM');
     const codes = await Promise.all(processes.map((p) => p.exited));
-    expect(codes, processes.map((p) => p.output()).join('\n')).toEqual([0, 0]);
+    expect(codes, processes.map((p) => p.output()).join('\n')).toEqual([0, 0, 0]);
   });
 });
