@@ -1,16 +1,36 @@
 import { ApiError } from './errors.ts';
+import { isUuid } from './own-execution.ts';
 
-/** List cursors are opaque to clients: base64url of the last item's (createdAt, id). */
-export const encodeCursor = (position: { createdAt: Date; id: string }): string =>
-  Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
+/**
+ * Where a list page ended: the last item's (createdAt, id), and its search rank when the list was
+ * a `q=` search (ordered by rank first).
+ */
+export interface ListPosition {
+  createdAt: Date;
+  id: string;
+  rank?: number;
+}
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+/** List cursors are opaque to clients: base64url of the last item's [createdAt, id(, rank)]. */
+export const encodeCursor = (position: ListPosition): string =>
+  Buffer.from(
+    JSON.stringify([position.createdAt.toISOString(), position.id, ...(position.rank === undefined ? [] : [position.rank])]),
+  ).toString('base64url');
+
+/** Decodes a cursor of a ranked (`q=`) list or of a plain one; a cursor of the other kind is refused. */
+export function decodeCursor(cursor: string, ranked = false): ListPosition {
+  let position: ListPosition;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { createdAt: date, id };
+    const [createdAt, id, rank, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(createdAt as string);
+    const rankOk = rank === undefined || (typeof rank === 'number' && Number.isFinite(rank));
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || Number.isNaN(date.getTime()) || !rankOk || rest.length) throw new Error('bad cursor');
+    position = { createdAt: date, id, ...(rank !== undefined && { rank: rank as number }) };
   } catch {
     throw new ApiError(400, 'invalid_request', 'cursor: must be a nextCursor returned by this API');
   }
+  if (ranked !== (position.rank !== undefined)) {
+    throw new ApiError(400, 'invalid_request', `cursor: was returned for a list ${ranked ? 'without' : 'with'} q; use it with the same query`);
+  }
+  return position;
 }

@@ -77,8 +77,8 @@ export function runsUsage(runs: RunRow[]) {
   };
 }
 
-/** An execution as lists show it: its own fields and status, without its runs. */
-export function executionSummary(execution: ExecutionRow, live?: ExecutionState) {
+/** An execution as lists show it: its own fields and status, without its runs (lists read no full-text document). */
+export function executionSummary(execution: Omit<ExecutionRow, 'searchVector'>, live?: ExecutionState) {
   const status = live?.status ?? execution.status;
   return {
     id: execution.id,
@@ -90,6 +90,10 @@ export function executionSummary(execution: ExecutionRow, live?: ExecutionState)
     model: execution.model,
     budgets: execution.budgets,
     ticket: execution.ticket,
+    target: execution.targetType && execution.targetId ? { type: execution.targetType, id: execution.targetId } : null,
+    background: execution.background,
+    archived: execution.archivedAt !== null,
+    archivedAt: execution.archivedAt?.toISOString() ?? null,
     status,
     queuePosition: status === 'queued' ? (live?.queuePosition ?? null) : null,
     createdAt: execution.createdAt.toISOString(),

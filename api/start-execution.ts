@@ -6,7 +6,7 @@ import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import type { executionWorkflow } from '../workflows/execution.ts';
-import { type ExecutionInput, executionCreatedEvent, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
+import { type ExecutionInput, executionCreatedEvent, type ExecutionTarget, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
 import { ApiError } from './errors.ts';
 
 export interface NewExecution {
@@ -18,6 +18,10 @@ export interface NewExecution {
   agentId: string;
   budgets?: Partial<Budgets>;
   ticket?: string;
+  /** What the execution works on, for item badges. */
+  target?: ExecutionTarget;
+  /** Started from the background-agents API. */
+  background?: boolean;
 }
 
 /**

@@ -28,3 +28,14 @@ export async function readJsonBody<T extends z.ZodType>(c: Context, schema: T): 
   }
   return validate(schema, body);
 }
+
+/** Action bodies are optional: an empty body is `{}`. */
+export async function readOptionalJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
+  }
+}

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { events, executions, runs } from './schema.ts';
 
@@ -34,6 +34,13 @@ export async function findRun(db: Database, idOrNumber: { id: string } | { numbe
   return row;
 }
 
+/** The global numbers of these runs, by run id. */
+export async function runNumbers(db: Database, runIds: string[]): Promise<Map<string, number>> {
+  if (!runIds.length) return new Map();
+  const rows = await db.select({ id: runs.id, number: runs.number }).from(runs).where(inArray(runs.id, runIds));
+  return new Map(rows.map((row) => [row.id, row.number]));
+}
+
 /** The text of a run's proposed plan of this version (plans live in plan.proposed events). */
 export async function findPlanText(db: Database, runId: string, version: number): Promise<string | undefined> {
   const [row] = await db
@@ -43,30 +50,4 @@ export async function findPlanText(db: Database, runId: string, version: number)
     .orderBy(desc(events.cursor))
     .limit(1);
   return (row?.payload as { text?: string } | undefined)?.text;
-}
-
-export interface ExecutionFilter {
-  ownerId: string;
-  projectId?: string;
-  statuses?: string[];
-  /** Continue after this (createdAt, id) position, newest first. */
-  after?: { createdAt: Date; id: string };
-  limit: number;
-}
-
-/** One page of an owner's executions, newest first, in a stable order (created_at, then id). */
-export async function listExecutions(db: Database, filter: ExecutionFilter): Promise<ExecutionRow[]> {
-  const conditions = [eq(executions.ownerId, filter.ownerId)];
-  if (filter.projectId) conditions.push(eq(executions.projectId, filter.projectId));
-  if (filter.statuses?.length) conditions.push(inArray(executions.status, filter.statuses));
-  if (filter.after) {
-    const { createdAt, id } = filter.after;
-    conditions.push(or(lt(executions.createdAt, createdAt), and(eq(executions.createdAt, createdAt), lt(executions.id, id)))!);
-  }
-  return db
-    .select()
-    .from(executions)
-    .where(and(...conditions))
-    .orderBy(desc(executions.createdAt), desc(executions.id))
-    .limit(filter.limit);
 }

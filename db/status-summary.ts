@@ -1,20 +1,24 @@
-import { and, count, desc, eq, gt, inArray } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { ACTIVE_STATUSES } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, runs } from './schema.ts';
 
-const ACTIVE = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission'];
+/** The statuses of an execution at work or waiting to (for a person or a slot). */
 
-/** How many of an owner's executions are in each active status. */
+/** How many of an owner's executions are in each active status (archived ones are out of the summary). */
 export async function countActiveByStatus(db: Database, ownerId: string): Promise<Record<string, number>> {
   const rows = await db
     .select({ status: executions.status, n: count() })
     .from(executions)
-    .where(and(eq(executions.ownerId, ownerId), inArray(executions.status, ACTIVE)))
+    .where(and(eq(executions.ownerId, ownerId), inArray(executions.status, [...ACTIVE_STATUSES]), isNull(executions.archivedAt)))
     .groupBy(executions.status);
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
 }
 
-/** An owner's executions whose latest run failed since `since`, newest first. */
+/**
+ * An owner's unarchived executions whose latest run failed since `since`, newest first. By the run's
+ * end, not the execution's updatedAt, which archiving and unarchiving also move.
+ */
 export function recentFailures(db: Database, ownerId: string, since: Date, limit: number) {
   return db
     .select({
@@ -28,7 +32,7 @@ export function recentFailures(db: Database, ownerId: string, since: Date, limit
     })
     .from(executions)
     .innerJoin(runs, eq(runs.id, executions.currentRunId))
-    .where(and(eq(executions.ownerId, ownerId), eq(executions.status, 'failed'), gt(executions.updatedAt, since)))
-    .orderBy(desc(executions.updatedAt))
+    .where(and(eq(executions.ownerId, ownerId), eq(executions.status, 'failed'), gt(runs.endedAt, since), isNull(executions.archivedAt)))
+    .orderBy(desc(runs.endedAt))
     .limit(limit);
 }

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Actor } from '../../common/events.ts';
 import { executionSearchAttributes } from '../../common/search-attributes.ts';
-import { isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
+import { ACTIVE_STATUSES, isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
+import { appendEvent } from '../../db/events.ts';
 import { findExecution } from '../../db/executions.ts';
 import type { ExecutionRow, RunRow } from '../../db/executions.ts';
 import {
@@ -28,7 +30,7 @@ import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
 import { readLiveState } from '../live-state.ts';
 import { loadOwnExecution } from '../own-execution.ts';
-import { MAX_BODY_BYTES, nonBlank, validate } from '../validation.ts';
+import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
 const bodies = {
@@ -40,7 +42,6 @@ const bodies = {
 };
 const cancelQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
 
-const ACTIVE: readonly Status[] = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission'];
 const WAIT_FOR_CANCEL_MS = 60_000;
 
 /**
@@ -101,6 +102,8 @@ export function executionActionRoutes(deps: AppDeps) {
       };
       const signal = { message: sendMessageSignal, retry: retrySignal, resume: resumeSignal }[action];
       const payload = { ...body, by: by(c) };
+      // New work brings an archived execution back: it must not run unseen by lists and the status summary.
+      if (execution.archivedAt) await appendEvent(db, { eventId: randomUUID(), type: 'execution.unarchived', executionId: execution.id, actor: by(c), occurredAt: new Date().toISOString(), payload: { reason: action } });
       await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: signal as typeof retrySignal, signalArgs: [payload] });
       return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
     };
@@ -119,7 +122,7 @@ export function executionActionRoutes(deps: AppDeps) {
       const { wait } = validate(cancelQuery, c.req.query());
       validate(bodies.none, await readOptionalJson(c));
       const { execution, live, status } = await current(c);
-      if (!ACTIVE.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE.join(', ')}`);
+      if (!ACTIVE_STATUSES.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE_STATUSES.join(', ')}`);
       const runId = live?.currentRun?.runId ?? execution.currentRunId;
       await handle(execution.id).signal(stopSignal, { by: by(c) });
       if (wait !== 'true') return accepted(c, execution.id, 'stop');
@@ -139,16 +142,6 @@ function conflict(action: string, status: Status, rule: string): ApiError {
   return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);
 }
 
-/** Action bodies are optional: an empty body is `{}`. */
-async function readOptionalJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
-  }
-}
 
 /** The input that reopens a closed execution workflow with what it had, from Postgres. */
 function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: number): ExecutionInput {

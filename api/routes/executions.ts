@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { parseDuration } from '../../common/duration.ts';
 import { DEFAULT_AGENT_ID } from '../../common/agents.ts';
 import { BUDGET_LIMITS } from '../../common/budgets.ts';
-import { modelProblem } from '../../common/models.ts';
-import { findAgent } from '../../db/agents.ts';
 import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
-import { findExecution, listExecutions } from '../../db/executions.ts';
+import { listExecutions } from '../../db/execution-list.ts';
+import { findExecution } from '../../db/executions.ts';
+import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
@@ -35,6 +35,8 @@ const createExecutionBody = z.strictObject({
     })
     .optional(),
   ticket: nonBlank(200).optional(),
+  /** What the execution works on (an item badge shows its runs). */
+  target: z.strictObject({ type: nonBlank(200), id: nonBlank(200) }).optional(),
   approvalTimeout: z
     .union([z.string(), z.number()])
     .transform((value, ctx) => {
@@ -48,16 +50,55 @@ const createExecutionBody = z.strictObject({
     .default(DAY_MS),
 });
 
-const listQuery = z.strictObject({
-  projectId: nonBlank(200).optional(),
-  status: z
-    .string()
-    .transform((value) => value.split(','))
-    .pipe(z.array(z.enum(STATUSES)))
-    .optional(),
-  cursor: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const timestamp = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 timestamp, like 2025-01-31T09:00:00Z' })
+  .transform((value) => new Date(value));
+
+/** `type:id` (split at the first colon), as in `target=issue:42`. */
+const targetParam = z.string().transform((value, ctx) => {
+  const colon = value.indexOf(':');
+  const type = value.slice(0, colon).trim();
+  const id = value.slice(colon + 1).trim();
+  if (colon < 0 || !type || !id || type.length > 200 || id.length > 200) {
+    ctx.addIssue({ code: 'custom', message: 'must be type:id, like issue:42 (each 1-200 characters)' });
+    return z.NEVER;
+  }
+  return { type, id };
 });
+
+const listQuery = z
+  .strictObject({
+    projectId: nonBlank(200).optional(),
+    agentId: nonBlank(200).optional(),
+    status: z
+      .string()
+      .transform((value) => value.split(','))
+      .pipe(z.array(z.enum(STATUSES)))
+      .optional(),
+    ticket: nonBlank(200).optional(),
+    target: targetParam.optional(),
+    since: timestamp.optional(),
+    until: timestamp.optional(),
+    range: z.enum(['today', 'week', 'month', 'all']).optional(),
+    archived: z.enum(['false', 'true', 'all']).default('false'),
+    background: flag.optional(),
+    q: nonBlank(200).optional(),
+    cursor: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .superRefine((query, ctx) => {
+    if (query.range && (query.since || query.until)) ctx.addIssue({ code: 'custom', path: ['range'], message: 'cannot be combined with since or until' });
+    if (query.since && query.until && query.since > query.until) ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
+  });
+
+/** Where a `range` starts: today is since 00:00 UTC, week and month are the last 7 and 30 days. */
+function rangeStart(range: 'today' | 'week' | 'month' | 'all' | undefined, now = new Date()): Date | undefined {
+  if (range === 'today') return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  if (range === 'week') return new Date(now.getTime() - 7 * DAY_MS);
+  if (range === 'month') return new Date(now.getTime() - 30 * DAY_MS);
+  return undefined;
+}
 
 const eventsQuery = z.strictObject({
   cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor returned by this API').optional(),
@@ -70,24 +111,29 @@ export function executionRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>()
     .post('/', requirePermission('execution:create'), async (c) => {
       const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
-      const agent = await findAgent(db, body.agentId);
-      if (!agent) throw new ApiError(422, 'agent_unavailable', `agent "${body.agentId}" does not exist`);
-      if (!agent.enabled) throw new ApiError(422, 'agent_unavailable', `agent "${body.agentId}" is disabled`);
-      const model = body.model ?? { provider: agent.provider, model: agent.model };
-      const problem = modelProblem(model);
-      if (problem) throw new ApiError(422, 'model_not_configured', problem);
+      const { model } = await chooseAgentModel(db, body.agentId, body.model);
       const id = await startExecution(deps, c.var.ownerId, { ...body, model, approvalTimeoutMs: approvalTimeout });
       const found = await findExecution(db, id);
       return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
     })
     .get('/', requirePermission('execution:read'), async (c) => {
-      const query = validate(listQuery, c.req.query());
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const rows = await listExecutions(db, { ownerId: c.var.ownerId, projectId: query.projectId, statuses: query.status, after, limit: query.limit });
-      const last = rows.at(-1);
+      const { cursor, limit, range, since, archived, status, ...filters } = validate(listQuery, c.req.query());
+      const after = cursor ? decodeCursor(cursor, filters.q !== undefined) : undefined;
+      // One row more than the page tells whether there is a next page.
+      const rows = await listExecutions(db, {
+        ...filters,
+        ownerId: c.var.ownerId,
+        statuses: status,
+        since: since ?? rangeStart(range),
+        archived: archived === 'all' ? 'all' : archived === 'true',
+        after,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
       return c.json({
-        items: rows.map((row) => executionSummary(row)),
-        nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+        items: page.map((row) => executionSummary(row)),
+        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id, ...(filters.q !== undefined && { rank: last.rank! }) }) : null,
       });
     })
     .get('/:id', requirePermission('execution:read'), async (c) => {

@@ -1,0 +1,80 @@
+import { and, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import type { Database } from './client.ts';
+import { executions } from './schema.ts';
+import { ACTIVE_STATUSES } from '../common/statuses.ts';
+
+export interface ExecutionListFilter {
+  ownerId: string;
+  projectId?: string;
+  agentId?: string;
+  statuses?: readonly string[];
+  ticket?: string;
+  target?: { type: string; id: string };
+  /** createdAt at or after. */
+  since?: Date;
+  /** createdAt before. */
+  until?: Date;
+  /** false: archived ones hidden; true: only archived ones; 'all': both. */
+  archived: boolean | 'all';
+  background?: boolean;
+  /** Full-text search over the prompt (web-search syntax): ordered by rank, then newest. */
+  q?: string;
+  /** Continue after this position of the same order; `rank` is set exactly when `q` is. */
+  after?: { createdAt: Date; id: string; rank?: number };
+  limit: number;
+}
+
+// Lists never carry the full-text document.
+const { searchVector: _searchVector, ...listColumns } = getTableColumns(executions);
+
+/** One page of an owner's executions: newest first, or by search rank with `q`; ties by id, so the order is stable. */
+export function listExecutions(db: Database, filter: ExecutionListFilter) {
+  const query = filter.q === undefined ? undefined : sql`websearch_to_tsquery('english', ${filter.q})`;
+  const rank = query ? sql<number>`ts_rank(${executions.searchVector}, ${query})` : undefined;
+  const conditions = filterConditions(filter);
+  // A q with no searchable words (only stop words, say) is an empty tsquery, which matches nothing.
+  if (query) conditions.push(sql`${executions.searchVector} @@ ${query}`);
+  if (filter.after) conditions.push(afterPosition(filter.after, rank));
+  return db
+    .select({ ...listColumns, rank: rank ?? sql<number | null>`null` })
+    .from(executions)
+    .where(and(...conditions))
+    .orderBy(...(rank ? [desc(rank)] : []), desc(executions.createdAt), desc(executions.id))
+    .limit(filter.limit);
+}
+
+function filterConditions(filter: Omit<ExecutionListFilter, 'q' | 'after' | 'limit'>): SQL[] {
+  const conditions = [eq(executions.ownerId, filter.ownerId)];
+  if (filter.projectId) conditions.push(eq(executions.projectId, filter.projectId));
+  if (filter.agentId) conditions.push(eq(executions.agentId, filter.agentId));
+  if (filter.statuses?.length) conditions.push(inArray(executions.status, filter.statuses));
+  if (filter.ticket) conditions.push(eq(executions.ticket, filter.ticket));
+  if (filter.target) conditions.push(eq(executions.targetType, filter.target.type), eq(executions.targetId, filter.target.id));
+  if (filter.since) conditions.push(gte(executions.createdAt, filter.since));
+  if (filter.until) conditions.push(lt(executions.createdAt, filter.until));
+  if (filter.archived !== 'all') conditions.push(filter.archived ? isNotNull(executions.archivedAt) : isNull(executions.archivedAt));
+  if (filter.background !== undefined) conditions.push(eq(executions.background, filter.background));
+  return conditions;
+}
+
+/**
+ * Rows strictly after the position in the list's order. Every key sorts descending, so a row
+ * comparison does it. The rank is compared as `real` (what ts_rank returns) so equal ranks are equal.
+ */
+function afterPosition(position: NonNullable<ExecutionListFilter['after']>, rank: SQL | undefined): SQL {
+  const createdAt = sql`${position.createdAt.toISOString()}::timestamptz`;
+  const id = sql`${position.id}::uuid`;
+  return rank
+    ? sql`(${rank}, ${executions.createdAt}, ${executions.id}) < (${position.rank}::real, ${createdAt}, ${id})`
+    : sql`(${executions.createdAt}, ${executions.id}) < (${createdAt}, ${id})`;
+}
+
+/** Whether any of an owner's unarchived executions on this target is active now. */
+export async function targetIsActive(db: Database, ownerId: string, target: { type: string; id: string }): Promise<boolean> {
+  const [row] = await db
+    .select({ id: executions.id })
+    .from(executions)
+    .where(and(...filterConditions({ ownerId, target, statuses: ACTIVE_STATUSES, archived: false })))
+    .limit(1);
+  return row !== undefined;
+}
