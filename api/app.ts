@@ -4,14 +4,21 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/client.ts';
 import { requireToken } from './auth.ts';
 import { ApiError, handleError, notFound } from './errors.ts';
+import { agentRunRoutes } from './routes/agent-runs.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { archiveRoutes } from './routes/archive.ts';
+import { backgroundAgentWsRoutes } from './routes/background-agent-ws.ts';
+import { backgroundAgentRoutes } from './routes/background-agents.ts';
 import { executionActionRoutes } from './routes/execution-actions.ts';
+import { executionActivityRoutes } from './routes/execution-activity.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { projectRoutes } from './routes/projects.ts';
+import { runViewRoutes } from './routes/run-views.ts';
 import { runRoutes } from './routes/runs.ts';
 import { statusRoutes } from './routes/status.ts';
 import { streamRoutes } from './routes/streams.ts';
+import { targetRoutes } from './routes/targets.ts';
 import { wsRoutes } from './routes/ws.ts';
 import type { EventFeed } from './streams/event-feed.ts';
 import type { StreamLimits } from './streams/stream-limits.ts';
@@ -38,22 +45,29 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFound);
   app.route('/healthz', healthRoutes(deps));
   app.use('/v1/*', requireToken(deps.db));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
+    },
+  });
+  app.use('/v1/*', limitBody);
+  app.use('/background-agents/*', limitBody);
   app.route('/v1/executions', executionRoutes(deps));
   app.route('/v1/executions', executionActionRoutes(deps));
+  app.route('/v1/executions', archiveRoutes(deps));
+  app.route('/v1/executions', executionActivityRoutes(deps));
   app.route('/v1/runs', runRoutes(deps));
+  app.route('/v1/runs', runViewRoutes(deps));
   app.route('/v1/agents', agentRoutes(deps));
+  app.route('/v1/agents', agentRunRoutes(deps));
   app.route('/v1/projects', projectRoutes(deps));
   app.route('/v1/status', statusRoutes(deps));
+  app.route('/v1/targets', targetRoutes(deps));
   app.route('/v1', streamRoutes(deps));
   app.route('/v1/ws', wsRoutes(deps));
+  // Seed 002's paths, outside /v1, behind the same tokens.
+  app.route('/background-agents', backgroundAgentRoutes(deps));
+  app.route('/background-agent-ws', backgroundAgentWsRoutes(deps));
   return app;
 }

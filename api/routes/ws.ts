@@ -1,6 +1,5 @@
 import { upgradeWebSocket } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { WebSocket } from 'ws';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { openWsSession } from '../streams/ws-session.ts';
@@ -14,7 +13,7 @@ export function wsRoutes(deps: AppDeps) {
       let session: ReturnType<typeof openWsSession> | undefined;
       return {
         onOpen: (_event, ws) => {
-          session = openWsSession(deps, c.var.ownerId, ws as never);
+          session = openWsSession(deps, c.var.ownerId, ws);
         },
         onMessage: (event) => session?.onMessage(event.data),
         onClose: () => session?.onClose(),

@@ -1,5 +1,4 @@
 import type { WSContext } from 'hono/ws';
-import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
 import type { AppDeps } from '../app.ts';
@@ -9,6 +8,7 @@ import { validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
 import { publicEvent, statusChange } from './stream-messages.ts';
 import { streamLimits } from './stream-limits.ts';
+import { boundedSender } from './ws-send.ts';
 import { openSubscription, type Subscription } from './subscription.ts';
 
 const target = {
@@ -30,19 +30,12 @@ type ClientMessage = z.infer<typeof clientMessage>;
  * same checks and errors as the REST routes (sent as `{"type":"error"}` messages). A client that
  * stops reading is disconnected once too much is waiting to be sent.
  */
-export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext<WebSocket>) {
+export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
   const { maxQueued, maxBufferedBytes } = streamLimits(deps);
   const subscriptions = new Map<string, Subscription>();
   let work = Promise.resolve();
 
-  const send = (message: unknown) => {
-    const socket = ws.raw!;
-    if (socket.bufferedAmount > maxBufferedBytes) {
-      socket.terminate();
-      throw new Error('client too slow');
-    }
-    ws.send(JSON.stringify(message));
-  };
+  const send = boundedSender(ws, maxBufferedBytes);
 
   const subscribe = async (message: ClientMessage & { type: 'subscribe' }, key: string) => {
     let filter: FeedFilter;
@@ -65,7 +58,7 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext<WebS
     subscriptions.set(key, subscription);
     void subscription.ended.then((reason) => {
       if (subscriptions.get(key) === subscription) subscriptions.delete(key);
-      if (reason === 'overflow') ws.raw?.terminate();
+      if (reason === 'overflow') ws.close(1013, 'client too slow');
     });
   };
 
