@@ -79,9 +79,11 @@ export const executions = pgTable(
     searchVector: tsvector('search_vector').generatedAlwaysAs(sql`to_tsvector('english', prompt)`),
   },
   (t) => [
-    index('executions_project_created_idx').on(t.projectId, t.createdAt.desc()),
-    index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc()),
-    index('executions_owner_agent_created_idx').on(t.ownerId, t.agentId, t.createdAt.desc()),
+    // Lists page newest first by (created_at desc, id desc), Postgres's default NULLS FIRST for desc
+    // included: only an index in exactly that order serves the ORDER BY and the keyset condition.
+    index('executions_project_created_idx').on(t.projectId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('executions_owner_agent_created_idx').on(t.ownerId, t.agentId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('executions_target_idx').on(t.targetType, t.targetId),
     index('executions_search_idx').using('gin', t.searchVector),
   ],
