@@ -7,6 +7,7 @@ import { appendEvent } from '../../db/events.ts';
 import { issueToken } from '../../db/tokens.ts';
 import { inject } from 'vitest';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
+import { openWs } from '../helpers/ws-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -22,7 +23,7 @@ describe('GET /v1/executions/:id/stream', () => {
   const track = (client: SseClient) => (open.push(client), client);
 
   beforeAll(async () => {
-    stack = await startTestStack({ streamLimits: { keepAliveMs: 300, maxQueued: 20 } });
+    stack = await startTestStack({ streamLimits: { keepAliveMs: 300, maxQueued: 20, maxBufferedBytes: 1024 * 1024 } });
   });
   afterAll(async () => {
     for (const client of open) client.close();
@@ -118,6 +119,25 @@ describe('GET /v1/executions/:id/stream', () => {
     response.resume();
     await gone;
     expect(received.split('"type":"test.bulk"').length - 1).toBeLessThan(400);
+  }, 60_000);
+
+  it('disconnects a WebSocket client that stops reading once too much waits unsent', async () => {
+    const id = await stack.createExecution({ projectId: 'ws-slow', prompt: 'Write notes', planMode: 'never' });
+    await stack.waitForStatus(id, 'completed');
+    const before = stack.server.feed.size;
+    const ws = await openWs(`${stack.url}/v1/ws`, auth());
+    ws.send({ type: 'subscribe', executionId: id });
+    await ws.until((messages) => messages.some((m) => m.type === 'event' && m.event.type === 'run.completed'));
+    ws.socket.pause(); // never read, for now
+    const closed = new Promise<void>((resolve) => ws.socket.once('close', () => resolve()));
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && stack.server.feed.size > before; i++) {
+      await appendEvent(stack.database.db, { eventId: randomUUID(), type: 'test.bulk', executionId: id, occurredAt: new Date().toISOString(), payload: { i, big } });
+    }
+    await waitFor('the server to drop the socket', async () => (stack.server.feed.size === before ? true : undefined));
+    ws.socket.resume();
+    await closed;
+    expect(ws.messages.filter((m) => m.type === 'event' && m.event.type === 'test.bulk').length).toBeLessThan(400);
   }, 60_000);
 
   it('refuses a bad cursor, a cursor beyond the newest event, and an execution the caller cannot read', async () => {
