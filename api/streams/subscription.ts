@@ -52,7 +52,16 @@ export function openSubscription(options: SubscriptionOptions): Subscription {
     queue.push(event);
     // A catch-up page is bounded by its size; live events are bounded by maxQueued.
     if (live && queue.length > maxQueued) return finish('overflow');
-    pumping ??= pump().finally(() => (pumping = undefined));
+    kick();
+  };
+
+  const kick = () => {
+    if (pumping || done) return;
+    // An event queued after the pump's last look but before it settled is picked up here.
+    pumping = pump().finally(() => {
+      pumping = undefined;
+      if (queue.length) kick();
+    });
   };
 
   const pump = async () => {
