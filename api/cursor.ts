@@ -24,7 +24,7 @@ export function decodeCursor(cursor: string, ranked = false): ListPosition {
     const [createdAt, id, rank, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(createdAt as string);
     const rankOk = rank === undefined || (typeof rank === 'number' && Number.isFinite(rank));
-    if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || Number.isNaN(date.getTime()) || !rankOk || rest.length) throw new Error('bad cursor');
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || !isStorableDate(date) || !rankOk || rest.length) throw new Error('bad cursor');
     position = { createdAt: date, id, ...(rank !== undefined && { rank: rank as number }) };
   } catch {
     throw new ApiError(400, 'invalid_request', 'cursor: must be a nextCursor returned by this API');
@@ -33,4 +33,10 @@ export function decodeCursor(cursor: string, ranked = false): ListPosition {
     throw new ApiError(400, 'invalid_request', `cursor: was returned for a list ${ranked ? 'without' : 'with'} q; use it with the same query`);
   }
   return position;
+}
+
+/** A valid date Postgres can store and compare (years 1 to 9999 in UTC); others would fail the query. */
+export function isStorableDate(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
 }

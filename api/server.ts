@@ -21,7 +21,8 @@ export type ApiServerDeps = Omit<AppDeps, 'db' | 'feed'> & { database: DatabaseH
 export async function startApiServer({ database, ...deps }: ApiServerDeps, options: { host: string; port: number }): Promise<ApiServer> {
   const feed = await EventFeed.start(database.db, database.listen);
   const app = createApp({ ...deps, db: database.db, feed });
-  const wss = new WebSocketServer({ noServer: true });
+  // Client messages are small JSON requests: a larger frame is refused (close 1009).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, websocket: { server: wss } }, (info: AddressInfo) => {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;

@@ -86,7 +86,8 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
       .where(eq(runs.id, event.runId));
     await tx
       .update(executions)
-      .set({ status, updatedAt: at, ...(event.type === 'run.created' && { currentRunId: event.runId }) })
+      // A new run is new work: it never runs archived, even if an archive raced with its request.
+      .set({ status, updatedAt: at, ...(event.type === 'run.created' && { currentRunId: event.runId, archivedAt: null }) })
       .where(eq(executions.id, event.executionId));
   }
   if (event.type === 'model.step_completed') await addStepUsage(tx, event.runId, payload.usage as StepUsagePayload | undefined);

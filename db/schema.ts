@@ -75,8 +75,11 @@ export const executions = pgTable(
     currentRunId: uuid('current_run_id'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-    /** The prompt as a full-text document for `q=` searches. */
-    searchVector: tsvector('search_vector').generatedAlwaysAs(sql`to_tsvector('english', prompt)`),
+    /**
+     * The prompt as a full-text document for `q=` searches: its first 100,000 characters, since a
+     * tsvector holds at most 1 MB and a prompt may be larger (its row must still be written).
+     */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(sql`to_tsvector('english', left(prompt, 100000))`),
   },
   (t) => [
     // Lists page newest first by (created_at desc, id desc), Postgres's default NULLS FIRST for desc

@@ -1,6 +1,7 @@
 import { upgradeWebSocket } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { WSContext } from 'hono/ws';
+import type { WebSocket } from 'ws';
 import { listBackgroundExecutions } from '../../db/background-agents.ts';
 import { latestCursor } from '../../db/events.ts';
 import { findExecution } from '../../db/executions.ts';
@@ -9,7 +10,7 @@ import { type AuthEnv, requirePermission, requireToken } from '../auth.ts';
 import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
 import { streamLimits } from '../streams/stream-limits.ts';
 import { openSubscription, type Subscription } from '../streams/subscription.ts';
-import { boundedSender } from '../streams/ws-send.ts';
+import { wsSender } from '../streams/ws-send.ts';
 
 const SNAPSHOT_LIMIT = 50;
 
@@ -31,7 +32,10 @@ export function backgroundAgentWsRoutes(deps: AppDeps) {
         return {
           onOpen: (_event, ws) =>
             void follow(deps, ownerId, ws, () => closed)
-              .then((opened) => (subscription = opened))
+              .then((opened) => {
+                subscription = opened;
+                if (closed) opened?.close(); // the client left while it was opening
+              })
               .catch((err) => {
                 console.error('[api] background-agent-ws failed:', err);
                 ws.close(1011, 'internal error');
@@ -49,13 +53,13 @@ export function backgroundAgentWsRoutes(deps: AppDeps) {
 async function follow(deps: AppDeps, ownerId: string, ws: WSContext, isClosed: () => boolean): Promise<Subscription | undefined> {
   const { db } = deps;
   const { maxQueued, maxBufferedBytes } = streamLimits(deps);
-  const send = boundedSender(ws, maxBufferedBytes);
+  const { send, sendPaced } = wsSender(ws, maxBufferedBytes);
   // Updates from here on; one that the snapshot already shows is sent again, harmlessly.
   const after = await latestCursor(db);
   const found = await listBackgroundExecutions(db, ownerId, SNAPSHOT_LIMIT);
   send({ type: 'snapshot', ...splitActive(found.map(({ execution, runs }) => backgroundAgentView(execution, runs))) });
   if (isClosed()) return undefined;
-  return openSubscription({
+  const subscription = openSubscription({
     db,
     feed: deps.feed,
     filter: { ownerId, statusChanges: true, backgroundOnly: true },
@@ -63,7 +67,13 @@ async function follow(deps: AppDeps, ownerId: string, ws: WSContext, isClosed: (
     maxQueued,
     send: async (event) => {
       const current = await findExecution(db, event.executionId);
-      if (current) send({ type: 'update', agent: backgroundAgentView(current.execution, current.runs) });
+      if (current) await sendPaced({ type: 'update', agent: backgroundAgentView(current.execution, current.runs) });
     },
   });
+  // Updates stopped for a reason other than the client leaving: close, so the panel reconnects.
+  void subscription.ended.then((reason) => {
+    if (reason === 'overflow') (ws.raw as WebSocket).terminate();
+    else if (reason === 'failed') ws.close(1011, 'updates stopped');
+  });
+  return subscription;
 }

@@ -10,7 +10,7 @@ import { findExecution } from '../../db/executions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor, encodeCursor, isStorableDate } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution, executionSummary, executionView } from '../execution-view.ts';
 import { loadOwnExecution } from '../own-execution.ts';
@@ -53,7 +53,8 @@ const createExecutionBody = z.strictObject({
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const timestamp = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 timestamp, like 2025-01-31T09:00:00Z' })
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  .refine(isStorableDate, 'must be between the years 1 and 9999');
 
 /** `type:id` (split at the first colon), as in `target=issue:42`. */
 const targetParam = z.string().transform((value, ctx) => {

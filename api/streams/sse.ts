@@ -16,7 +16,6 @@ export function serveEventStream(c: Context, deps: AppDeps, filter: FeedFilter, 
   const { keepAliveMs, maxQueued } = streamLimits(deps);
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(c, async (stream) => {
-    await stream.write(': connected\n\n');
     const subscription = openSubscription({
       db: deps.db,
       feed: deps.feed,
@@ -25,7 +24,10 @@ export function serveEventStream(c: Context, deps: AppDeps, filter: FeedFilter, 
       maxQueued,
       send: (event) => stream.writeSSE({ id: event.cursor, data: JSON.stringify(format(event)) }),
     });
+    // Abort listeners added after the abort never run: a client gone before now is checked by hand.
     stream.onAbort(() => subscription.close());
+    if (stream.aborted) subscription.close();
+    await stream.write(': connected\n\n');
     const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs);
     const reason = await subscription.ended;
     clearInterval(keepAlive);

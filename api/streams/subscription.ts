@@ -83,6 +83,8 @@ export function openSubscription(options: SubscriptionOptions): Subscription {
     for (;;) {
       const page = await readFeedEvents(db, filter, lastQueued, CATCH_UP_PAGE);
       for (const event of page) enqueue(event);
+      // What was heard meanwhile and is now read need not wait (nor count against the limit).
+      while (heard.length && Number(heard[0]!.cursor) <= lastQueued) heard.shift();
       // Read the next page only once this one is delivered: catch-up never outruns the client.
       while (pumping) await pumping;
       if (done || page.length < CATCH_UP_PAGE) break;

@@ -1,4 +1,5 @@
 import type { WSContext } from 'hono/ws';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
 import type { AppDeps } from '../app.ts';
@@ -8,8 +9,12 @@ import { validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
 import { publicEvent, statusChange } from './stream-messages.ts';
 import { streamLimits } from './stream-limits.ts';
-import { boundedSender } from './ws-send.ts';
+import { wsSender } from './ws-send.ts';
 import { openSubscription, type Subscription } from './subscription.ts';
+
+/** Limits per connection: what one client may ask of a process. */
+const MAX_SUBSCRIPTIONS = 100;
+const MAX_MESSAGES_IN_FLIGHT = 100;
 
 const target = {
   executionId: z.string().min(1).max(100).optional(),
@@ -35,7 +40,9 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
   const subscriptions = new Map<string, Subscription>();
   let work = Promise.resolve();
 
-  const send = boundedSender(ws, maxBufferedBytes);
+  const { send, sendPaced } = wsSender(ws, maxBufferedBytes);
+  let closed = false;
+  let inFlight = 0;
 
   const subscribe = async (message: ClientMessage & { type: 'subscribe' }, key: string) => {
     let filter: FeedFilter;
@@ -52,17 +59,35 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
       filter = { ownerId, statusChanges: true };
       format = (event) => ({ type: 'status', scope: 'me', change: statusChange(event) });
     }
+    if (closed) return; // the client left while this was being checked
     subscriptions.get(key)?.close();
+    if (!subscriptions.has(key) && subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      throw new ApiError(429, 'too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    }
     send({ type: 'subscribed', ...subject(message), after: String(after) });
-    const subscription = openSubscription({ db: deps.db, feed: deps.feed, filter, after, maxQueued, send: (event) => send(format(event)) });
+    const subscription = openSubscription({ db: deps.db, feed: deps.feed, filter, after, maxQueued, send: (event) => sendPaced(format(event)) });
     subscriptions.set(key, subscription);
     void subscription.ended.then((reason) => {
       if (subscriptions.get(key) === subscription) subscriptions.delete(key);
-      if (reason === 'overflow') ws.close(1013, 'client too slow');
+      if (reason === 'closed' || closed) return;
+      // The client must know its subscription ended: it resubscribes with its last cursor.
+      // A client that stopped reading would never take a close frame: drop the connection.
+      if (reason === 'overflow') (ws.raw as WebSocket).terminate();
+      else tell({ type: 'error', status: 500, error: { code: 'subscription_failed', message: 'the subscription ended; subscribe again after your last cursor' }, request: { type: 'subscribe', ...subject(message) } });
     });
   };
 
+  /** Sends unless the client is gone or too slow, when there is nobody left to tell. */
+  const tell = (reply: unknown) => {
+    try {
+      send(reply);
+    } catch {
+      // gone
+    }
+  };
+
   const handle = async (raw: unknown) => {
+    if (closed) return;
     let message: ClientMessage | undefined;
     try {
       let parsed: unknown;
@@ -80,20 +105,18 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(500, 'internal', 'internal error');
       if (!(err instanceof ApiError)) console.error('[api] websocket message failed:', err);
-      try {
-        send({ type: 'error', status: error.status, error: { code: error.code, message: error.message }, ...(message && { request: { type: message.type, ...subject(message) } }) });
-      } catch {
-        // The client is gone or too slow; nothing more to tell it.
-      }
+      tell({ type: 'error', status: error.status, error: { code: error.code, message: error.message }, ...(message && { request: { type: message.type, ...subject(message) } }) });
     }
   };
 
   return {
     /** Handles messages one at a time, in the order they came. */
     onMessage(data: unknown) {
-      work = work.then(() => handle(data));
+      if (++inFlight > MAX_MESSAGES_IN_FLIGHT) return ws.close(1008, 'too many messages at once');
+      work = work.then(() => handle(data)).finally(() => inFlight--);
     },
     onClose() {
+      closed = true;
       for (const subscription of subscriptions.values()) subscription.close();
       subscriptions.clear();
     },

@@ -154,6 +154,8 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     ['since', 'since=yesterday'],
     ['since', 'since=2025-01-31'],
     ['until', 'until=2025-13-01T00:00:00Z'],
+    ['since', 'since=0000-01-01T00:00:00Z'],
+    ['until', 'until=0001-01-01T00:00:00%2B14:00'],
     ['since', 'since=2025-02-01T00:00:00Z&until=2025-01-01T00:00:00Z'],
     ['range', 'range=year'],
     ['range', 'range=week&since=2025-01-01T00:00:00Z'],
@@ -171,6 +173,25 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     expect(response.status).toBe(400);
     const body = await response.json();
     expect(body).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining(param) } });
+  });
+
+  it('keeps and finds an execution whose prompt is too large to index whole (a tsvector holds at most 1 MB)', async () => {
+    // Another owner, so the lists above stay as they are.
+    const token = await issueToken(stack.database.db, 'big-prompts', `owner-${randomUUID()}`);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const words = Array.from({ length: 120_000 }, (_, i) => `w${i.toString(36).padStart(5, 'a')}`);
+    const prompt = `Tidy the zanzibar ledger ${words.join(' ')}`;
+    expect(prompt.length).toBeGreaterThan(800_000);
+    const created = await fetch(`${stack.url}/v1/executions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ projectId: 'ls-big', prompt, planMode: 'never', agentId: 'unattended' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = await created.json();
+    const found = await (await fetch(`${stack.url}/v1/executions?q=zanzibar`, { headers })).json();
+    expect(found.items.map((e: any) => e.id)).toEqual([id]);
+    expect(found.items[0].prompt).toBe(prompt);
   });
 
   describe('GET /v1/agents/:id/runs', () => {

@@ -94,6 +94,27 @@ describe('GET /v1/executions/:id/stream', () => {
     await waitFor('the stream to stop listening', async () => (stack.server.feed.size === before ? true : undefined));
   });
 
+  it('frees the listener of clients that leave at any moment, even before their stream has started', async () => {
+    const id = await stack.createExecution({ projectId: 'sse-flaky', prompt: 'Write notes', planMode: 'never' });
+    await stack.waitForStatus(id, 'completed');
+    const before = stack.server.feed.size;
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const abort = new AbortController();
+        setTimeout(() => abort.abort(), i);
+        await fetch(`${stack.url}/v1/executions/${id}/stream`, { headers: auth(), signal: abort.signal }).then((r) => r.body?.cancel()).catch(() => {});
+      }),
+    );
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const ws = await openWs(`${stack.url}/v1/ws`, auth());
+        ws.send({ type: 'subscribe', executionId: id });
+        setTimeout(() => ws.socket.terminate(), i);
+      }),
+    );
+    await waitFor('every listener to be freed', async () => (stack.server.feed.size === before ? true : undefined), 10_000);
+  });
+
   it('disconnects a client that stops reading rather than buffering for it without limit', async () => {
     const id = await stack.createExecution({ projectId: 'sse-slow', prompt: 'Write notes', planMode: 'never' });
     await stack.waitForStatus(id, 'completed');

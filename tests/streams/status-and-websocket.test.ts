@@ -136,6 +136,18 @@ describe('status stream and WebSocket', () => {
       await ws.until((messages) => messages.some((m) => m.type === 'subscribed'));
     });
 
+    it('closes a socket that sends a message over 64 KB (1009) and one that floods it with requests (1008)', async () => {
+      const big = track(await openWs(`${stack.url}/v1/ws`, auth()));
+      const bigClosed = new Promise<number>((resolve) => big.socket.once('close', (code) => resolve(code)));
+      big.send({ type: 'subscribe', scope: 'me', padding: 'x'.repeat(70_000) });
+      expect(await bigClosed).toBe(1009);
+
+      const flood = track(await openWs(`${stack.url}/v1/ws`, auth()));
+      const floodClosed = new Promise<number>((resolve) => flood.socket.once('close', (code) => resolve(code)));
+      for (let i = 0; i < 300; i++) flood.send({ type: 'subscribe', scope: 'me' });
+      expect(await floodClosed).toBe(1008);
+    });
+
     it('refuses the upgrade without a token (401) or without execution:read (403)', async () => {
       await expect(openWs(`${stack.url}/v1/ws`, {})).rejects.toMatchObject({ status: 401 });
       const readless = await issueToken(stack.database.db, 'no-read', stack.ownerId, ['execution:create']);
