@@ -29,7 +29,8 @@ export interface Activity {
   waitingMs: number;
 }
 
-const ACTIVE: readonly Status[] = ['pending', 'running'];
+/** Statuses in which the agent works (pending: its workspace is being prepared); the others wait. */
+const WORKING: readonly Status[] = ['pending', 'running'];
 
 /** Periods from an execution's status-changing events, in cursor order (other events are ignored). */
 export function activityPeriods(
@@ -43,7 +44,7 @@ export function activityPeriods(
     if (!open) return;
     const { status, runId, start } = open;
     periods.push({
-      state: ACTIVE.includes(status) ? 'active' : 'waiting',
+      state: WORKING.includes(status) ? 'active' : 'waiting',
       status,
       runId,
       startedAt: new Date(start).toISOString(),

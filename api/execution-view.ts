@@ -78,7 +78,7 @@ export function runsUsage(runs: RunRow[]) {
 }
 
 /** An execution as lists show it: its own fields and status, without its runs (lists read no full-text document). */
-export function executionSummary(execution: Omit<ExecutionRow, 'searchVector'>, live?: ExecutionState) {
+export function executionSummary(execution: ExecutionRow, live?: ExecutionState) {
   const status = live?.status ?? execution.status;
   return {
     id: execution.id,

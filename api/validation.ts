@@ -19,20 +19,16 @@ export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infe
 
 /** Reads the request body as JSON and validates it. */
 export async function readJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const text = await c.req.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
-  }
-  return validate(schema, body);
+  return validate(schema, parseJson(await c.req.text()));
 }
 
 /** Action bodies are optional: an empty body is `{}`. */
 export async function readOptionalJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === '') return {};
+  return text.trim() === '' ? {} : parseJson(text);
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

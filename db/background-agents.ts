@@ -1,21 +1,17 @@
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { asc, inArray } from 'drizzle-orm';
 import type { Database } from './client.ts';
+import { listExecutions } from './execution-list.ts';
 import type { ExecutionRow, RunRow } from './executions.ts';
-import { executions, runs } from './schema.ts';
+import { runs } from './schema.ts';
 
 /** An owner's background executions (not archived), newest first, each with its runs. */
 export async function listBackgroundExecutions(db: Database, ownerId: string, limit: number): Promise<Array<{ execution: ExecutionRow; runs: RunRow[] }>> {
-  const rows = await db
-    .select()
-    .from(executions)
-    .where(and(eq(executions.ownerId, ownerId), eq(executions.background, true), isNull(executions.archivedAt)))
-    .orderBy(desc(executions.createdAt), desc(executions.id))
-    .limit(limit);
+  const rows = await listExecutions(db, { ownerId, background: true, archived: false, limit });
   if (!rows.length) return [];
   const allRuns = await db
     .select()
     .from(runs)
     .where(inArray(runs.executionId, rows.map((row) => row.id)))
     .orderBy(asc(runs.index));
-  return rows.map((execution) => ({ execution, runs: allRuns.filter((run) => run.executionId === execution.id) }));
+  return rows.map(({ rank: _rank, ...execution }) => ({ execution, runs: allRuns.filter((run) => run.executionId === execution.id) }));
 }

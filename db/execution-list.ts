@@ -1,5 +1,6 @@
-import { and, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
+import { executionColumns } from './executions.ts';
 import { executions } from './schema.ts';
 import { ACTIVE_STATUSES } from '../common/statuses.ts';
 
@@ -24,9 +25,6 @@ export interface ExecutionListFilter {
   limit: number;
 }
 
-// Lists never carry the full-text document.
-const { searchVector: _searchVector, ...listColumns } = getTableColumns(executions);
-
 /** One page of an owner's executions: newest first, or by search rank with `q`; ties by id, so the order is stable. */
 export function listExecutions(db: Database, filter: ExecutionListFilter) {
   const query = filter.q === undefined ? undefined : sql`websearch_to_tsquery('english', ${filter.q})`;
@@ -36,7 +34,7 @@ export function listExecutions(db: Database, filter: ExecutionListFilter) {
   if (query) conditions.push(sql`${executions.searchVector} @@ ${query}`);
   if (filter.after) conditions.push(afterPosition(filter.after, rank));
   return db
-    .select({ ...listColumns, rank: rank ?? sql<number | null>`null` })
+    .select({ ...executionColumns, rank: rank ?? sql<number | null>`null` })
     .from(executions)
     .where(and(...conditions))
     .orderBy(...(rank ? [desc(rank)] : []), desc(executions.createdAt), desc(executions.id))

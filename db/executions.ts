@@ -1,8 +1,12 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { events, executions, runs } from './schema.ts';
 
-export type ExecutionRow = typeof executions.$inferSelect;
+// Reads never carry the full-text document (up to 100,000 characters of the prompt, again).
+const { searchVector: _searchVector, ...columns } = getTableColumns(executions);
+/** The executions columns every read selects. */
+export const executionColumns = columns;
+export type ExecutionRow = Omit<typeof executions.$inferSelect, 'searchVector'>;
 export type RunRow = typeof runs.$inferSelect;
 
 /**
@@ -15,7 +19,7 @@ export async function findExecution(
 ): Promise<{ execution: ExecutionRow; runs: RunRow[] } | undefined> {
   return db.transaction(
     async (tx) => {
-      const [execution] = await tx.select().from(executions).where(eq(executions.id, id));
+      const [execution] = await tx.select(executionColumns).from(executions).where(eq(executions.id, id));
       if (!execution) return undefined;
       const executionRuns = await tx.select().from(runs).where(eq(runs.executionId, id)).orderBy(asc(runs.index));
       return { execution, runs: executionRuns };

@@ -3,8 +3,6 @@ import { ACTIVE_STATUSES } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, runs } from './schema.ts';
 
-/** The statuses of an execution at work or waiting to (for a person or a slot). */
-
 /** How many of an owner's executions are in each active status (archived ones are out of the summary). */
 export async function countActiveByStatus(db: Database, ownerId: string): Promise<Record<string, number>> {
   const rows = await db

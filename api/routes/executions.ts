@@ -11,7 +11,6 @@ import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor, isStorableDate } from '../cursor.ts';
-import { ApiError } from '../errors.ts';
 import { describeExecution, executionSummary, executionView } from '../execution-view.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { startExecution } from '../start-execution.ts';

@@ -17,8 +17,11 @@ const streamQuery = z.strictObject({ after: z.string().optional() });
  */
 export function streamRoutes(deps: AppDeps) {
   const { db } = deps;
-  const resumeFrom = (c: { req: { header(name: string): string | undefined; query(): Record<string, string> } }) =>
-    c.req.header('last-event-id') ?? validate(streamQuery, c.req.query()).after;
+  // The query is checked even when Last-Event-ID (an EventSource reconnecting) overrides its `after`.
+  const resumeFrom = (c: { req: { header(name: string): string | undefined; query(): Record<string, string> } }) => {
+    const { after } = validate(streamQuery, c.req.query());
+    return c.req.header('last-event-id') ?? after;
+  };
 
   return new Hono<AuthEnv>()
     .get('/executions/:id/stream', requirePermission('execution:read'), async (c) => {
