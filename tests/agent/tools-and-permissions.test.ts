@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
 import { scriptedModel } from '../helpers/scripted-model.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const gated = scriptedModel([
@@ -92,12 +91,12 @@ describe('tools in the workspace', () => {
   it('stops a run_command mid-way: the command is killed and the run is cancelled', async () => {
     const id = await stack.run('unattended', 'sleepy');
     await stack.waitForEvent(id, 'tool.call_started');
-    await sleep(500);
+    await waitFor('the command to run', async () => (running('sleep 37') ? true : undefined));
     const stopped = await stack.post(`/v1/executions/${id}/cancel?wait=true`);
     expect(stopped.status).toBe(200);
     expect((await stopped.json()).status).toBe('cancelled');
+    // cancel?wait=true answers once the run is cancelled, which is after its command was killed.
     expect(running('sleep 37')).toBe(false);
-    await sleep(1500);
     const events = await stack.events(id);
     expect(events.map((e) => e.type)).not.toContain('tool.call_completed');
     expect(events.at(-1).type).toBe('run.cancelled');

@@ -6,7 +6,6 @@ import { issueToken } from '../../db/tokens.ts';
 import { findToolCall } from '../../db/transcript.ts';
 import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
-import { waitFor } from '../helpers/wait-for.ts';
 
 // Seed 003's run views (timeline, raw events) and seed 001's activity periods, on real runs.
 describe('run views', () => {
@@ -82,10 +81,7 @@ describe('run views', () => {
     const id = await stack.createExecution({ projectId: 'rv-plan', prompt: 'Plan the notes', planMode: 'always' });
     await stack.waitForStatus(id, 'awaiting_approval');
     expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Mention the tests' })).status).toBe(202);
-    await waitFor('plan version 2', async () => {
-      const body = await json(`/v1/executions/${id}`);
-      return body.plan?.version === 2 ? body : undefined;
-    });
+    await stack.waitForExecution(id, 'plan version 2', (body) => body.plan?.version === 2);
     expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(202);
     const done = await stack.waitForStatus(id, 'completed', 'failed');
 

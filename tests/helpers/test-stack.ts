@@ -38,6 +38,8 @@ export interface TestStack {
   post(path: string, body?: unknown): Promise<Response>;
   /** An execution's audit events, oldest first (up to 500). */
   events(executionId: string): Promise<any[]>;
+  /** Polls GET /v1/executions/:id until `done(body)` holds; returns the body. */
+  waitForExecution(id: string, what: string, done: (body: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
   /** Polls GET /v1/executions/:id until its status is one of `statuses`; returns the body. */
   waitForStatus(id: string, ...statuses: string[]): Promise<Record<string, any>>;
   close(): Promise<void>;
@@ -100,6 +102,16 @@ export async function startTestStack(
       headers: init.headers ?? { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     });
 
+  const waitForExecution: TestStack['waitForExecution'] = (id, what, done, timeoutMs) =>
+    waitFor(
+      `execution ${id} ${what}`,
+      async () => {
+        const body = await (await api(`/v1/executions/${id}`)).json();
+        return done(body) ? body : undefined;
+      },
+      timeoutMs,
+    );
+
   return {
     url: server.url,
     server,
@@ -118,11 +130,8 @@ export async function startTestStack(
     },
     post: (path, body) => api(path, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) }),
     events: async (executionId) => (await (await api(`/v1/executions/${executionId}/events?limit=500`)).json()).items,
-    waitForStatus: (id, ...statuses) =>
-      waitFor(`execution ${id} to reach ${statuses.join('/')}`, async () => {
-        const body = await (await api(`/v1/executions/${id}`)).json();
-        return statuses.includes(body.status) ? body : undefined;
-      }),
+    waitForExecution,
+    waitForStatus: (id, ...statuses) => waitForExecution(id, `to reach ${statuses.join('/')}`, (body) => statuses.includes(body.status)),
     async close() {
       await server.close();
       worker?.shutdown();

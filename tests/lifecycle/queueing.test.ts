@@ -69,9 +69,7 @@ describe('queueing per project', () => {
     await until('the next to be queued', next, (e) => e.status === 'queued');
 
     await stack.env.client.workflow.getHandle(executionWorkflowId(holder)).terminate('operator test');
-    const started = Date.now();
     await waitFor('the next execution to get the slot', async () => ((await get(next)).status === 'awaiting_approval' ? true : undefined), 60_000);
-    expect(Date.now() - started).toBeLessThan(60_000);
     const slots = await stack.env.client.workflow.getHandle(projectSlotsWorkflowId(project)).query(slotsStateQuery);
     expect(slots.holder?.requesterId).toBe(executionWorkflowId(next));
     expect(slots.queue).toEqual([]);

@@ -38,10 +38,7 @@ describe('a worker killed mid-run', () => {
 
     const worker = await createWorker(stack.workerDeps);
     const done = await worker.runUntil(
-      waitFor('the run to complete on the new worker', async () => {
-        const body = await (await stack.api(`/v1/executions/${id}`)).json();
-        return body.status === 'completed' ? body : undefined;
-      }, 90_000),
+      stack.waitForExecution(id, 'the run to complete on the new worker', (body) => body.status === 'completed', 90_000),
     );
     expect(done.runs).toHaveLength(1);
     // Each model step and tool call completed once (a step cut off by the kill was retried, its
@@ -70,10 +67,7 @@ describe('an execution whose workflow closed while idle', () => {
     await waitFor('the workflow to close idle', async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined));
 
     expect((await stack.api(`/v1/executions/${id}/messages`, { method: 'POST', body: JSON.stringify({ text: 'Shorter please' }) })).status).toBe(202);
-    const reopened = await waitFor('the follow-up to complete', async () => {
-      const body = await (await stack.api(`/v1/executions/${id}`)).json();
-      return body.runs.length === 2 && body.status === 'completed' ? body : undefined;
-    });
+    const reopened = await stack.waitForExecution(id, 'the follow-up to complete', (body) => body.runs.length === 2 && body.status === 'completed');
     expect(reopened.runs[1]).toMatchObject({ index: 2, trigger: 'message', turnNumber: 2 });
     expect(reopened.runs[1].summary).toContain('starting with "Draft the release notes"');
     expect((await stack.events(id)).filter((e) => e.type === 'execution.created')).toHaveLength(1);

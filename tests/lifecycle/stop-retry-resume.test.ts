@@ -39,10 +39,7 @@ describe('stop, resume, retry, follow-ups', () => {
 
     // The execution stays open and resumes as a new run of the same turn.
     expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
-    const resumed = await waitFor('the resumed run to start', async () => {
-      const body = await (await stack.api(`/v1/executions/${id}`)).json();
-      return body.runs.length === 2 ? body : undefined;
-    });
+    const resumed = await stack.waitForExecution(id, 'the resumed run to start', (body) => body.runs.length === 2);
     expect(resumed.runs[1]).toMatchObject({ index: 2, trigger: 'resume', turnNumber: 1, attempt: 2 });
     expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(202);
     await stack.waitForStatus(id, 'cancelled');
@@ -53,10 +50,7 @@ describe('stop, resume, retry, follow-ups', () => {
     const failed = await stack.waitForStatus(id, 'failed');
     expect(failed.runs[0].error).toEqual({ type: 'model_request', message: 'HTTP 400: demo-fail fails at its first step by design' });
     expect((await stack.post(`/v1/executions/${id}/retry`)).status).toBe(202);
-    const retried = await waitFor('the retry to fail too', async () => {
-      const body = await (await stack.api(`/v1/executions/${id}`)).json();
-      return body.runs.length === 2 && body.status === 'failed' ? body : undefined;
-    });
+    const retried = await stack.waitForExecution(id, 'the retry to fail too', (body) => body.runs.length === 2 && body.status === 'failed');
     expect(retried.runs[1]).toMatchObject({ index: 2, trigger: 'retry', turnNumber: 1, attempt: 2, status: 'failed' });
     expect(retried.runs[1].number).toBeGreaterThan(retried.runs[0].number);
     expect(retried.totals).toMatchObject({ runs: 2, turns: 1 });
@@ -66,10 +60,7 @@ describe('stop, resume, retry, follow-ups', () => {
     const id = await create({ prompt: 'Write the changelog' });
     await stack.waitForStatus(id, 'completed');
     expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now add the release date' })).status).toBe(202);
-    const done = await waitFor('the follow-up to complete', async () => {
-      const body = await (await stack.api(`/v1/executions/${id}`)).json();
-      return body.runs.length === 2 && body.status === 'completed' ? body : undefined;
-    });
+    const done = await stack.waitForExecution(id, 'the follow-up to complete', (body) => body.runs.length === 2 && body.status === 'completed');
     expect(done.runs[1]).toMatchObject({ trigger: 'message', turnNumber: 2, attempt: 1 });
     expect(done.runs[1].summary).toBe('Done: "Now add the release date". Context: 1 earlier turn(s), starting with "Write the changelog".');
     expect(done.totals).toMatchObject({ runs: 2, turns: 2, modelSteps: 9, toolCalls: 7 });
@@ -124,10 +115,7 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(terminated[0]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
     // It can be resumed like any cancelled execution: the workflow reopens.
     expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
-    await waitFor('the resumed run', async () => {
-      const body = await (await stack.api(`/v1/executions/${id}`)).json();
-      return body.runs.length === 2 && body.status === 'completed' ? true : undefined;
-    });
+    await stack.waitForExecution(id, 'the resumed run', (body) => body.runs.length === 2 && body.status === 'completed');
   });
 
   it('ends cleanly when an operator cancels the execution workflow: cancelled, audited, slot freed', async () => {

@@ -64,23 +64,24 @@ describe('GET /v1/executions/:id/stream', () => {
   it('hands over from catch-up to live without a gap or a duplicate, wherever a client joins a running execution', async () => {
     const id = await stack.createExecution({ projectId: 'sse-live', prompt: 'Write notes', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } });
     const fromStart = track(await stream(id));
-    const joined: SseClient[] = [];
+    const joined: Array<{ client: SseClient; after: string }> = [];
     // Join while it runs, each client resuming after the newest event the first client has seen.
     await fromStart.until((events) => events.some((event) => event.type === 'run.started'));
     for (let i = 0; i < 4 && !ended(fromStart.events); i++) {
       const last = fromStart.events.at(-1);
-      joined.push(track(await stream(id, `?after=${last.cursor}`)));
+      joined.push({ client: track(await stream(id, `?after=${last.cursor}`)), after: last.cursor });
       await fromStart.until((events) => events.length > fromStart.events.indexOf(last) + 2 || ended(events), 20_000);
     }
     await fromStart.until(ended, 60_000);
     const stored = await stack.events(id);
     expect(cursors(fromStart.events)).toEqual(cursors(stored));
     expect(joined.length).toBeGreaterThan(1);
-    for (const client of joined) {
+    for (const { client, after } of joined) {
       await client.until(ended, 10_000);
-      const after = client.events[0] ? stored.findIndex((event) => event.cursor === client.events[0].cursor) : -1;
-      expect(after).toBeGreaterThan(0);
-      expect(cursors(client.events)).toEqual(cursors(stored.slice(after)));
+      // Exactly the events after its resume cursor: the first one included, none twice.
+      const resumedAt = stored.findIndex((event) => event.cursor === after);
+      expect(resumedAt).toBeGreaterThanOrEqual(0);
+      expect(cursors(client.events)).toEqual(cursors(stored.slice(resumedAt + 1)));
     }
   }, 90_000);
 
@@ -113,33 +114,31 @@ describe('GET /v1/executions/:id/stream', () => {
       }),
     );
     await waitFor('every listener to be freed', async () => (stack.server.feed.size === before ? true : undefined), 10_000);
+    // A request still being handled when the client left would attach its listener late, and keep it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(stack.server.feed.size).toBe(before);
   });
 
   it('disconnects a client that stops reading rather than buffering for it without limit', async () => {
     const id = await stack.createExecution({ projectId: 'sse-slow', prompt: 'Write notes', planMode: 'never' });
     await stack.waitForStatus(id, 'completed');
     const before = stack.server.feed.size;
-    let response!: http.IncomingMessage;
     let received = '';
-    const request = http.get(`${stack.url}/v1/executions/${id}/stream`, { headers: auth() }, (res) => {
-      response = res;
-      res.pause(); // never read, for now
-    });
+    const request = http.get(`${stack.url}/v1/executions/${id}/stream`, { headers: auth() });
+    const response = await new Promise<http.IncomingMessage>((resolve) => request.once('response', resolve));
+    response.pause(); // never read, for now
     const gone = new Promise<void>((resolve) => request.on('close', () => resolve()));
     request.on('error', () => {});
-    await waitFor('the stream to listen', async () => (stack.server.feed.size === before + 1 ? true : undefined));
     expect(response.statusCode).toBe(200);
-    // 400 events of 64 KB: far more than the sockets hold, so live events pile up past the limit (20).
-    const big = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 400 && stack.server.feed.size > before; i++) {
-      await appendEvent(stack.database.db, { eventId: randomUUID(), type: 'test.bulk', executionId: id, occurredAt: new Date().toISOString(), payload: { i, big } });
-    }
-    await waitFor('the server to drop the stream', async () => (stack.server.feed.size === before ? true : undefined));
-    // Reading now finds a connection the server ended early: far fewer events than were written.
+    await waitFor('the stream to listen', async () => (stack.server.feed.size === before + 1 ? true : undefined));
+    const written = await writeBulkUntilDropped(id, before);
+    // Past the sockets' buffers and the queue's limit (20): the server dropped the client.
+    expect(written).toBeGreaterThan(20);
+    // Reading now finds a connection the server ended early: fewer events than were written.
     response.on('data', (chunk) => (received += chunk));
     response.resume();
     await gone;
-    expect(received.split('"type":"test.bulk"').length - 1).toBeLessThan(400);
+    expect(received.split('"type":"test.bulk"').length - 1).toBeLessThan(written);
   }, 60_000);
 
   it('disconnects a WebSocket client that stops reading once too much waits unsent', async () => {
@@ -151,15 +150,27 @@ describe('GET /v1/executions/:id/stream', () => {
     await ws.until((messages) => messages.some((m) => m.type === 'event' && m.event.type === 'run.completed'));
     ws.socket.pause(); // never read, for now
     const closed = new Promise<void>((resolve) => ws.socket.once('close', () => resolve()));
-    const big = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 400 && stack.server.feed.size > before; i++) {
-      await appendEvent(stack.database.db, { eventId: randomUUID(), type: 'test.bulk', executionId: id, occurredAt: new Date().toISOString(), payload: { i, big } });
-    }
-    await waitFor('the server to drop the socket', async () => (stack.server.feed.size === before ? true : undefined));
+    const written = await writeBulkUntilDropped(id, before);
+    expect(written).toBeGreaterThan(20);
     ws.socket.resume();
     await closed;
-    expect(ws.messages.filter((m) => m.type === 'event' && m.event.type === 'test.bulk').length).toBeLessThan(400);
+    expect(ws.messages.filter((m) => m.type === 'event' && m.event.type === 'test.bulk').length).toBeLessThan(written);
   }, 60_000);
+
+  /**
+   * Writes 64 KB events for the execution (far more than socket buffers hold) until the server drops
+   * the one stream listening beyond `before`, then waits for that; returns how many it wrote.
+   */
+  async function writeBulkUntilDropped(executionId: string, before: number): Promise<number> {
+    const big = 'x'.repeat(64 * 1024);
+    let written = 0;
+    while (stack.server.feed.size > before && written < 1000) {
+      await appendEvent(stack.database.db, { eventId: randomUUID(), type: 'test.bulk', executionId, occurredAt: new Date().toISOString(), payload: { i: written, big } });
+      written++;
+    }
+    await waitFor('the server to drop the stream', async () => (stack.server.feed.size === before ? true : undefined));
+    return written;
+  }
 
   it('refuses a bad cursor, a cursor beyond the newest event, and an execution the caller cannot read', async () => {
     const id = await stack.createExecution({ projectId: 'sse-bad', prompt: 'Write notes', planMode: 'never' });
@@ -169,6 +180,7 @@ describe('GET /v1/executions/:id/stream', () => {
     expect(await error(await get(`/v1/executions/${id}/stream`, { ...auth(), 'last-event-id': '-1' }))).toEqual({ status: 400, code: 'invalid_request' });
     expect(await error(await get(`/v1/executions/${id}/stream?after=999999999999`))).toEqual({ status: 400, code: 'invalid_request' });
     expect(await error(await get(`/v1/executions/${id}/stream?from=1`))).toEqual({ status: 400, code: 'invalid_request' });
+    expect(await error(await get(`/v1/executions/${id}/stream?from=1`, { ...auth(), 'last-event-id': '1' }))).toEqual({ status: 400, code: 'invalid_request' });
     expect(await error(await get(`/v1/executions/${randomUUID()}/stream`))).toEqual({ status: 404, code: 'not_found' });
     const stranger = await issueToken(stack.database.db, 'stranger', `owner-${randomUUID()}`);
     expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${stranger}` }))).toEqual({ status: 404, code: 'not_found' });

@@ -88,8 +88,10 @@ describe('status stream and WebSocket', () => {
       const count = ws.messages.length;
       const third = await stack.createExecution({ projectId: 'ws-three', prompt: 'Even more', planMode: 'never' });
       await stack.waitForStatus(third, 'completed');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(ws.messages.slice(count)).toEqual([]);
+      // Messages keep their order: once the third's own events arrive, any status change of it would have come first.
+      ws.send({ type: 'subscribe', executionId: third });
+      await ws.until((messages) => messages.some((m) => m.type === 'event' && m.event.type === 'run.completed' && m.executionId === third));
+      expect(ws.messages.slice(count).filter((m) => m.type === 'status')).toEqual([]);
     });
 
     it('follows a running execution live on a browser-style socket authorised by access_token', async () => {

@@ -76,12 +76,10 @@ describe('a subscription', () => {
 
   it('drops an event it already delivered, and ends with overflow when a live client falls too far behind', async () => {
     const { feed, emit } = handFeed();
-    const sent: string[] = [];
     const subscription = openSubscription({ db: handle.db, feed, filter: { all: true }, after: 0, maxQueued: 3, send: () => new Promise(() => {}) });
     await nextTick();
     await nextTick();
     for (const cursor of [1, 1, 2, 3, 4]) emit(event(cursor));
-    expect(sent).toEqual([]);
     let ended: string | undefined;
     void subscription.ended.then((reason) => (ended = reason));
     await nextTick();

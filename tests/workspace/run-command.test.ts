@@ -22,6 +22,10 @@ async function recordedPids(): Promise<number[]> {
   return Promise.all(['shell.pid', 'child.pid'].map(async (file) => Number(await fs.readFile(path.join(workspace.root, file), 'utf8'))));
 }
 
+async function forgetPids(): Promise<void> {
+  await Promise.all(['shell.pid', 'child.pid'].map((file) => fs.rm(path.join(workspace.root, file), { force: true })));
+}
+
 /** Running, as opposed to gone or a zombie nobody reaped yet. */
 async function isRunning(pid: number): Promise<boolean> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
@@ -62,6 +66,7 @@ describe('run_command', () => {
   });
 
   it('rejects promptly with an AbortError once the process group is dead when the signal aborts', async () => {
+    await forgetPids(); // those of the test before: this one must find its own
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('activity cancelled')), 300);
     const startedAt = Date.now();
