@@ -3,19 +3,19 @@ import { type LanguageModel, type ModelMessage, streamText } from 'ai';
 import { Ajv } from 'ajv';
 import { eq } from 'drizzle-orm';
 import { uuidFromName } from '../common/ids.ts';
-import { findAgent } from '../db/agents.ts';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
 import { loadPrompt, type NewToolCall, saveNote, saveStep } from '../db/transcript.ts';
 import type { ModelChoice } from '../workflows/definitions.ts';
+import { withHeartbeats } from './heartbeat.ts';
 import { classifyModelError } from './models/model-error.ts';
 import { costUsd, type Pricing, priceFor } from './models/pricing.ts';
 import { toStepUsage } from './models/usage.ts';
 import { type AgentCall, runEventWriter, textBatcher } from './run-events.ts';
-import { capText } from './tools/execute-tool.ts';
+import { capText } from './cap-text.ts';
 import { isToolName, READ_ONLY_TOOLS, type ToolName, toolDeclarations } from './tools/definitions.ts';
 
-/** The most of a final answer that travels through workflow history (the full text is in events). */
+/** The most of a final answer that travels through workflow history and becomes the run's summary. */
 const SUMMARY_LIMIT = 4000;
 
 export interface ModelStepResult {
@@ -44,13 +44,11 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
   return async function modelStep(call: AgentCall & { step: number; phase: 'plan' | 'work' }): Promise<ModelStepResult> {
     const context = Context.current();
     const { step, phase, runId } = call;
-    const agent = await findAgent(db, call.agentId);
-    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
-    const tools = stepTools(agent.allowedTools, phase);
     const write = runEventWriter(db, call, call.eventId, { kind: 'system', id: `${call.model.provider}/${call.model.model}` });
+    // The prompt, tools and output schema as the run was prepared with them (not the agent as it is now).
     const prompt = await loadPrompt(db, call);
+    const tools = stepTools(prompt.tools, phase);
 
-    const heartbeat = setInterval(() => context.heartbeat(), 1000);
     async function streamStep() {
       const result = streamText({
         model: resolveModel(call.model),
@@ -83,13 +81,11 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
     }
     let response: Awaited<ReturnType<typeof streamStep>>;
     try {
-      response = await streamStep();
+      response = await withHeartbeats(streamStep);
     } catch (err) {
       if (context.cancellationSignal.aborted) throw new CancelledFailure('the model step was cancelled');
       const problem = classifyModelError(err);
       throw ApplicationFailure.create({ type: problem.type, message: problem.message, nonRetryable: !problem.retryable });
-    } finally {
-      clearInterval(heartbeat);
     }
 
     // Tool calls: ours get ids of their own; calls the model may not make now are answered with an error.
@@ -131,8 +127,8 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
     if (calls.length > 0) return { toolCalls, costUsd: cost };
 
     // No tool call: the model's answer. With an output schema, it must be valid JSON for it.
-    if (phase === 'work' && agent.outputSchema) {
-      const problem = outputProblem(ajv, agent.outputSchema, response.text);
+    if (phase === 'work' && prompt.outputSchema) {
+      const problem = outputProblem(ajv, prompt.outputSchema, response.text);
       if (typeof problem === 'string') {
         await saveNote(db, runId, step, `Your final answer is not valid output: ${problem}. Answer again with only a JSON value matching the output schema.`);
         await write('run.output_rejected', { step, problem });

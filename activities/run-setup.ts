@@ -7,6 +7,7 @@ import { agentBudgets, findAgent } from '../db/agents.ts';
 import type { Database } from '../db/client.ts';
 import { findProject } from '../db/projects.ts';
 import { messages, progressEntries, runs } from '../db/schema.ts';
+import { withHeartbeats } from './heartbeat.ts';
 import { runEventWriter, type AgentCall } from './run-events.ts';
 import { composeSystemPrompt } from './system-prompt.ts';
 import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
@@ -25,6 +26,12 @@ export interface RunSetup {
 export function createRunSetupActivities({ db, workspaces, env }: { db: Database; workspaces: WorkspaceDriver; env: NodeJS.ProcessEnv }) {
   return {
     async prepareRun(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
+      return withHeartbeats(() => prepare(call));
+    },
+  };
+
+  // Cloning or copying a template, and its baseline commit, may take a while: it heartbeats meanwhile.
+  async function prepare(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
       const agent = await findAgent(db, call.agentId);
       if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
       if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
@@ -47,7 +54,7 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
         progress: progress.map((p) => p.text),
         outputSchema: agent.outputSchema ?? undefined,
       });
-      await db.update(runs).set({ systemPrompt, baseline }).where(eq(runs.id, call.runId));
+      await db.update(runs).set({ systemPrompt, baseline, tools: agent.allowedTools, outputSchema: agent.outputSchema }).where(eq(runs.id, call.runId));
 
       const budgets = effectiveBudgets(agentBudgets(agent), call.budgets);
       const needsApproval = agent.toolsNeedingApproval.filter((tool) => agent.allowedTools.includes(tool));
@@ -64,8 +71,7 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
         planNeeded,
       });
       return { planNeeded, needsApproval, budgets };
-    },
-  };
+  }
 }
 
 /** planMode `auto`: a request that mentions a plan, or a long one, is planned first. */

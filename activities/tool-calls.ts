@@ -3,8 +3,10 @@ import type { Actor } from '../common/events.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
 import { findToolCall, saveNote, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
+import { withHeartbeats } from './heartbeat.ts';
 import { type AgentCall, type RunIds, recordRunEvent, runEventWriter } from './run-events.ts';
-import { capText, executeTool } from './tools/execute-tool.ts';
+import { capText } from './cap-text.ts';
+import { executeTool } from './tools/execute-tool.ts';
 import type { WorkspaceDriver } from './workspace/driver.ts';
 
 /** How much of a tool's input and output an event carries; the full values are in `tool_calls`. */
@@ -71,20 +73,14 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
       let row = await loadCall(call.callId);
       let durationMs: number | undefined;
       if (row.output === null) {
-        const context = Context.current();
+        const signal = Context.current().cancellationSignal;
         await runEventWriter(db, call, call.eventId)('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
         const started = Date.now();
-        const heartbeat = setInterval(() => context.heartbeat(), 1000);
-        try {
-          const workspace = await workspaces.open(call.executionId);
-          const outcome = await executeTool(workspace, row.tool, row.input, { signal: context.cancellationSignal, onProgress: () => context.heartbeat() });
-          const change = outcome.change && { path: outcome.change.path, added: outcome.change.added, removed: outcome.change.removed };
-          await updateToolCall(db, row.id, { status: 'completed', output: outcome.output, isError: outcome.isError, change, completedAt: new Date() });
-          row = { ...row, output: outcome.output, isError: outcome.isError, change: change ?? null };
-          durationMs = Date.now() - started;
-        } finally {
-          clearInterval(heartbeat);
-        }
+        const outcome = await withHeartbeats(async () => executeTool(await workspaces.open(call.executionId), row.tool, row.input, { signal }));
+        const change = outcome.change && { path: outcome.change.path, added: outcome.change.added, removed: outcome.change.removed };
+        await updateToolCall(db, row.id, { status: 'completed', output: outcome.output, isError: outcome.isError, change, completedAt: new Date() });
+        row = { ...row, output: outcome.output, isError: outcome.isError, change: change ?? null };
+        durationMs = Date.now() - started;
       }
       const output = row.output ?? '';
       await record(call, `${row.id}:completed`, 'tool.call_completed', {

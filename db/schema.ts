@@ -115,6 +115,9 @@ export const runs = pgTable(
     output: jsonb('output'),
     /** The system prompt the run's model steps use (agent prompt, AGENTS.md, progress log). */
     systemPrompt: text('system_prompt'),
+    /** The agent's tools and output schema when the run was prepared: editing the agent mid-run changes neither. */
+    tools: text('tools').array(),
+    outputSchema: jsonb('output_schema'),
     /** The workspace snapshot the run started from: its results are the changes since. */
     baseline: text('baseline'),
     // Usage, summed from model.step_completed and tool.call_completed events.

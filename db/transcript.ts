@@ -14,8 +14,8 @@ export type NewToolCall = typeof toolCalls.$inferInsert;
 export async function loadPrompt(
   db: Database,
   run: { executionId: string; runId: string; turnNumber: number },
-): Promise<{ system: string; messages: ModelMessage[] }> {
-  const [row] = await db.select({ systemPrompt: runs.systemPrompt }).from(runs).where(eq(runs.id, run.runId));
+): Promise<{ system: string; messages: ModelMessage[]; tools: string[]; outputSchema: unknown }> {
+  const [row] = await db.select({ systemPrompt: runs.systemPrompt, tools: runs.tools, outputSchema: runs.outputSchema }).from(runs).where(eq(runs.id, run.runId));
   const conversation = await db
     .select()
     .from(messages)
@@ -39,7 +39,7 @@ export async function loadPrompt(
       })),
     });
   }
-  return { system: row?.systemPrompt ?? '', messages: prompt };
+  return { system: row?.systemPrompt ?? '', messages: prompt, tools: row?.tools ?? [], outputSchema: row?.outputSchema ?? null };
 }
 
 /**

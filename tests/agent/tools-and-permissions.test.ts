@@ -24,12 +24,13 @@ const escaping = scriptedModel([
   },
   { text: 'Could not leave the workspace.' },
 ]);
+const steady = scriptedModel([{ toolCalls: [{ name: 'run_command', input: { command: 'true' } }] }, { text: 'Done with the tools I started with.' }]);
 const sleepy = scriptedModel([{ toolCalls: [{ name: 'run_command', input: { command: 'sleep 37; echo late > late.txt' } }] }, { text: 'unreachable' }]);
 
 describe('tools in the workspace', () => {
   let stack: AgentStack;
   beforeAll(async () => {
-    stack = await startAgentStack({ gated, escaping, sleepy });
+    stack = await startAgentStack({ gated, escaping, sleepy, steady });
     await stack.putAgent('gated', { toolsNeedingApproval: ['run_command'] });
   });
   afterAll(() => stack?.close());
@@ -86,6 +87,20 @@ describe('tools in the workspace', () => {
     expect(texts[2]).toMatch(/outside the workspace/);
     expect(texts[3]).toMatch(/path|content/);
     expect(texts[4]).toMatch(/Invalid call of write_file/);
+  });
+
+  it('keeps the tools a run was prepared with when its agent is edited mid-run', async () => {
+    await stack.putAgent('steady', { toolsNeedingApproval: ['run_command'] });
+    const id = await stack.run('steady', 'steady');
+    const waiting = await stack.waitForStatus(id, 'waiting_permission');
+    // Meanwhile the agent loses every tool but read_file (and with it the approval rule).
+    await stack.putAgent('steady', { allowedTools: ['read_file'], toolsNeedingApproval: [] });
+    expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(202);
+    await stack.waitForStatus(id, 'completed');
+    const declared = steady.doStreamCalls.map((options) => options.tools?.map((tool: any) => tool.name).sort());
+    expect(declared).toHaveLength(2);
+    expect(declared[1]).toEqual(declared[0]);
+    expect(declared[0]).toContain('run_command');
   });
 
   it('stops a run_command mid-way: the command is killed and the run is cancelled', async () => {
