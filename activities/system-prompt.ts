@@ -1,3 +1,4 @@
+import { capText } from './cap-text.ts';
 /** The most of AGENTS.md and of the progress log that goes into a prompt. */
 const AGENTS_MD_LIMIT = 20_000;
 const PROGRESS_LIMIT = 20_000;
@@ -30,12 +31,8 @@ export function composeSystemPrompt({ agentPrompt, agentsMd, progress, outputSch
       .filter(Boolean)
       .join('\n'),
   ];
-  if (agentsMd !== undefined) sections.push(`## AGENTS.md\n${clip(agentsMd, AGENTS_MD_LIMIT, 'head')}`);
-  if (progress.length) sections.push(`## Progress log\nWhat earlier runs of this execution did, oldest first:\n${clip(progress.map((p) => `- ${p}`).join('\n'), PROGRESS_LIMIT, 'tail')}`);
+  if (agentsMd !== undefined) sections.push(`## AGENTS.md\n${capText(agentsMd, AGENTS_MD_LIMIT, 'head')}`);
+  if (progress.length) sections.push(`## Progress log\nWhat earlier runs of this execution did, oldest first:\n${capText(progress.map((p) => `- ${p}`).join('\n'), PROGRESS_LIMIT, 'tail')}`);
   return sections.filter(Boolean).join('\n\n');
 }
 
-function clip(text: string, limit: number, keep: 'head' | 'tail'): string {
-  if (text.length <= limit) return text;
-  return keep === 'head' ? `${text.slice(0, limit)}\n…[truncated]` : `…[earlier entries truncated]\n${text.slice(-limit)}`;
-}

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { NewEvent } from '../common/events.ts';
-import { RUN_STATUS_AFTER } from '../common/status-events.ts';
+import { EXECUTION_ENDED_TYPES, RUN_STATUS_AFTER } from '../common/status-events.ts';
 import { isTerminal } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, messages, runs } from './schema.ts';
@@ -41,7 +41,7 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
     await addMessage(tx, event, 1, 'user', String(payload.prompt));
     return null;
   }
-  if (event.type === 'execution.cancelled' || event.type === 'execution.terminated') {
+  if ((EXECUTION_ENDED_TYPES as readonly string[]).includes(event.type)) {
     // An operator ended the execution workflow itself: the execution is cancelled, whatever its runs did.
     await tx.update(executions).set({ status: 'cancelled', updatedAt: at }).where(eq(executions.id, event.executionId));
     return null;

@@ -1,5 +1,6 @@
 import type { CommandResult, FileChange, Workspace } from '../workspace/driver.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, isToolName, type ToolInput, type ToolName, toolInputSchemas } from './definitions.ts';
+import { capText } from '../cap-text.ts';
 import { ToolError } from './tool-error.ts';
 
 /** Most characters a tool result may send back to the model. */
@@ -17,8 +18,6 @@ export interface ToolOutcome {
 export interface ExecuteToolOptions {
   /** Aborts a running command; executeTool then rejects with an error named 'AbortError'. */
   signal?: AbortSignal;
-  /** Called at least every second while a command runs (activity heartbeats). */
-  onProgress?: () => void;
 }
 
 /**
@@ -74,8 +73,8 @@ const handlers: { [Name in ToolName]: Handler<Name> } = {
     const found = await workspace.search(pattern, path);
     return success(found !== '' ? found : `No matches for /${pattern}/${path ? ` in ${path}` : ''}.`);
   },
-  async run_command(workspace, { command, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS }, { signal, onProgress }) {
-    const result = await workspace.runCommand(command, { timeoutMs, signal, onProgress });
+  async run_command(workspace, { command, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS }, { signal }) {
+    const result = await workspace.runCommand(command, { timeoutMs, signal });
     return success(describeCommandResult(result, timeoutMs));
   },
   async propose_plan() {
@@ -107,14 +106,3 @@ function failure(message: string): ToolOutcome {
   return { output: capText(message, TOOL_OUTPUT_LIMIT), isError: true };
 }
 
-/**
- * `text` cut to `limit` characters (plus a marker saying how much was cut): its start by default,
- * its end with `keep: 'tail'` (command output, where the errors usually are).
- */
-export function capText(text: string, limit: number, keep: 'head' | 'tail' = 'head'): string {
-  if (text.length <= limit) return text;
-  const cut = text.length - limit;
-  return keep === 'head'
-    ? `${text.slice(0, limit)}\n…[output truncated: ${cut} more characters]`
-    : `…[output truncated: ${cut} earlier characters]\n${text.slice(cut)}`;
-}

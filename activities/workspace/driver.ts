@@ -31,8 +31,6 @@ export interface RunCommandOptions {
   timeoutMs: number;
   /** Aborting kills the command; runCommand then rejects with an error named 'AbortError'. */
   signal?: AbortSignal;
-  /** Called at least every second while the command runs (activity heartbeats). */
-  onProgress?: () => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandResult, RunCommandOptions } from './driver.ts';
 import { hasCode } from './fs-helpers.ts';
 
@@ -42,7 +43,6 @@ export async function runCommand(root: string, command: string, options: RunComm
     timedOut = true;
     void stop();
   }, options.timeoutMs);
-  const progress = options.onProgress ? setInterval(options.onProgress, 1_000) : undefined;
   const onAbort = () => {
     aborted = true;
     void stop();
@@ -66,7 +66,6 @@ export async function runCommand(root: string, command: string, options: RunComm
     };
   } finally {
     clearTimeout(timer);
-    if (progress) clearInterval(progress);
     signal?.removeEventListener('abort', onAbort);
   }
 }
@@ -153,6 +152,3 @@ function destroyPipes(child: ChildProcess) {
   child.stderr?.destroy();
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

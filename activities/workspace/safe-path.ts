@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError } from '../tools/tool-error.ts';
+import { hasCode } from './fs-helpers.ts';
 
 export interface ResolvedPath {
   /** Where to read or write: the real path of the deepest existing part, plus the parts still to create. */
@@ -38,7 +39,7 @@ export async function resolveInsideRoot(root: string, userPath: string): Promise
     real = await fs.realpath(existing);
   } catch (err) {
     // Only a dangling symlink (or a loop) exists for lstat but not for realpath.
-    if (isFsError(err, 'ENOENT') || isFsError(err, 'ELOOP')) {
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ELOOP')) {
       throw new ToolError(`path ${JSON.stringify(userPath)} is a symbolic link whose target does not exist`);
     }
     throw err;
@@ -58,11 +59,8 @@ async function exists(p: string): Promise<boolean> {
     await fs.lstat(p);
     return true;
   } catch (err) {
-    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return false;
+    if (hasCode(err, 'ENOENT') || hasCode(err, 'ENOTDIR')) return false;
     throw err;
   }
 }
 
-function isFsError(err: unknown, code: string): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === code;
-}

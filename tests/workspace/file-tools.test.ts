@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_TOOLS, TOOL_NAMES, toolDeclarations } from '../../activities/tools/definitions.ts';
-import { capText, executeTool, TOOL_OUTPUT_LIMIT } from '../../activities/tools/execute-tool.ts';
+import { capText } from '../../activities/cap-text.ts';
+import { executeTool, TOOL_OUTPUT_LIMIT } from '../../activities/tools/execute-tool.ts';
 import type { Workspace } from '../../activities/workspace/driver.ts';
 import { tempWorkspaces } from '../helpers/temp-workspaces.ts';
 
@@ -151,8 +152,8 @@ describe('tool input and output', () => {
   it('caps long outputs with a marker saying how much was cut', async () => {
     await fs.writeFile(path.join(workspace.root, 'big.txt'), 'y'.repeat(TOOL_OUTPUT_LIMIT + 5_000));
     const read = await run('read_file', { path: 'big.txt' });
-    expect(read.output).toBe(`${'y'.repeat(TOOL_OUTPUT_LIMIT)}\n…[output truncated: 5000 more characters]`);
-    expect(capText('abcdef', 4, 'tail')).toBe('…[output truncated: 2 earlier characters]\ncdef');
+    expect(read.output).toBe(`${'y'.repeat(TOOL_OUTPUT_LIMIT)}\n…[truncated: 5000 more characters]`);
+    expect(capText('abcdef', 4, 'tail')).toBe('…[truncated: 2 earlier characters]\ncdef');
     expect(capText('abc', 4)).toBe('abc');
   });
 

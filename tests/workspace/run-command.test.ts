@@ -52,15 +52,12 @@ describe('run_command', () => {
     for (const pid of await recordedPids()) expect(await isRunning(pid)).toBe(false);
   });
 
-  it('kills with SIGKILL a command that ignores SIGTERM, and reports progress meanwhile', async () => {
-    let progressCalls = 0;
+  it('kills with SIGKILL a command that ignores SIGTERM', async () => {
     const result = await workspace.runCommand("trap '' TERM; echo $$ > shell.pid; while true; do sleep 0.1; done", {
       timeoutMs: 200,
-      onProgress: () => progressCalls++,
     });
     expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
     expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
-    expect(progressCalls).toBeGreaterThanOrEqual(2);
     const shellPid = Number(await fs.readFile(path.join(workspace.root, 'shell.pid'), 'utf8'));
     expect(await isRunning(shellPid)).toBe(false);
   });
@@ -98,7 +95,7 @@ describe('run_command', () => {
     expect(result.output.endsWith('x\nEND\n')).toBe(true);
 
     const outcome = await executeTool(workspace, 'run_command', { command });
-    expect(outcome.output).toMatch(/^Exit code: 0\nOutput \(only the end of the output was kept\):\n…\[output truncated: \d+ earlier characters\]\nx+\nEND\n$/);
+    expect(outcome.output).toMatch(/^Exit code: 0\nOutput \(only the end of the output was kept\):\n…\[truncated: \d+ earlier characters\]\nx+\nEND\n$/);
     expect(outcome.output.length).toBeLessThanOrEqual(TOOL_OUTPUT_LIMIT);
   });
 
