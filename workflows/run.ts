@@ -38,7 +38,10 @@ const agent = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
-/** Quick bookkeeping activities (plans, decisions, results) that do not heartbeat. */
+/**
+ * Bookkeeping activities (plans, decisions, results) that do not heartbeat: each attempt gets a minute,
+ * which finishRun's diff of the workspace also has to fit in; they retry until they succeed.
+ */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
