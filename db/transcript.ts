@@ -1,5 +1,5 @@
 import type { ModelMessage } from 'ai';
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, lt, lte } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { messages, runMessages, runs, toolCalls } from './schema.ts';
 
@@ -9,11 +9,12 @@ export type NewToolCall = typeof toolCalls.$inferInsert;
 /**
  * What a model step is given: the run's system prompt, the execution's conversation up to this
  * turn (follow-ups keep context), then this run's own steps, each followed by the results of its
- * tool calls and any note the system added.
+ * tool calls and any note the system added. Only the steps before `step`: an attempt of a step
+ * retried after its worker died must not see what the earlier attempt of the same step stored.
  */
 export async function loadPrompt(
   db: Database,
-  run: { executionId: string; runId: string; turnNumber: number },
+  run: { executionId: string; runId: string; turnNumber: number; step: number },
 ): Promise<{ system: string; messages: ModelMessage[]; tools: string[]; outputSchema: unknown }> {
   const [row] = await db.select({ systemPrompt: runs.systemPrompt, tools: runs.tools, outputSchema: runs.outputSchema }).from(runs).where(eq(runs.id, run.runId));
   const conversation = await db
@@ -21,8 +22,16 @@ export async function loadPrompt(
     .from(messages)
     .where(and(eq(messages.executionId, run.executionId), lte(messages.turnNumber, run.turnNumber)))
     .orderBy(asc(messages.createdAt));
-  const steps = await db.select().from(runMessages).where(eq(runMessages.runId, run.runId)).orderBy(asc(runMessages.step), asc(runMessages.kind));
-  const calls = await db.select().from(toolCalls).where(eq(toolCalls.runId, run.runId)).orderBy(asc(toolCalls.step), asc(toolCalls.position));
+  const steps = await db
+    .select()
+    .from(runMessages)
+    .where(and(eq(runMessages.runId, run.runId), lt(runMessages.step, run.step)))
+    .orderBy(asc(runMessages.step), asc(runMessages.kind));
+  const calls = await db
+    .select()
+    .from(toolCalls)
+    .where(and(eq(toolCalls.runId, run.runId), lt(toolCalls.step, run.step)))
+    .orderBy(asc(toolCalls.step), asc(toolCalls.position));
 
   const prompt: ModelMessage[] = conversation.map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
   for (const entry of steps) {
