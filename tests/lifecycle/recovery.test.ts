@@ -41,10 +41,12 @@ describe('a worker killed mid-run', () => {
       stack.waitForExecution(id, 'the run to complete on the new worker', (body) => body.status === 'completed', 90_000),
     );
     expect(done.runs).toHaveLength(1);
-    // Each model step and tool call completed once (a step cut off by the kill was retried, its
-    // streamed text marked with the new activityAttempt), and the run ended once.
+    // Every model step completed (a step the kill cut off, even after it was stored, is run again and
+    // its events carry the new activityAttempt), each tool call completed once, and the run ended once.
     const events = await stack.events(id);
-    expect(events.filter((e) => e.type === 'model.step_completed').map((e) => e.payload.step)).toEqual([1, 2, 3, 4]);
+    const steps = events.filter((e) => e.type === 'model.step_completed').map((e) => [e.payload.step, e.payload.activityAttempt]);
+    expect([...new Set(steps.map(([step]) => step))]).toEqual([1, 2, 3, 4]);
+    expect(new Set(steps.map((s) => s.join(':'))).size).toBe(steps.length);
     const calls = events.filter((e) => e.type === 'tool.call_completed').map((e) => e.payload.callId);
     expect(calls).toHaveLength(3);
     expect(new Set(calls).size).toBe(3);
