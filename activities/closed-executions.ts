@@ -20,7 +20,10 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
      * Ids derive from the closed workflow run, so a retry or a second report writes nothing new.
      */
     async recordClosedExecution(workflowId: string, runId: string): Promise<void> {
-      const description = await client.workflow.getHandle(workflowId, runId).describe().catch(() => undefined);
+      const description = await client.workflow
+        .getHandle(workflowId, runId)
+        .describe()
+        .catch(() => undefined);
       if (!description || description.status.name === 'RUNNING') return;
       const executionId = workflowId.replace(/^execution-/, '');
       const found = await findExecution(db, executionId);
@@ -60,11 +63,11 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
     async recordTerminatedExecutions(input: { taskQueue: string; since?: string }): Promise<{ next: string }> {
       const next = new Date(Date.now() - SCAN_OVERLAP_MS).toISOString();
       const query = [
-          `WorkflowType="executionWorkflow"`,
-          `TaskQueue="${input.taskQueue}"`,
-          `ExecutionStatus="Terminated"`,
-          ...(input.since ? [`CloseTime >= "${input.since}"`] : []),
-        ].join(' AND ');
+        `WorkflowType="executionWorkflow"`,
+        `TaskQueue="${input.taskQueue}"`,
+        `ExecutionStatus="Terminated"`,
+        ...(input.since ? [`CloseTime >= "${input.since}"`] : []),
+      ].join(' AND ');
       for await (const workflow of client.workflow.list({ query })) {
         await activities.recordClosedExecution(workflow.workflowId, workflow.runId);
       }

@@ -7,12 +7,12 @@ import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
 import { loadPrompt, type NewToolCall, saveNote, saveStep } from '../db/transcript.ts';
 import type { ModelChoice } from '../workflows/definitions.ts';
+import { capText } from './cap-text.ts';
 import { withHeartbeats } from './heartbeat.ts';
 import { classifyModelError } from './models/model-error.ts';
 import { costUsd, type Pricing, priceFor } from './models/pricing.ts';
 import { toStepUsage } from './models/usage.ts';
 import { type AgentCall, runEventWriter, textBatcher } from './run-events.ts';
-import { capText } from './cap-text.ts';
 import { isToolName, READ_ONLY_TOOLS, type ToolName, toolDeclarations } from './tools/definitions.ts';
 
 /** The most of a final answer that travels through workflow history and becomes the run's summary. */
@@ -113,7 +113,10 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
     const price = priceFor(pricing, call.model);
     const cost = costUsd(price, usage);
     if (!price && step === 1) {
-      await write('run.warning', { code: 'price_missing', message: `no price for ${call.model.provider}/${call.model.model}: its cost is unknown (null)` });
+      await write('run.warning', {
+        code: 'price_missing',
+        message: `no price for ${call.model.provider}/${call.model.model}: its cost is unknown (null)`,
+      });
     }
     await write('model.step_completed', {
       step,
@@ -130,7 +133,12 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
     if (phase === 'work' && prompt.outputSchema) {
       const problem = outputProblem(ajv, prompt.outputSchema, response.text);
       if (typeof problem === 'string') {
-        await saveNote(db, runId, step, `Your final answer is not valid output: ${problem}. Answer again with only a JSON value matching the output schema.`);
+        await saveNote(
+          db,
+          runId,
+          step,
+          `Your final answer is not valid output: ${problem}. Answer again with only a JSON value matching the output schema.`,
+        );
         await write('run.output_rejected', { step, problem });
         return { toolCalls: [], costUsd: cost };
       }

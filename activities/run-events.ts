@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { Actor } from '../common/events.ts';
-import type { ModelChoice } from '../workflows/definitions.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
+import type { ModelChoice } from '../workflows/definitions.ts';
 
 /** Which run an activity works for. */
 export interface RunIds {
@@ -35,7 +35,14 @@ export function runEventWriter(db: Database, ids: RunIds, seed: string, actor: A
 }
 
 /** Appends one event of a run (idempotent by `eventId`), taking only the run's ids from `ids`. */
-export async function recordRunEvent(db: Database, ids: RunIds, eventId: string, type: string, payload: Record<string, unknown>, actor: Actor = SYSTEM) {
+export async function recordRunEvent(
+  db: Database,
+  ids: RunIds,
+  eventId: string,
+  type: string,
+  payload: Record<string, unknown>,
+  actor: Actor = SYSTEM,
+) {
   const { executionId, runId, turnNumber, attempt } = ids;
   await appendEvent(db, { eventId, type, executionId, runId, turnNumber, attempt, actor, occurredAt: new Date().toISOString(), payload });
 }

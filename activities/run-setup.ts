@@ -8,7 +8,7 @@ import type { Database } from '../db/client.ts';
 import { findProject } from '../db/projects.ts';
 import { messages, progressEntries, runs } from '../db/schema.ts';
 import { withHeartbeats } from './heartbeat.ts';
-import { runEventWriter, type AgentCall } from './run-events.ts';
+import { type AgentCall, runEventWriter } from './run-events.ts';
 import { composeSystemPrompt } from './system-prompt.ts';
 import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
 
@@ -32,45 +32,49 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
 
   // Cloning or copying a template, and its baseline commit, may take a while: it heartbeats meanwhile.
   async function prepare(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
-      const agent = await findAgent(db, call.agentId);
-      if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
-      if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
-      const problem = modelProblem(call.model, env);
-      if (problem) throw ApplicationFailure.nonRetryable(`the worker cannot use this model: ${problem}`, 'model_not_configured');
+    const agent = await findAgent(db, call.agentId);
+    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
+    if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
+    const problem = modelProblem(call.model, env);
+    if (problem) throw ApplicationFailure.nonRetryable(`the worker cannot use this model: ${problem}`, 'model_not_configured');
 
-      const project = await findProject(db, call.projectId);
-      const template = (project?.workspaceTemplate ?? { type: 'empty' }) as WorkspaceTemplate;
-      const workspace = await workspaces.prepare(call.executionId, template);
-      const baseline = await workspace.snapshot();
-      const agentsMd = await workspace.readFile('AGENTS.md').catch(() => undefined);
-      const progress = await db
-        .select({ text: progressEntries.text })
-        .from(progressEntries)
-        .where(eq(progressEntries.executionId, call.executionId))
-        .orderBy(asc(progressEntries.createdAt));
-      const systemPrompt = composeSystemPrompt({
-        agentPrompt: agent.systemPrompt,
-        agentsMd,
-        progress: progress.map((p) => p.text),
-        outputSchema: agent.outputSchema ?? undefined,
-      });
-      await db.update(runs).set({ systemPrompt, baseline, tools: agent.allowedTools, outputSchema: agent.outputSchema }).where(eq(runs.id, call.runId));
+    const project = await findProject(db, call.projectId);
+    const template = (project?.workspaceTemplate ?? { type: 'empty' }) as WorkspaceTemplate;
+    const workspace = await workspaces.prepare(call.executionId, template);
+    const baseline = await workspace.snapshot();
+    const agentsMd = await workspace.readFile('AGENTS.md').catch(() => undefined);
+    const progress = await db
+      .select({ text: progressEntries.text })
+      .from(progressEntries)
+      .where(eq(progressEntries.executionId, call.executionId))
+      .orderBy(asc(progressEntries.createdAt));
+    const systemPrompt = composeSystemPrompt({
+      agentPrompt: agent.systemPrompt,
+      agentsMd,
+      progress: progress.map((p) => p.text),
+      outputSchema: agent.outputSchema ?? undefined,
+    });
+    await db.update(runs).set({ systemPrompt, baseline, tools: agent.allowedTools, outputSchema: agent.outputSchema }).where(eq(runs.id, call.runId));
 
-      const budgets = effectiveBudgets(agentBudgets(agent), call.budgets);
-      const needsApproval = agent.toolsNeedingApproval.filter((tool) => agent.allowedTools.includes(tool));
-      const planNeeded = call.planMode === 'always' || (call.planMode === 'auto' && needsPlan(await latestRequest(db, call)));
-      await runEventWriter(db, call, call.eventId)('run.prepared', {
-        agentId: agent.id,
-        model: call.model,
-        workspace: template.type,
-        agentsMd: agentsMd !== undefined,
-        progressEntries: progress.length,
-        tools: agent.allowedTools,
-        needsApproval,
-        budgets,
-        planNeeded,
-      });
-      return { planNeeded, needsApproval, budgets };
+    const budgets = effectiveBudgets(agentBudgets(agent), call.budgets);
+    const needsApproval = agent.toolsNeedingApproval.filter((tool) => agent.allowedTools.includes(tool));
+    const planNeeded = call.planMode === 'always' || (call.planMode === 'auto' && needsPlan(await latestRequest(db, call)));
+    await runEventWriter(
+      db,
+      call,
+      call.eventId,
+    )('run.prepared', {
+      agentId: agent.id,
+      model: call.model,
+      workspace: template.type,
+      agentsMd: agentsMd !== undefined,
+      progressEntries: progress.length,
+      tools: agent.allowedTools,
+      needsApproval,
+      budgets,
+      planNeeded,
+    });
+    return { planNeeded, needsApproval, budgets };
   }
 }
 

@@ -1,4 +1,5 @@
 import { capText } from './cap-text.ts';
+
 /** The most of AGENTS.md and of the progress log that goes into a prompt. */
 const AGENTS_MD_LIMIT = 20_000;
 const PROGRESS_LIMIT = 20_000;
@@ -32,7 +33,9 @@ export function composeSystemPrompt({ agentPrompt, agentsMd, progress, outputSch
       .join('\n'),
   ];
   if (agentsMd !== undefined) sections.push(`## AGENTS.md\n${capText(agentsMd, AGENTS_MD_LIMIT, 'head')}`);
-  if (progress.length) sections.push(`## Progress log\nWhat earlier runs of this execution did, oldest first:\n${capText(progress.map((p) => `- ${p}`).join('\n'), PROGRESS_LIMIT, 'tail')}`);
+  if (progress.length)
+    sections.push(
+      `## Progress log\nWhat earlier runs of this execution did, oldest first:\n${capText(progress.map((p) => `- ${p}`).join('\n'), PROGRESS_LIMIT, 'tail')}`,
+    );
   return sections.filter(Boolean).join('\n\n');
 }
-

@@ -3,9 +3,9 @@ import type { Actor } from '../common/events.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
 import { findToolCall, saveNote, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
+import { capText } from './cap-text.ts';
 import { withHeartbeats } from './heartbeat.ts';
 import { type AgentCall, type RunIds, recordRunEvent, runEventWriter } from './run-events.ts';
-import { capText } from './cap-text.ts';
 import { executeTool } from './tools/execute-tool.ts';
 import type { WorkspaceDriver } from './workspace/driver.ts';
 
@@ -32,7 +32,8 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
     /** Writes `plan.proposed`: the plan is a propose_plan call's input, or the step's text. */
     async recordPlan(input: RunIds & { version: number; step: number; callId?: string }): Promise<void> {
       const plan = input.callId ? (await loadCall(input.callId)).input : undefined;
-      const text = typeof (plan as { plan?: unknown })?.plan === 'string' ? (plan as { plan: string }).plan : await stepText(db, input.runId, input.step);
+      const text =
+        typeof (plan as { plan?: unknown })?.plan === 'string' ? (plan as { plan: string }).plan : await stepText(db, input.runId, input.step);
       await record(input, `plan:${input.version}`, 'plan.proposed', { version: input.version, text, callId: input.callId });
     },
 
@@ -45,7 +46,11 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
     async requestPermission(input: RunIds & { callId: string }): Promise<void> {
       const call = await loadCall(input.callId);
       await updateToolCall(db, input.callId, { status: 'waiting_permission' });
-      await record(input, `${input.callId}:permission`, 'tool.permission_requested', { callId: call.id, tool: call.tool, input: abbreviate(call.input) });
+      await record(input, `${input.callId}:permission`, 'tool.permission_requested', {
+        callId: call.id,
+        tool: call.tool,
+        input: abbreviate(call.input),
+      });
     },
 
     /** Records a person's decision; a denial becomes the tool's result, so the model learns of it. */
@@ -74,7 +79,11 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
       let durationMs: number | undefined;
       if (row.output === null) {
         const signal = Context.current().cancellationSignal;
-        await runEventWriter(db, call, call.eventId)('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
+        await runEventWriter(
+          db,
+          call,
+          call.eventId,
+        )('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
         const started = Date.now();
         const outcome = await withHeartbeats(async () => executeTool(await workspaces.open(call.executionId), row.tool, row.input, { signal }));
         const change = outcome.change && { path: outcome.change.path, added: outcome.change.added, removed: outcome.change.removed };

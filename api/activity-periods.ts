@@ -33,10 +33,7 @@ export interface Activity {
 const WORKING: readonly Status[] = ['pending', 'running'];
 
 /** Periods from an execution's status-changing events, in cursor order (other events are ignored). */
-export function activityPeriods(
-  events: ReadonlyArray<{ type: string; runId: string | null; occurredAt: string }>,
-  now = Date.now(),
-): Activity {
+export function activityPeriods(events: ReadonlyArray<{ type: string; runId: string | null; occurredAt: string }>, now = Date.now()): Activity {
   const periods: ActivityPeriod[] = [];
   let open: { status: Status; runId: string | null; start: number } | undefined;
   let last = 0;
@@ -58,7 +55,8 @@ export function activityPeriods(
     const status = statusAfter(event.type);
     if (!status) continue;
     // Workflow and worker clocks differ by milliseconds: keep time moving forward in cursor order.
-    const at = (last = Math.max(last, Date.parse(event.occurredAt)));
+    last = Math.max(last, Date.parse(event.occurredAt));
+    const at = last;
     if (open?.status === status) {
       open.runId ??= event.runId; // execution.created, then its first run.created: one pending period
       continue;

@@ -9,7 +9,7 @@ export function backgroundAgentView(execution: ExecutionRow, runs: RunRow[]) {
   const status = execution.status as Status;
   const last = runs.at(-1);
   const endedAt = isTerminal(status) ? (last?.endedAt ?? execution.updatedAt) : null;
-  const error = status === 'failed' ? (last?.error as { message?: string } | null)?.message ?? null : null;
+  const error = status === 'failed' ? ((last?.error as { message?: string } | null)?.message ?? null) : null;
   return {
     instanceId: execution.id,
     agentId: execution.agentId,

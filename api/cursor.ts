@@ -13,9 +13,9 @@ export interface ListPosition {
 
 /** List cursors are opaque to clients: base64url of the last item's [createdAt, id(, rank)]. */
 export const encodeCursor = (position: ListPosition): string =>
-  Buffer.from(
-    JSON.stringify([position.createdAt.toISOString(), position.id, ...(position.rank === undefined ? [] : [position.rank])]),
-  ).toString('base64url');
+  Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id, ...(position.rank === undefined ? [] : [position.rank])])).toString(
+    'base64url',
+  );
 
 /** Decodes a cursor of a ranked (`q=`) list or of a plain one; a cursor of the other kind is refused. */
 export function decodeCursor(cursor: string, ranked = false): ListPosition {
@@ -24,7 +24,8 @@ export function decodeCursor(cursor: string, ranked = false): ListPosition {
     const [createdAt, id, rank, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(createdAt as string);
     const rankOk = rank === undefined || (typeof rank === 'number' && Number.isFinite(rank));
-    if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || !isStorableDate(date) || !rankOk || rest.length) throw new Error('bad cursor');
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || !isStorableDate(date) || !rankOk || rest.length)
+      throw new Error('bad cursor');
     position = { createdAt: date, id, ...(rank !== undefined && { rank: rank as number }) };
   } catch {
     throw new ApiError(400, 'invalid_request', 'cursor: must be a nextCursor returned by this API');

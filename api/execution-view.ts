@@ -10,11 +10,7 @@ import { readLiveState } from './live-state.ts';
  * An execution as the API shows it: the Postgres projection, with the live fields (status, plan
  * awaiting approval, queue position) from the workflow's `state` query while it is active.
  */
-export async function describeExecution(
-  deps: { db: Database; client: Client },
-  execution: ExecutionRow,
-  runs: RunRow[],
-) {
+export async function describeExecution(deps: { db: Database; client: Client }, execution: ExecutionRow, runs: RunRow[]) {
   const live = await readLiveState(deps.client, execution.id, execution.status);
   const status = live?.status ?? execution.status;
   const plan =

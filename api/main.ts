@@ -16,7 +16,10 @@ else console.warn('[api] AGENT_RUNS_TOKEN is not set: only tokens already in the
 // Lazy: the API starts even while Temporal is down, and /healthz says so.
 const connection = Connection.lazy({ address: config.temporalAddress ?? 'localhost:7233' });
 const client = new Client({ connection, namespace: config.temporalNamespace });
-const server = await startApiServer({ database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs }, config);
+const server = await startApiServer(
+  { database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs },
+  config,
+);
 console.log(`[api] listening on ${server.url}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

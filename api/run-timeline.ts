@@ -36,7 +36,10 @@ export function runTimeline(events: readonly StoredEvent[], now = Date.now()): T
   let previousAt: string | undefined;
 
   const add = (event: StoredEvent, kind: string, title: string, details: Details, startedAt = event.occurredAt) => {
-    const step = span({ kind, title, startedAt, endedAt: event.occurredAt, attempt: event.attempt, activityAttempt: activityAttempt(event), ...details }, now);
+    const step = span(
+      { kind, title, startedAt, endedAt: event.occurredAt, attempt: event.attempt, activityAttempt: activityAttempt(event), ...details },
+      now,
+    );
     steps.push(step);
     return step;
   };
@@ -52,14 +55,18 @@ export function runTimeline(events: readonly StoredEvent[], now = Date.now()): T
       add(event, delta.kind, delta.title, { step: p.step, text: String(p.text ?? '') }, previousAt);
     } else if (event.type === 'tool.call_started' || event.type === 'tool.call_completed') {
       const callId = String(p.callId);
-      const step = toolSteps.get(callId) ?? add(event, 'tool_call', `Tool: ${p.tool}`, { callId, tool: p.tool, step: p.step, request: null, response: null });
+      const step =
+        toolSteps.get(callId) ?? add(event, 'tool_call', `Tool: ${p.tool}`, { callId, tool: p.tool, step: p.step, request: null, response: null });
       toolSteps.set(callId, step);
       if (event.type === 'tool.call_started') {
         // A retried attempt starts the call again: the step keeps the first start and takes the newest attempt.
         Object.assign(step, { request: { input: p.input }, activityAttempt: activityAttempt(event), endedAt: null });
       } else {
         const { output, isError, truncated, outputChars, durationMs, change } = p;
-        Object.assign(step, { response: { output, isError: isError === true, truncated, outputChars, durationMs, change }, endedAt: event.occurredAt });
+        Object.assign(step, {
+          response: { output, isError: isError === true, truncated, outputChars, durationMs, change },
+          endedAt: event.occurredAt,
+        });
       }
     } else {
       const [kind, title, details] = describe(event);
@@ -76,7 +83,15 @@ export function runTimeline(events: readonly StoredEvent[], now = Date.now()): T
 
 const DONE_TYPES = ['run.completed', 'run.failed', 'run.cancelled'];
 /** Steps a person (or an operator) caused carry who it was. */
-const ACTOR_TYPES = ['run.created', 'plan.approved', 'plan.revision_requested', 'plan.rejected', 'tool.approved', 'tool.denied', 'run.stop_requested'];
+const ACTOR_TYPES = [
+  'run.created',
+  'plan.approved',
+  'plan.revision_requested',
+  'plan.rejected',
+  'tool.approved',
+  'tool.denied',
+  'run.stop_requested',
+];
 const DELTA_KINDS: Record<string, { kind: string; title: string }> = {
   'model.reasoning_delta': { kind: 'thinking', title: 'Thinking' },
   'model.text_delta': { kind: 'text', title: 'Model text' },
@@ -95,7 +110,11 @@ function describe(event: StoredEvent): [string, string, Details] {
     case 'run.started':
       return ['run_started', 'Run started', { index: p.index, trigger: p.trigger }];
     case 'model.step_completed':
-      return ['model_step', `Model step ${p.step} done`, { step: p.step, phase: p.phase, finishReason: p.finishReason, usage: p.usage, toolCalls: p.toolCalls }];
+      return [
+        'model_step',
+        `Model step ${p.step} done`,
+        { step: p.step, phase: p.phase, finishReason: p.finishReason, usage: p.usage, toolCalls: p.toolCalls },
+      ];
     case 'plan.proposed':
       return ['plan', `Plan v${p.version} proposed`, { decision: 'proposed', version: p.version, text: p.text }];
     case 'plan.approved':

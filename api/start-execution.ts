@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { AgentExecutionStatusKey, executionSearchAttributes } from '../common/search-attributes.ts';
 import type { Budgets } from '../common/budgets.ts';
+import { AgentExecutionStatusKey, executionSearchAttributes } from '../common/search-attributes.ts';
 import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
+import { type ExecutionInput, type ExecutionTarget, executionCreatedEvent, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
 import type { executionWorkflow } from '../workflows/execution.ts';
-import { type ExecutionInput, executionCreatedEvent, type ExecutionTarget, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
 import { ApiError } from './errors.ts';
 
 export interface NewExecution {

@@ -11,15 +11,36 @@ import { appendEvent } from '../db/events.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { executions } from '../db/schema.ts';
 import { issueToken } from '../db/tokens.ts';
-import { createTestDatabase } from '../tests/setup/test-database.ts';
 import { openSse } from '../tests/helpers/sse-client.ts';
+import { createTestDatabase } from '../tests/setup/test-database.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 200);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 100);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 100_000);
 const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 100);
 
-const WORDS = ['billing', 'invoice', 'rounding', 'deploy', 'release', 'notes', 'refactor', 'module', 'tests', 'flaky', 'docs', 'api', 'cache', 'timeout', 'migration', 'search', 'index', 'login', 'report', 'export'];
+const WORDS = [
+  'billing',
+  'invoice',
+  'rounding',
+  'deploy',
+  'release',
+  'notes',
+  'refactor',
+  'module',
+  'tests',
+  'flaky',
+  'docs',
+  'api',
+  'cache',
+  'timeout',
+  'migration',
+  'search',
+  'index',
+  'login',
+  'report',
+  'export',
+];
 const STATUSES = ['completed', 'completed', 'completed', 'failed', 'cancelled', 'running', 'queued', 'awaiting_approval'];
 
 const database = await createTestDatabase();

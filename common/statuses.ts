@@ -1,14 +1,5 @@
 /** The statuses of runs and executions, exactly as the API and the ExecutionStatus search attribute spell them. */
-export const STATUSES = [
-  'pending',
-  'queued',
-  'running',
-  'awaiting_approval',
-  'waiting_permission',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
+export const STATUSES = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission', 'completed', 'failed', 'cancelled'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly Status[] = ['completed', 'failed', 'cancelled'];

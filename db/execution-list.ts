@@ -1,8 +1,8 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { ACTIVE_STATUSES } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executionColumns } from './executions.ts';
 import { executions } from './schema.ts';
-import { ACTIVE_STATUSES } from '../common/statuses.ts';
 
 export interface ExecutionListFilter {
   ownerId: string;

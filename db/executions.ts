@@ -13,10 +13,7 @@ export type RunRow = typeof runs.$inferSelect;
  * An execution and its runs (oldest first), or undefined when there is no such execution. Both are
  * read from one snapshot, so the execution's status always agrees with its runs.
  */
-export async function findExecution(
-  db: Database,
-  id: string,
-): Promise<{ execution: ExecutionRow; runs: RunRow[] } | undefined> {
+export async function findExecution(db: Database, id: string): Promise<{ execution: ExecutionRow; runs: RunRow[] } | undefined> {
   return db.transaction(
     async (tx) => {
       const [execution] = await tx.select(executionColumns).from(executions).where(eq(executions.id, id));

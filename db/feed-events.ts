@@ -15,10 +15,7 @@ export interface FeedEvent extends StoredEvent {
  * Which events a stream carries: one execution's, or the status changes of an owner's executions
  * (optionally only background ones). The same filter reads history (catch-up) and matches live events.
  */
-export type FeedFilter =
-  | { executionId: string }
-  | { ownerId: string; statusChanges: true; backgroundOnly?: boolean }
-  | { all: true };
+export type FeedFilter = { executionId: string } | { ownerId: string; statusChanges: true; backgroundOnly?: boolean } | { all: true };
 
 /** One page of events after `afterCursor` (exclusive) in cursor order. */
 export async function readFeedEvents(db: Database, filter: FeedFilter, afterCursor: number, limit: number): Promise<FeedEvent[]> {

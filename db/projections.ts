@@ -7,7 +7,6 @@ import { executions, messages, runs } from './schema.ts';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-
 /**
  * Updates the executions, runs and messages projections for a new event, inside the event's
  * transaction. Returns the global run number when the event belongs to a run.
@@ -92,7 +91,10 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
   }
   if (event.type === 'model.step_completed') await addStepUsage(tx, event.runId, payload.usage as StepUsagePayload | undefined);
   if (event.type === 'tool.call_completed') {
-    await tx.update(runs).set({ toolCalls: sql`${runs.toolCalls} + 1` }).where(eq(runs.id, event.runId));
+    await tx
+      .update(runs)
+      .set({ toolCalls: sql`${runs.toolCalls} + 1` })
+      .where(eq(runs.id, event.runId));
   }
   if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
 

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
-  customType,
   bigserial,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -42,10 +42,7 @@ export const events = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     payload: jsonb('payload').notNull().default({}),
   },
-  (t) => [
-    uniqueIndex('events_event_id_key').on(t.eventId),
-    index('events_execution_cursor_idx').on(t.executionId, t.cursor),
-  ],
+  (t) => [uniqueIndex('events_event_id_key').on(t.eventId), index('events_execution_cursor_idx').on(t.executionId, t.cursor)],
 );
 
 /** Projection: one row per execution, kept current by the events that change it. */
@@ -133,10 +130,7 @@ export const runs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('runs_number_key').on(t.number),
-    uniqueIndex('runs_execution_index_key').on(t.executionId, t.index),
-  ],
+  (t) => [uniqueIndex('runs_number_key').on(t.number), uniqueIndex('runs_execution_index_key').on(t.executionId, t.index)],
 );
 
 /** The conversation of an execution: each turn's user message and the agent's answer. */
@@ -159,9 +153,7 @@ export const messages = pgTable(
 export const apiTokens = pgTable(
   'api_tokens',
   {
-    id: uuid('id')
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
     name: text('name').notNull(),
     ownerId: text('owner_id').notNull(),
     permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),

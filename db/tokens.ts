@@ -29,12 +29,7 @@ export async function installServiceToken(db: Database, token: string): Promise<
 }
 
 /** Issues a new token acting for `ownerId` with these permissions (all by default) and returns it; only its hash is kept. */
-export async function issueToken(
-  db: Database,
-  name: string,
-  ownerId: string,
-  permissions: Permission[] = [...PERMISSIONS],
-): Promise<string> {
+export async function issueToken(db: Database, name: string, ownerId: string, permissions: Permission[] = [...PERMISSIONS]): Promise<string> {
   const token = generateToken();
   await storeToken(db, token, name, ownerId, permissions);
   return token;
@@ -50,14 +45,25 @@ async function storeToken(db: Pick<Database, 'insert'>, token: string, name: str
 /** Every token, newest first, without hashes (for `npm run tokens -- list`). */
 export function listTokens(db: Database) {
   return db
-    .select({ id: apiTokens.id, name: apiTokens.name, ownerId: apiTokens.ownerId, permissions: apiTokens.permissions, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      ownerId: apiTokens.ownerId,
+      permissions: apiTokens.permissions,
+      createdAt: apiTokens.createdAt,
+      revokedAt: apiTokens.revokedAt,
+    })
     .from(apiTokens)
     .orderBy(desc(apiTokens.createdAt));
 }
 
 /** Revokes a token by id; false when there is no such unrevoked token. */
 export async function revokeToken(db: Database, id: string): Promise<boolean> {
-  const rows = await db.update(apiTokens).set({ revokedAt: new Date() }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
   return rows.length > 0;
 }
 

@@ -16,7 +16,10 @@ export async function loadPrompt(
   db: Database,
   run: { executionId: string; runId: string; turnNumber: number; step: number },
 ): Promise<{ system: string; messages: ModelMessage[]; tools: string[]; outputSchema: unknown }> {
-  const [row] = await db.select({ systemPrompt: runs.systemPrompt, tools: runs.tools, outputSchema: runs.outputSchema }).from(runs).where(eq(runs.id, run.runId));
+  const [row] = await db
+    .select({ systemPrompt: runs.systemPrompt, tools: runs.tools, outputSchema: runs.outputSchema })
+    .from(runs)
+    .where(eq(runs.id, run.runId));
   const conversation = await db
     .select()
     .from(messages)
@@ -44,7 +47,10 @@ export async function loadPrompt(
         type: 'tool-result' as const,
         toolCallId: c.providerCallId,
         toolName: c.tool,
-        output: c.isError || c.output === null ? { type: 'error-text' as const, value: c.output ?? 'The tool call has no result.' } : { type: 'text' as const, value: c.output },
+        output:
+          c.isError || c.output === null
+            ? { type: 'error-text' as const, value: c.output ?? 'The tool call has no result.' }
+            : { type: 'text' as const, value: c.output },
       })),
     });
   }
@@ -67,12 +73,18 @@ export async function saveStep(db: Database, runId: string, step: number, messag
 /** A user message the system adds after a step (plan decisions, output corrections). */
 export async function saveNote(db: Database, runId: string, step: number, text: string) {
   const message: ModelMessage = { role: 'user', content: text };
-  await db.insert(runMessages).values({ runId, step, kind: 'note', message }).onConflictDoUpdate({ target: [runMessages.runId, runMessages.step, runMessages.kind], set: { message } });
+  await db
+    .insert(runMessages)
+    .values({ runId, step, kind: 'note', message })
+    .onConflictDoUpdate({ target: [runMessages.runId, runMessages.step, runMessages.kind], set: { message } });
 }
 
 /** The text the model wrote in a step (a plan written as text instead of a propose_plan call). */
 export async function stepText(db: Database, runId: string, step: number): Promise<string> {
-  const [row] = await db.select().from(runMessages).where(and(eq(runMessages.runId, runId), eq(runMessages.step, step), eq(runMessages.kind, 'assistant')));
+  const [row] = await db
+    .select()
+    .from(runMessages)
+    .where(and(eq(runMessages.runId, runId), eq(runMessages.step, step), eq(runMessages.kind, 'assistant')));
   const message = row?.message as ModelMessage | undefined;
   if (!message) return '';
   if (typeof message.content === 'string') return message.content;

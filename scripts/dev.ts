@@ -73,7 +73,10 @@ try {
     await workerDone;
   });
 
-  const api = await startApiServer({ database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs }, config);
+  const api = await startApiServer(
+    { database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs },
+    config,
+  );
   cleanups.unshift(() => api.close());
 
   const databaseLabel = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `PGlite in ${path.join(config.dataDir, 'pglite')}`;

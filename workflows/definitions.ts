@@ -95,10 +95,7 @@ export interface RunError {
   budget?: string;
 }
 
-export type RunOutcome =
-  | { status: 'completed'; summary: string }
-  | { status: 'failed'; error: RunError }
-  | { status: 'cancelled'; reason: string };
+export type RunOutcome = { status: 'completed'; summary: string } | { status: 'failed'; error: RunError } | { status: 'cancelled'; reason: string };
 
 /** What the `state` query answers: the live state of an execution workflow. */
 export interface ExecutionState {

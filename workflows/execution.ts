@@ -28,12 +28,12 @@ import {
   type PlanDecision,
   type PlanDecisionKind,
   planDecisionSignal,
+  type RunOutcome,
+  type RunSummary,
   rejectPlanSignal,
   resumeSignal,
   retrySignal,
   revisePlanSignal,
-  type RunOutcome,
-  type RunSummary,
   runStatusSignal,
   runWorkflowId,
   sendMessageSignal,
@@ -67,8 +67,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     turns: Math.max(0, ...runs.map((r) => r.turnNumber)),
   };
   /** The run in progress: its child handle once started, and whether a stop was asked for. */
-  let active: { run: RunSummary; scope: CancellationScope; child?: ChildWorkflowHandle<typeof runWorkflow>; stopped: boolean } | null =
-    null;
+  let active: { run: RunSummary; scope: CancellationScope; child?: ChildWorkflowHandle<typeof runWorkflow>; stopped: boolean } | null = null;
   const decidedPlans = new Set<string>();
 
   const setStatus = (status: Status) => {
@@ -147,7 +146,12 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
   const decideTool = (kind: 'approve' | 'deny', signal: string) => async (decision: ToolDecision) => {
     const pending = state.pendingToolCall?.callId;
     if (!active || state.status !== 'waiting_permission' || pending !== decision.callId || decidedToolCalls.has(decision.callId)) {
-      const reason = pending === undefined ? 'no tool call awaits permission' : pending !== decision.callId ? 'not the tool call awaiting permission' : 'already decided';
+      const reason =
+        pending === undefined
+          ? 'no tool call awaits permission'
+          : pending !== decision.callId
+            ? 'not the tool call awaiting permission'
+            : 'already decided';
       return refuse(signal, decision.by, reason, { callId: decision.callId, pendingCallId: pending ?? null });
     }
     decidedToolCalls.add(decision.callId);
@@ -177,7 +181,13 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     const message = request.kind === 'message' ? request.text : undefined;
     // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
     const createdAt = request.kind === 'initial' ? input.createdAt : new Date().toISOString();
-    await recordEvent({ ...runIds(run), type: 'run.created', actor, occurredAt: createdAt, payload: { index: run.index, trigger: run.trigger, message } });
+    await recordEvent({
+      ...runIds(run),
+      type: 'run.created',
+      actor,
+      occurredAt: createdAt,
+      payload: { index: run.index, trigger: run.trigger, message },
+    });
     setStatus('pending');
 
     let outcome: RunOutcome;

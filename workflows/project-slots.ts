@@ -8,14 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import {
-  queuePositionSignal,
-  releaseSlotSignal,
-  requestSlotSignal,
-  slotGrantedSignal,
-  type SlotsState,
-  slotsStateQuery,
-} from './definitions.ts';
+import { queuePositionSignal, releaseSlotSignal, requestSlotSignal, type SlotsState, slotGrantedSignal, slotsStateQuery } from './definitions.ts';
 
 const { isWorkflowOpen, recordClosedExecution } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -64,9 +57,7 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
     for (const [i, request] of state.queue.entries()) {
       if (told.get(request.requestId) === i + 1) continue;
       told.set(request.requestId, i + 1);
-      await delivered(
-        getExternalWorkflowHandle(request.requesterId).signal(queuePositionSignal, { requestId: request.requestId, position: i + 1 }),
-      );
+      await delivered(getExternalWorkflowHandle(request.requesterId).signal(queuePositionSignal, { requestId: request.requestId, position: i + 1 }));
     }
 
     if (state.holder) {

@@ -51,14 +51,12 @@ export type ToolInput<Name extends ToolName> = z.infer<(typeof toolInputSchemas)
 /** One line each, written for the model. */
 export const toolDescriptions: Record<ToolName, string> = {
   read_file: 'Read a text file in the workspace and return its whole content.',
-  write_file:
-    'Create a file, or replace a whole file, with the given content (parent folders are created); returns the diff.',
+  write_file: 'Create a file, or replace a whole file, with the given content (parent folders are created); returns the diff.',
   edit_file:
     'Replace one exact occurrence of oldText with newText in a file; oldText must match exactly once, whitespace included, so include enough surrounding lines; returns the diff.',
   list_files:
     'List the files matching a glob pattern (e.g. "**/*.ts"), relative to the workspace root and sorted; .git and node_modules are skipped unless the pattern names node_modules.',
-  search:
-    'Search file contents with a regular expression; returns "path:line: text" for matching lines with 2 lines of context ("path-line- text").',
+  search: 'Search file contents with a regular expression; returns "path:line: text" for matching lines with 2 lines of context ("path-line- text").',
   run_command:
     'Run a bash command in the workspace root (e.g. tests, builds, git); returns the exit code and the combined stdout/stderr (the last 64 KiB). Processes it leaves in the background are stopped when it ends.',
   propose_plan: 'Propose your plan for this task for a human to approve before you change anything.',

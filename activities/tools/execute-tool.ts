@@ -1,6 +1,6 @@
+import { capText } from '../cap-text.ts';
 import type { CommandResult, FileChange, Workspace } from '../workspace/driver.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, isToolName, type ToolInput, type ToolName, toolInputSchemas } from './definitions.ts';
-import { capText } from '../cap-text.ts';
 import { ToolError } from './tool-error.ts';
 
 /** Most characters a tool result may send back to the model. */
@@ -25,12 +25,7 @@ export interface ExecuteToolOptions {
  * unknown tool, a `ToolError`) come back as `isError` outcomes, never as throws; an abort and
  * internal errors are thrown. `propose_plan` is the workflow's business and is refused here.
  */
-export async function executeTool(
-  workspace: Workspace,
-  toolName: string,
-  rawInput: unknown,
-  options: ExecuteToolOptions = {},
-): Promise<ToolOutcome> {
+export async function executeTool(workspace: Workspace, toolName: string, rawInput: unknown, options: ExecuteToolOptions = {}): Promise<ToolOutcome> {
   if (!isToolName(toolName)) return failure(`unknown tool "${toolName}"`);
   const parsed = toolInputSchemas[toolName].safeParse(rawInput);
   if (!parsed.success) {
@@ -47,11 +42,7 @@ export async function executeTool(
   }
 }
 
-type Handler<Name extends ToolName> = (
-  workspace: Workspace,
-  input: ToolInput<Name>,
-  options: ExecuteToolOptions,
-) => Promise<ToolOutcome>;
+type Handler<Name extends ToolName> = (workspace: Workspace, input: ToolInput<Name>, options: ExecuteToolOptions) => Promise<ToolOutcome>;
 
 const handlers: { [Name in ToolName]: Handler<Name> } = {
   async read_file(workspace, { path }) {
@@ -105,4 +96,3 @@ function success(output: string): ToolOutcome {
 function failure(message: string): ToolOutcome {
   return { output: capText(message, TOOL_OUTPUT_LIMIT), isError: true };
 }
-

@@ -15,9 +15,7 @@ export async function readWorkspaceFile(root: string, userPath: string): Promise
   }
   if (!stat.isFile()) throw new ToolError(`"${userPath}" is not a regular file`);
   if (stat.size > MAX_TEXT_FILE_BYTES) {
-    throw new ToolError(
-      `"${userPath}" is too large to read whole (${stat.size} bytes); use search or run_command (head, sed -n)`,
-    );
+    throw new ToolError(`"${userPath}" is too large to read whole (${stat.size} bytes); use search or run_command (head, sed -n)`);
   }
   const content = await fsCall(userPath, () => fs.readFile(target.absolute));
   if (isBinary(content)) throw new ToolError(`"${userPath}" is a binary file`);
@@ -25,11 +23,7 @@ export async function readWorkspaceFile(root: string, userPath: string): Promise
 }
 
 /** `Workspace.writeFile`: creates or overwrites the file (and its parent folders). */
-export async function writeWorkspaceFile(
-  root: string,
-  userPath: string,
-  content: string,
-): Promise<FileChange & { created: boolean }> {
+export async function writeWorkspaceFile(root: string, userPath: string, content: string): Promise<FileChange & { created: boolean }> {
   const target = await resolveInsideRoot(root, userPath);
   if (target.relative === '') throw new ToolError('give the path of a file, not the workspace root');
   const before = await readTextIfExists(userPath, target.absolute);
@@ -39,12 +33,7 @@ export async function writeWorkspaceFile(
 }
 
 /** `Workspace.editFile`: replaces `oldText`, which must occur exactly once in the file, with `newText`. */
-export async function editWorkspaceFile(
-  root: string,
-  userPath: string,
-  oldText: string,
-  newText: string,
-): Promise<FileChange> {
+export async function editWorkspaceFile(root: string, userPath: string, oldText: string, newText: string): Promise<FileChange> {
   if (oldText === '') throw new ToolError('oldText is empty; use write_file to create or replace a whole file');
   const target = await resolveInsideRoot(root, userPath);
   const before = await readTextIfExists(userPath, target.absolute);
@@ -52,15 +41,11 @@ export async function editWorkspaceFile(
   if (before.includes('\0')) throw new ToolError(`"${userPath}" is a binary file`);
   const at = before.indexOf(oldText);
   if (at === -1) {
-    throw new ToolError(
-      `oldText was not found in "${userPath}"; read the file and copy the text exactly, including whitespace and indentation`,
-    );
+    throw new ToolError(`oldText was not found in "${userPath}"; read the file and copy the text exactly, including whitespace and indentation`);
   }
   const count = countOccurrences(before, oldText);
   if (count > 1) {
-    throw new ToolError(
-      `oldText occurs ${count} times in "${userPath}"; include more surrounding lines so that it matches exactly once`,
-    );
+    throw new ToolError(`oldText occurs ${count} times in "${userPath}"; include more surrounding lines so that it matches exactly once`);
   }
   // Sliced rather than String.replace, which would treat `$&` and friends in newText specially.
   const after = before.slice(0, at) + newText + before.slice(at + oldText.length);
@@ -70,7 +55,7 @@ export async function editWorkspaceFile(
 
 /** The file's text, or undefined when there is no file yet. */
 async function readTextIfExists(userPath: string, absolute: string): Promise<string | undefined> {
-  let stat;
+  let stat: Awaited<ReturnType<typeof fs.stat>>;
   try {
     stat = await fs.stat(absolute);
   } catch (err) {
@@ -84,15 +69,9 @@ async function readTextIfExists(userPath: string, absolute: string): Promise<str
 }
 
 function fileChange(relative: string, before: string | undefined, after: string): FileChange {
-  const patch = structuredPatch(
-    before === undefined ? '/dev/null' : `a/${relative}`,
-    `b/${relative}`,
-    before ?? '',
-    after,
-    undefined,
-    undefined,
-    { context: 3 },
-  );
+  const patch = structuredPatch(before === undefined ? '/dev/null' : `a/${relative}`, `b/${relative}`, before ?? '', after, undefined, undefined, {
+    context: 3,
+  });
   let added = 0;
   let removed = 0;
   for (const line of patch.hunks.flatMap((hunk) => hunk.lines)) {

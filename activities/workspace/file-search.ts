@@ -39,9 +39,7 @@ export async function searchWorkspace(root: string, pattern: string, userPath = 
   const target = await resolveInsideRoot(root, userPath || '.');
   const stat = await fsCall(userPath, () => fs.stat(target.absolute));
   const includeNodeModules = target.relative.split('/').includes('node_modules');
-  const files = stat.isDirectory()
-    ? (await walkFiles(root, target.relative, { includeNodeModules })).sort()
-    : [target.relative];
+  const files = stat.isDirectory() ? (await walkFiles(root, target.relative, { includeNodeModules })).sort() : [target.relative];
   return searchFiles(root, files, regex);
 }
 
@@ -50,15 +48,11 @@ export async function searchWorkspace(root: string, pattern: string, userPath = 
  * `node_modules` unless asked. Symlinked folders are not entered (loops, escapes); symlinked files
  * are listed only when their target is a file inside the workspace.
  */
-async function walkFiles(
-  root: string,
-  startRelative: string,
-  options: { includeNodeModules: boolean },
-): Promise<string[]> {
+async function walkFiles(root: string, startRelative: string, options: { includeNodeModules: boolean }): Promise<string[]> {
   const realRoot = await fs.realpath(root);
   const files: string[] = [];
   const visit = async (relative: string) => {
-    let entries;
+    let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(path.join(root, relative), { withFileTypes: true });
     } catch (err) {

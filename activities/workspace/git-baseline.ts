@@ -29,8 +29,7 @@ export interface GitBaseline {
  * first use), so that a workspace that is itself a repo stays untouched.
  */
 export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
-  const baselineGit = (args: string[]) =>
-    git(['--git-dir', baselineGitDir, '--work-tree', root, ...BASELINE_GIT_CONFIG, ...args], root);
+  const baselineGit = (args: string[]) => git(['--git-dir', baselineGitDir, '--work-tree', root, ...BASELINE_GIT_CONFIG, ...args], root);
   const ensureBaselineRepo = async () => {
     if (await exists(path.join(baselineGitDir, 'HEAD'))) return;
     await fs.mkdir(path.dirname(baselineGitDir), { recursive: true });

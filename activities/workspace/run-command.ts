@@ -151,4 +151,3 @@ function destroyPipes(child: ChildProcess) {
   child.stdout?.destroy();
   child.stderr?.destroy();
 }
-

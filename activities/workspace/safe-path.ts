@@ -18,9 +18,7 @@ export interface ResolvedPath {
 export async function resolveInsideRoot(root: string, userPath: string): Promise<ResolvedPath> {
   if (userPath.includes('\0')) throw new ToolError(`path ${JSON.stringify(userPath)} contains a NUL character`);
   if (path.isAbsolute(userPath)) {
-    throw new ToolError(
-      `path ${JSON.stringify(userPath)} is absolute; give a path relative to the workspace root (e.g. "src/index.ts")`,
-    );
+    throw new ToolError(`path ${JSON.stringify(userPath)} is absolute; give a path relative to the workspace root (e.g. "src/index.ts")`);
   }
   const lexical = path.resolve(root, userPath);
   const relative = path.relative(root, lexical);
@@ -63,4 +61,3 @@ async function exists(p: string): Promise<boolean> {
     throw err;
   }
 }
-

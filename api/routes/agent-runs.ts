@@ -10,7 +10,10 @@ import { validate } from '../validation.ts';
 
 const runsQuery = z.strictObject({
   /** The last run number of the previous page. */
-  cursor: z.string().regex(/^\d{1,15}$/, 'must be a nextCursor returned by this API').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a nextCursor returned by this API')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 

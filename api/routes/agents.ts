@@ -1,10 +1,10 @@
 import { Ajv } from 'ajv';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { TOOL_NAMES } from '../../activities/tools/definitions.ts';
 import { BUDGET_LIMITS } from '../../common/budgets.ts';
 import { DEMO_MODEL_IDS, isDemoModelId, isProviderName, PROVIDERS } from '../../common/models.ts';
 import { type AgentRow, findAgent, listAgents, saveAgent } from '../../db/agents.ts';
-import { TOOL_NAMES } from '../../activities/tools/definitions.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -44,8 +44,10 @@ export function agentRoutes({ db }: AppDeps) {
       if (!id.success) throw new ApiError(400, 'invalid_request', `agent id ${id.error.issues[0]!.message}`);
       const body = await readJsonBody(c, agentBody);
       // An unknown provider or demo model is refused; keys may be configured later (creating an execution checks them).
-      if (!isProviderName(body.provider)) throw new ApiError(400, 'invalid_request', `unknown provider "${body.provider}" (available: ${Object.keys(PROVIDERS).join(', ')})`);
-      if (body.provider === 'demo' && !isDemoModelId(body.model)) throw new ApiError(400, 'invalid_request', `provider "demo" has no model "${body.model}" (available: ${DEMO_MODEL_IDS.join(', ')})`);
+      if (!isProviderName(body.provider))
+        throw new ApiError(400, 'invalid_request', `unknown provider "${body.provider}" (available: ${Object.keys(PROVIDERS).join(', ')})`);
+      if (body.provider === 'demo' && !isDemoModelId(body.model))
+        throw new ApiError(400, 'invalid_request', `provider "demo" has no model "${body.model}" (available: ${DEMO_MODEL_IDS.join(', ')})`);
       const strays = body.toolsNeedingApproval.filter((tool) => !body.allowedTools.includes(tool));
       if (strays.length) throw new ApiError(400, 'invalid_request', `toolsNeedingApproval: ${strays.join(', ')} not in allowedTools`);
       if (body.outputSchema) {

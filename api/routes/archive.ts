@@ -23,7 +23,11 @@ export function archiveRoutes({ db }: AppDeps) {
     if ((execution.archivedAt !== null) === archive) return c.json(executionSummary(execution));
     // Only finished work is archived: an active execution would vanish from view while it still works.
     if (archive && !isTerminal(execution.status as Status)) {
-      throw new ApiError(409, 'invalid_state', `cannot archive while the execution is ${execution.status}: stop it first (allowed only when completed, failed or cancelled)`);
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `cannot archive while the execution is ${execution.status}: stop it first (allowed only when completed, failed or cancelled)`,
+      );
     }
     await appendEvent(db, {
       eventId: randomUUID(),

@@ -20,33 +20,31 @@ const SNAPSHOT_LIMIT = 50;
  * agents changes status (it starts, queues, runs, waits, ends).
  */
 export function backgroundAgentWsRoutes(deps: AppDeps) {
-  return new Hono<AuthEnv>()
-    .use('*', requireToken(deps.db))
-    .get(
-      '/',
-      requirePermission('execution:read'),
-      upgradeWebSocket((c) => {
-        const ownerId = c.var.ownerId;
-        let subscription: Subscription | undefined;
-        let closed = false;
-        return {
-          onOpen: (_event, ws) =>
-            void follow(deps, ownerId, ws, () => closed)
-              .then((opened) => {
-                subscription = opened;
-                if (closed) opened?.close(); // the client left while it was opening
-              })
-              .catch((err) => {
-                console.error('[api] background-agent-ws failed:', err);
-                ws.close(1011, 'internal error');
-              }),
-          onClose: () => {
-            closed = true;
-            subscription?.close();
-          },
-        };
-      }),
-    );
+  return new Hono<AuthEnv>().use('*', requireToken(deps.db)).get(
+    '/',
+    requirePermission('execution:read'),
+    upgradeWebSocket((c) => {
+      const ownerId = c.var.ownerId;
+      let subscription: Subscription | undefined;
+      let closed = false;
+      return {
+        onOpen: (_event, ws) =>
+          void follow(deps, ownerId, ws, () => closed)
+            .then((opened) => {
+              subscription = opened;
+              if (closed) opened?.close(); // the client left while it was opening
+            })
+            .catch((err) => {
+              console.error('[api] background-agent-ws failed:', err);
+              ws.close(1011, 'internal error');
+            }),
+        onClose: () => {
+          closed = true;
+          subscription?.close();
+        },
+      };
+    }),
+  );
 }
 
 /** Sends the snapshot, then follows the owner's background executions (unless the socket closed meanwhile). */

@@ -7,8 +7,8 @@ import type { Actor } from '../../common/events.ts';
 import { executionSearchAttributes } from '../../common/search-attributes.ts';
 import { ACTIVE_STATUSES, isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
 import { appendEvent } from '../../db/events.ts';
-import { findExecution } from '../../db/executions.ts';
 import type { ExecutionRow, RunRow } from '../../db/executions.ts';
+import { findExecution } from '../../db/executions.ts';
 import {
   approvePlanSignal,
   approveToolSignal,
@@ -16,11 +16,11 @@ import {
   type ExecutionInput,
   executionWorkflowId,
   type ModelChoice,
+  type RunTrigger,
   rejectPlanSignal,
   resumeSignal,
   retrySignal,
   revisePlanSignal,
-  type RunTrigger,
   sendMessageSignal,
   stopSignal,
 } from '../../workflows/definitions.ts';
@@ -72,7 +72,12 @@ export function executionActionRoutes(deps: AppDeps) {
       throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${live.plan.version})`);
     }
     const signal = { approve: approvePlanSignal, revise: revisePlanSignal, reject: rejectPlanSignal }[decision];
-    await handle(execution.id).signal(signal, { planVersion: version, by: by(c), ...('feedback' in body && { feedback: body.feedback }), ...('reason' in body && { reason: body.reason }) });
+    await handle(execution.id).signal(signal, {
+      planVersion: version,
+      by: by(c),
+      ...('feedback' in body && { feedback: body.feedback }),
+      ...('reason' in body && { reason: body.reason }),
+    });
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
@@ -89,8 +94,7 @@ export function executionActionRoutes(deps: AppDeps) {
   };
 
   const reopeningRoute =
-    (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) =>
-    async (c: Context<AuthEnv>) => {
+    (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) => async (c: Context<AuthEnv>) => {
       const body = validate(action === 'message' ? bodies.message : bodies.none, await readOptionalJson(c));
       const { execution, runs, status } = await current(c);
       if (!allowed(status)) throw conflict(action === 'message' ? 'send a message' : action, status, rule);
@@ -103,7 +107,15 @@ export function executionActionRoutes(deps: AppDeps) {
       const signal = { message: sendMessageSignal, retry: retrySignal, resume: resumeSignal }[action];
       const payload = { ...body, by: by(c) };
       // New work brings an archived execution back: it must not run unseen by lists and the status summary.
-      if (execution.archivedAt) await appendEvent(db, { eventId: randomUUID(), type: 'execution.unarchived', executionId: execution.id, actor: by(c), occurredAt: new Date().toISOString(), payload: { reason: action } });
+      if (execution.archivedAt)
+        await appendEvent(db, {
+          eventId: randomUUID(),
+          type: 'execution.unarchived',
+          executionId: execution.id,
+          actor: by(c),
+          occurredAt: new Date().toISOString(),
+          payload: { reason: action },
+        });
       await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: signal as typeof retrySignal, signalArgs: [payload] });
       return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
     };
@@ -115,9 +127,21 @@ export function executionActionRoutes(deps: AppDeps) {
     .post('/:id/plan/reject', create, planRoute('reject'))
     .post('/:id/tools/:callId/approve', create, toolRoute('approve'))
     .post('/:id/tools/:callId/deny', create, toolRoute('deny'))
-    .post('/:id/messages', create, reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'))
-    .post('/:id/retry', create, reopeningRoute('retry', (s) => s === 'failed', 'only after failed'))
-    .post('/:id/resume', create, reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'))
+    .post(
+      '/:id/messages',
+      create,
+      reopeningRoute('message', (s) => isTerminal(s), 'only when the execution is idle (completed, failed or cancelled)'),
+    )
+    .post(
+      '/:id/retry',
+      create,
+      reopeningRoute('retry', (s) => s === 'failed', 'only after failed'),
+    )
+    .post(
+      '/:id/resume',
+      create,
+      reopeningRoute('resume', (s) => s === 'cancelled', 'only after cancelled'),
+    )
     .post('/:id/cancel', requirePermission('execution:cancel'), async (c) => {
       const { wait } = validate(cancelQuery, c.req.query());
       validate(bodies.none, await readOptionalJson(c));
@@ -141,7 +165,6 @@ export function executionActionRoutes(deps: AppDeps) {
 function conflict(action: string, status: Status, rule: string): ApiError {
   return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);
 }
-
 
 /** The input that reopens a closed execution workflow with what it had, from Postgres. */
 function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: number): ExecutionInput {

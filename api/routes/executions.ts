@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { parseDuration } from '../../common/duration.ts';
 import { DEFAULT_AGENT_ID } from '../../common/agents.ts';
 import { BUDGET_LIMITS } from '../../common/budgets.ts';
+import { parseDuration } from '../../common/duration.ts';
 import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
 import { listExecutions } from '../../db/execution-list.ts';
@@ -88,8 +88,10 @@ const listQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
   })
   .superRefine((query, ctx) => {
-    if (query.range && (query.since || query.until)) ctx.addIssue({ code: 'custom', path: ['range'], message: 'cannot be combined with since or until' });
-    if (query.since && query.until && query.since > query.until) ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
+    if (query.range && (query.since || query.until))
+      ctx.addIssue({ code: 'custom', path: ['range'], message: 'cannot be combined with since or until' });
+    if (query.since && query.until && query.since > query.until)
+      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
   });
 
 /** Where a `range` starts: today is since 00:00 UTC, week and month are the last 7 and 30 days. */
@@ -101,7 +103,10 @@ function rangeStart(range: 'today' | 'week' | 'month' | 'all' | undefined, now =
 }
 
 const eventsQuery = z.strictObject({
-  cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor returned by this API').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be a cursor returned by this API')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -133,7 +138,10 @@ export function executionRoutes(deps: AppDeps) {
       const last = page.at(-1);
       return c.json({
         items: page.map((row) => executionSummary(row)),
-        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id, ...(filters.q !== undefined && { rank: last.rank! }) }) : null,
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ createdAt: last.createdAt, id: last.id, ...(filters.q !== undefined && { rank: last.rank! }) })
+            : null,
       });
     })
     .get('/:id', requirePermission('execution:read'), async (c) => {

@@ -11,8 +11,7 @@ type Check = { status: 'ok' } | { status: 'down'; error: string };
 export function healthRoutes(deps: { db: Database; connection: Connection }) {
   const checks = {
     database: () => deps.db.execute(sql`select 1`),
-    temporal: () =>
-      deps.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.connection.healthService.check({})),
+    temporal: () => deps.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.connection.healthService.check({})),
   };
   return new Hono().get('/', async (c) => {
     const [database, temporal] = await Promise.all([runCheck(checks.database), runCheck(checks.temporal)]);

@@ -8,7 +8,10 @@ import { nonBlank, readJsonBody } from '../validation.ts';
 
 const workspaceTemplate = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('empty') }),
-  z.strictObject({ type: z.literal('path'), path: nonBlank(4096).refine((p) => p.startsWith('/'), 'must be an absolute path on the worker machine') }),
+  z.strictObject({
+    type: z.literal('path'),
+    path: nonBlank(4096).refine((p) => p.startsWith('/'), 'must be an absolute path on the worker machine'),
+  }),
   z.strictObject({ type: z.literal('git'), url: nonBlank(4096), ref: nonBlank(200).optional() }),
 ]);
 const projectBody = z.strictObject({ workspaceTemplate });

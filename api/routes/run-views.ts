@@ -10,7 +10,10 @@ import { validate } from '../validation.ts';
 
 const eventsQuery = z
   .strictObject({
-    cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor returned by this API').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,18}$/, 'must be a cursor returned by this API')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
     format: z.enum(['json', 'ndjson']).default('json'),
   })

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { ACTIVE_STATUSES } from '../../common/statuses.ts';
 import { listExecutions, targetIsActive } from '../../db/execution-list.ts';
 import { runNumbers } from '../../db/executions.ts';
-import { ACTIVE_STATUSES } from '../../common/statuses.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
@@ -35,7 +35,10 @@ export function targetRoutes({ db }: AppDeps) {
       limit: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
-    const numbers = await runNumbers(db, page.flatMap((row) => (row.currentRunId ? [row.currentRunId] : [])));
+    const numbers = await runNumbers(
+      db,
+      page.flatMap((row) => (row.currentRunId ? [row.currentRunId] : [])),
+    );
     const last = page.at(-1);
     return c.json({
       target,

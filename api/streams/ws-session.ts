@@ -7,10 +7,10 @@ import { ApiError } from '../errors.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
-import { publicEvent, statusChange } from './stream-messages.ts';
 import { streamLimits } from './stream-limits.ts';
-import { wsSender } from './ws-send.ts';
+import { publicEvent, statusChange } from './stream-messages.ts';
 import { openSubscription, type Subscription } from './subscription.ts';
+import { wsSender } from './ws-send.ts';
 
 /** Limits per connection: what one client may ask of a process. */
 const MAX_SUBSCRIPTIONS = 100;
@@ -73,7 +73,13 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
       // The client must know its subscription ended: it resubscribes with its last cursor.
       // A client that stopped reading would never take a close frame: drop the connection.
       if (reason === 'overflow') (ws.raw as WebSocket).terminate();
-      else tell({ type: 'error', status: 500, error: { code: 'subscription_failed', message: 'the subscription ended; subscribe again after your last cursor' }, request: { type: 'subscribe', ...subject(message) } });
+      else
+        tell({
+          type: 'error',
+          status: 500,
+          error: { code: 'subscription_failed', message: 'the subscription ended; subscribe again after your last cursor' },
+          request: { type: 'subscribe', ...subject(message) },
+        });
     });
   };
 
@@ -105,7 +111,12 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(500, 'internal', 'internal error');
       if (!(err instanceof ApiError)) console.error('[api] websocket message failed:', err);
-      tell({ type: 'error', status: error.status, error: { code: error.code, message: error.message }, ...(message && { request: { type: message.type, ...subject(message) } }) });
+      tell({
+        type: 'error',
+        status: error.status,
+        error: { code: error.code, message: error.message },
+        ...(message && { request: { type: message.type, ...subject(message) } }),
+      });
     }
   };
 

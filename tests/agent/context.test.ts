@@ -6,13 +6,12 @@ import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
 import { promptText, scriptedModel } from '../helpers/scripted-model.ts';
 
 const remembering = scriptedModel((call) =>
-  call === 0 ? { toolCalls: [{ name: 'write_file', input: { path: 'first.txt', content: 'hello\n' } }] } : { text: call === 1 ? 'Wrote first.txt.' : 'Answered the follow-up.' },
+  call === 0
+    ? { toolCalls: [{ name: 'write_file', input: { path: 'first.txt', content: 'hello\n' } }] }
+    : { text: call === 1 ? 'Wrote first.txt.' : 'Answered the follow-up.' },
 );
 const structured = scriptedModel([{ text: 'The answer is 42.' }, { text: '```json\n{"answer": 42}\n```' }]);
-const planner = scriptedModel([
-  { toolCalls: [{ name: 'propose_plan', input: { plan: '1. Count to three.' } }] },
-  { text: 'Counted to three.' },
-]);
+const planner = scriptedModel([{ toolCalls: [{ name: 'propose_plan', input: { plan: '1. Count to three.' } }] }, { text: 'Counted to three.' }]);
 
 describe('what a run knows', () => {
   let stack: AgentStack;
@@ -36,7 +35,9 @@ describe('what a run knows', () => {
     expect(system(first)).toContain('## AGENTS.md\nAlways answer in haiku.');
     expect(system(first)).not.toContain('## Progress log');
     expect(system(second)).toContain('## AGENTS.md\nAlways answer in haiku.');
-    expect(system(second)).toMatch(/## Progress log[\s\S]*Run 1 \(turn 1, attempt 1\) completed: Wrote first\.txt\. Files changed: first\.txt \(\+1\/-0\)/);
+    expect(system(second)).toMatch(
+      /## Progress log[\s\S]*Run 1 \(turn 1, attempt 1\) completed: Wrote first\.txt\. Files changed: first\.txt \(\+1\/-0\)/,
+    );
     const conversation = second.prompt.filter((m) => m.role !== 'system').map((m) => [m.role, promptText({ ...second, prompt: [m] })]);
     expect(conversation).toEqual([
       ['user', 'Write the first file'],

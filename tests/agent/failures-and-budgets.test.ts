@@ -75,7 +75,10 @@ describe('failures and budgets', () => {
     await stack.putAgent('off', { enabled: false });
     const disabled = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'x', prompt: 'p', agentId: 'off' }) });
     expect(disabled.status).toBe(422);
-    const bad = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'x', prompt: 'p', budgets: { maxSteps: 0 } }) });
+    const bad = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'x', prompt: 'p', budgets: { maxSteps: 0 } }),
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toContain('budgets.maxSteps');
   });

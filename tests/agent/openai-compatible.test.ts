@@ -28,7 +28,12 @@ describe('the openai-compatible provider, end to end', () => {
   });
 
   it('runs a tool call and an answer through the real provider client', async () => {
-    const id = await stack.createExecution({ projectId: 'compat', prompt: 'Say hi in a file', planMode: 'never', model: { provider: 'openai-compatible', model: 'local-model' } });
+    const id = await stack.createExecution({
+      projectId: 'compat',
+      prompt: 'Say hi in a file',
+      planMode: 'never',
+      model: { provider: 'openai-compatible', model: 'local-model' },
+    });
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.status).toBe('completed');
     expect(done.runs[0].summary).toBe('Wrote hello.txt.');

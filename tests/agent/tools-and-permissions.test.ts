@@ -25,7 +25,10 @@ const escaping = scriptedModel([
   { text: 'Could not leave the workspace.' },
 ]);
 const steady = scriptedModel([{ toolCalls: [{ name: 'run_command', input: { command: 'true' } }] }, { text: 'Done with the tools I started with.' }]);
-const sleepy = scriptedModel([{ toolCalls: [{ name: 'run_command', input: { command: 'sleep 37; echo late > late.txt' } }] }, { text: 'unreachable' }]);
+const sleepy = scriptedModel([
+  { toolCalls: [{ name: 'run_command', input: { command: 'sleep 37; echo late > late.txt' } }] },
+  { text: 'unreachable' },
+]);
 
 describe('tools in the workspace', () => {
   let stack: AgentStack;

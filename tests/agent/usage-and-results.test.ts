@@ -18,7 +18,11 @@ const model = scriptedModel([
     ],
     usage: { input: 100_000, output: 10_000 },
   },
-  { toolCalls: [{ name: 'read_file', input: { path: 'src/a.txt' } }], reasoning: 'Check the edit landed.', usage: { input: 200_000, cached: 150_000, output: 5_000, reasoning: 700 } },
+  {
+    toolCalls: [{ name: 'read_file', input: { path: 'src/a.txt' } }],
+    reasoning: 'Check the edit landed.',
+    usage: { input: 200_000, cached: 150_000, output: 5_000, reasoning: 700 },
+  },
   { text: 'Replaced two with 2 in src/a.txt and started notes.md.', usage: { input: 300_000, cached: 200_000, output: 3_000 } },
 ]);
 
@@ -49,7 +53,13 @@ describe('a run with tools, usage and cost', () => {
   it('prices every step to the cent, cached input at its own price', () => {
     const steps = events.filter((e) => e.type === 'model.step_completed');
     expect(steps.map((e) => e.payload.usage.costUsd)).toEqual([0.35, 0.3625, 0.53]);
-    expect(steps[1].payload.usage).toEqual({ inputTokens: 200_000, outputTokens: 5_000, cachedInputTokens: 150_000, reasoningTokens: 700, costUsd: 0.3625 });
+    expect(steps[1].payload.usage).toEqual({
+      inputTokens: 200_000,
+      outputTokens: 5_000,
+      cachedInputTokens: 150_000,
+      reasoningTokens: 700,
+      costUsd: 0.3625,
+    });
     const usage = { inputTokens: 600_000, outputTokens: 18_000, cachedInputTokens: 350_000, reasoningTokens: 700, costUsd: 1.2425 };
     expect(execution.runs[0]).toMatchObject({ modelSteps: 3, toolCalls: 3, usage });
     expect(execution.totals).toMatchObject({ runs: 1, turns: 1, modelSteps: 3, toolCalls: 3, usage });
@@ -58,7 +68,10 @@ describe('a run with tools, usage and cost', () => {
   });
 
   it('streams text and reasoning, and records each tool call with its input and output', () => {
-    const text = events.filter((e) => e.type === 'model.text_delta').map((e) => e.payload.text).join('');
+    const text = events
+      .filter((e) => e.type === 'model.text_delta')
+      .map((e) => e.payload.text)
+      .join('');
     expect(text).toBe('Replaced two with 2 in src/a.txt and started notes.md.');
     expect(events.find((e) => e.type === 'model.reasoning_delta')?.payload).toMatchObject({ step: 2, text: 'Check the edit landed.' });
     const started = events.filter((e) => e.type === 'tool.call_started');

@@ -31,7 +31,13 @@ describe('agents and projects through the API', () => {
       maxCostUsd: 5,
       maxDurationMs: 3_600_000,
     });
-    const replaced = await put(`/v1/agents/${id}`, { name: 'Reviewer 2', provider: 'demo', model: 'demo-slow', allowedTools: ['read_file'], toolsNeedingApproval: [] });
+    const replaced = await put(`/v1/agents/${id}`, {
+      name: 'Reviewer 2',
+      provider: 'demo',
+      model: 'demo-slow',
+      allowedTools: ['read_file'],
+      toolsNeedingApproval: [],
+    });
     expect(replaced.status).toBe(200);
     const read = await (await stack.api(`/v1/agents/${id}`)).json();
     expect(read).toMatchObject({ name: 'Reviewer 2', model: 'demo-slow', allowedTools: ['read_file'], toolsNeedingApproval: [] });
@@ -44,7 +50,11 @@ describe('agents and projects through the API', () => {
     ['an unknown provider', { provider: 'acme' }, 'unknown provider "acme"'],
     ['an unknown demo model', { model: 'demo-fast' }, 'has no model "demo-fast"'],
     ['an unknown tool', { allowedTools: ['rm_rf'] }, 'allowedTools.0'],
-    ['an approval for a tool it cannot use', { allowedTools: ['read_file'], toolsNeedingApproval: ['run_command'] }, 'run_command not in allowedTools'],
+    [
+      'an approval for a tool it cannot use',
+      { allowedTools: ['read_file'], toolsNeedingApproval: ['run_command'] },
+      'run_command not in allowedTools',
+    ],
     ['an invalid output schema', { outputSchema: { type: 'nonsense' } }, 'outputSchema is not a valid JSON Schema'],
     ['a budget of zero steps', { maxSteps: 0 }, 'maxSteps'],
   ])('refuses %s with 400, changing nothing', async (_name, change, message) => {
@@ -65,10 +75,18 @@ describe('agents and projects through the API', () => {
 
   it('sets a project workspace template, refusing relative paths', async () => {
     const project = `proj-${Date.now()}`;
-    expect(await (await stack.api(`/v1/projects/${project}`)).json()).toEqual({ id: project, workspaceTemplate: { type: 'empty' }, configured: false });
+    expect(await (await stack.api(`/v1/projects/${project}`)).json()).toEqual({
+      id: project,
+      workspaceTemplate: { type: 'empty' },
+      configured: false,
+    });
     const saved = await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'git', url: 'https://example.invalid/repo.git', ref: 'main' } });
     expect(saved.status).toBe(200);
-    expect((await (await stack.api(`/v1/projects/${project}`)).json()).workspaceTemplate).toEqual({ type: 'git', url: 'https://example.invalid/repo.git', ref: 'main' });
+    expect((await (await stack.api(`/v1/projects/${project}`)).json()).workspaceTemplate).toEqual({
+      type: 'git',
+      url: 'https://example.invalid/repo.git',
+      ref: 'main',
+    });
     const relative = await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'path', path: 'relative/dir' } });
     expect(relative.status).toBe(400);
     const unknown = await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'ftp' } });

@@ -49,7 +49,10 @@ describe('bearer-token auth on /v1', () => {
     const token = await issueToken(stack.database.db, 'short-lived', stack.ownerId);
     const headers = { authorization: `Bearer ${token}` };
     expect((await stack.api(unknownExecution, { headers })).status).toBe(404);
-    await stack.database.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.tokenHash, hashToken(token)));
+    await stack.database.db
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(eq(apiTokens.tokenHash, hashToken(token)));
     await expectUnauthorized(await stack.api(unknownExecution, { headers }));
   });
 
@@ -59,7 +62,10 @@ describe('bearer-token auth on /v1', () => {
     const as = (token: string) => stack.api(unknownExecution, { headers: { authorization: `Bearer ${token}` } });
     await expectUnauthorized(await as('service-token-one'));
     expect((await as('service-token-two')).status).toBe(404);
-    const [row] = await stack.database.db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hashToken('service-token-two')));
+    const [row] = await stack.database.db
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.tokenHash, hashToken('service-token-two')));
     expect(row!.ownerId).toBe(SERVICE_OWNER_ID);
   });
 

@@ -40,7 +40,12 @@ describe('background agents (seed 002)', () => {
     expect(listed.active.map((item: any) => item.instanceId)).toContain(started.instanceId);
 
     const done = await inHistory(started.instanceId);
-    expect(done).toMatchObject({ status: 'completed', active: false, error: null, runs: [expect.objectContaining({ status: 'completed', summary: expect.any(String) })] });
+    expect(done).toMatchObject({
+      status: 'completed',
+      active: false,
+      error: null,
+      runs: [expect.objectContaining({ status: 'completed', summary: expect.any(String) })],
+    });
     expect(Date.parse(done.endedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
     expect(done.durationMs).toBe(Date.parse(done.endedAt) - Date.parse(done.startedAt));
     // Expandable log entries per run: its timeline steps, from start to done.
@@ -58,7 +63,9 @@ describe('background agents (seed 002)', () => {
   it('stops an active one; a stopped one cannot be stopped again', async () => {
     const started = await (await start({ agentId: 'bg-slow' })).json();
     expect(started.task).toBe('Carry out your standing instructions.');
-    await waitFor('the slow agent to run', async () => ((await panel()).active.find((item: any) => item.instanceId === started.instanceId)?.status === 'running' ? true : undefined));
+    await waitFor('the slow agent to run', async () =>
+      (await panel()).active.find((item: any) => item.instanceId === started.instanceId)?.status === 'running' ? true : undefined,
+    );
     const stop = await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' });
     expect(stop.status).toBe(202);
     expect(await stop.json()).toEqual({ instanceId: started.instanceId, action: 'stop', accepted: true });
@@ -74,16 +81,22 @@ describe('background agents (seed 002)', () => {
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('demo-fail') });
   });
 
-  it('sends a snapshot, then each status change of the caller\'s background agents, over /background-agent-ws', async () => {
+  it("sends a snapshot, then each status change of the caller's background agents, over /background-agent-ws", async () => {
     const ws = await openWs(`${stack.url}/background-agent-ws`, { authorization: `Bearer ${token}` });
     sockets.push(ws);
     await ws.until((messages) => messages.length > 0);
     expect(ws.messages[0]).toMatchObject({ type: 'snapshot', active: expect.any(Array), history: expect.any(Array) });
     // An ordinary execution of the same owner is not a background agent: no update for it.
-    const ordinary = await call('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'fg', prompt: 'foreground', planMode: 'never', agentId: 'unattended' }) });
+    const ordinary = await call('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'fg', prompt: 'foreground', planMode: 'never', agentId: 'unattended' }),
+    });
     const ordinaryId = (await ordinary.json()).id;
     const started = await (await start({ agentId: 'unattended', task: 'Watch me' })).json();
-    const updates = await ws.until((messages) => messages.some((m) => m.type === 'update' && m.agent.instanceId === started.instanceId && m.agent.status === 'completed'), 60_000);
+    const updates = await ws.until(
+      (messages) => messages.some((m) => m.type === 'update' && m.agent.instanceId === started.instanceId && m.agent.status === 'completed'),
+      60_000,
+    );
     const mine = updates.filter((m) => m.type === 'update').map((m) => m.agent);
     expect(mine.every((agent) => agent.instanceId === started.instanceId)).toBe(true);
     expect(mine.some((agent) => agent.status === 'running')).toBe(true);

@@ -74,9 +74,7 @@ describe('bad input to POST /v1/executions', () => {
     expect(await rowCounts(stack.database.db, stack.ownerId)).toEqual(countsBefore);
     // Fence: one valid execution on this file's task queue. Once it is visible, a workflow wrongly
     // started by a refused request earlier would be visible too.
-    const fence = await (
-      await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'p', prompt: 'fence' }) })
-    ).json();
+    const fence = await (await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'p', prompt: 'fence' }) })).json();
     const visible = await waitFor('the fence workflow to be visible', async () => {
       const ids: string[] = [];
       for await (const wf of stack.env.client.workflow.list({ query: `WorkflowType="executionWorkflow" AND TaskQueue="${stack.taskQueue}"` })) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../db/tokens.ts';
 import { AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
+import { issueToken } from '../../db/tokens.ts';
 import { executionWorkflowId, runWorkflowId, stateQuery } from '../../workflows/definitions.ts';
 import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
@@ -104,14 +104,19 @@ describe('an execution through the API', () => {
     // The UI reads well: a summary on the workflow (the prompt's first line) and on each activity.
     expect(await description.staticSummary()).toBe('Summarise the README');
     const history = await stack.env.client.workflow.getHandle(runWorkflowId(created.id, 1)).fetchHistory();
-    const summaries = history.events!
-      .filter((e) => e.userMetadata?.summary?.data)
+    const summaries = history
+      .events!.filter((e) => e.userMetadata?.summary?.data)
       .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
     expect(summaries).toEqual([
       `Run 1 (initial) of execution ${created.id}`,
       'prepare workspace and prompt',
       'record run.started',
-      'model step 1', 'list_files (step 1)', 'model step 2', 'write_file (step 2)', 'model step 3', 'run_command (step 3)',
+      'model step 1',
+      'list_files (step 1)',
+      'model step 2',
+      'write_file (step 2)',
+      'model step 3',
+      'run_command (step 3)',
       'model step 4',
       'record results (files changed, summary, progress log)',
       'record run.completed',

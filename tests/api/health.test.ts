@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import type { EventFeed } from '../../api/streams/event-feed.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
+import type { EventFeed } from '../../api/streams/event-feed.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { freePort } from '../../scripts/free-port.ts';
 

@@ -63,7 +63,12 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     for (const item of body.items) {
       expect(item).not.toHaveProperty('rank');
     }
-    expect(body.items.find((e: any) => e.id === A)).toMatchObject({ target: { type: 'issue', id: '1' }, ticket: 'T-1', archived: false, archivedAt: null });
+    expect(body.items.find((e: any) => e.id === A)).toMatchObject({
+      target: { type: 'issue', id: '1' },
+      ticket: 'T-1',
+      archived: false,
+      archivedAt: null,
+    });
     expect(body.items.find((e: any) => e.id === C)).toMatchObject({ target: null });
   });
 
@@ -203,7 +208,13 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
       const body = await runs('lister');
       expect(body.items.map((r: any) => r.id)).toEqual([c.runs[1].id, h.runs[0].id, c.runs[0].id]);
       expect(body.items[0]).toEqual({ ...c.runs[1], executionId: C, prompt: 'Write release notes', projectId: 'ls-a' });
-      expect(body.items[1]).toMatchObject({ executionId: H, prompt: 'Update the docs', projectId: 'ls-d', status: 'completed', number: h.runs[0].number });
+      expect(body.items[1]).toMatchObject({
+        executionId: H,
+        prompt: 'Update the docs',
+        projectId: 'ls-d',
+        status: 'completed',
+        number: h.runs[0].number,
+      });
       expect(body.nextCursor).toBeNull();
 
       const unattended = await runs('unattended');

@@ -13,7 +13,10 @@ describe('token permissions', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const response = await stack.api('/v1/executions', { method: 'POST', body: JSON.stringify({ projectId: 'perm', prompt: 'hold', planMode: 'always' }) });
+    const response = await stack.api('/v1/executions', {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'perm', prompt: 'hold', planMode: 'always' }),
+    });
     executionId = (await response.json()).id;
     await stack.waitForStatus(executionId, 'awaiting_approval');
   });

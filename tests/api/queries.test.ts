@@ -9,10 +9,21 @@ describe('listing executions, reading runs, and create options', () => {
   beforeAll(async () => {
     delete process.env.OPENAI_API_KEY; // "an unconfigured provider" below, on a machine that has a key
     stack = await startTestStack();
-    for (const [projectId, model] of [['list-a', 'demo'], ['list-b', 'demo'], ['list-a', 'demo-fail']]) {
+    for (const [projectId, model] of [
+      ['list-a', 'demo'],
+      ['list-b', 'demo'],
+      ['list-a', 'demo-fail'],
+    ]) {
       const response = await stack.api('/v1/executions', {
         method: 'POST',
-        body: JSON.stringify({ projectId, prompt: `in ${projectId}`, planMode: 'never', agentId: 'unattended', model: { provider: 'demo', model }, ticket: 'TICKET-7' }),
+        body: JSON.stringify({
+          projectId,
+          prompt: `in ${projectId}`,
+          planMode: 'never',
+          agentId: 'unattended',
+          model: { provider: 'demo', model },
+          ticket: 'TICKET-7',
+        }),
       });
       ids.push((await response.json()).id);
     }
@@ -24,7 +35,7 @@ describe('listing executions, reading runs, and create options', () => {
 
   const list = async (query: string) => (await stack.api(`/v1/executions?${query}`)).json();
 
-  it('lists the caller\'s executions newest first, filtered by project and status, page by page', async () => {
+  it("lists the caller's executions newest first, filtered by project and status, page by page", async () => {
     expect((await list('')).items.map((e: any) => e.id)).toEqual([...ids].reverse());
     expect((await list('projectId=list-a')).items.map((e: any) => e.id)).toEqual([ids[2], ids[0]]);
     expect((await list('status=failed')).items.map((e: any) => e.id)).toEqual([ids[2]]);
@@ -48,7 +59,11 @@ describe('listing executions, reading runs, and create options', () => {
     const byId = await (await stack.api(`/v1/runs/${run.id}`)).json();
     const byNumber = await (await stack.api(`/v1/runs/${run.number}`)).json();
     expect(byId).toEqual(byNumber);
-    expect(byId).toMatchObject({ executionId: ids[2], status: 'failed', error: { type: 'model_request', message: expect.stringContaining('demo-fail fails at its first step by design') } });
+    expect(byId).toMatchObject({
+      executionId: ids[2],
+      status: 'failed',
+      error: { type: 'model_request', message: expect.stringContaining('demo-fail fails at its first step by design') },
+    });
     expect((await stack.api('/v1/runs/99999999')).status).toBe(404);
     expect((await stack.api('/v1/runs/run-1')).status).toBe(404);
   });

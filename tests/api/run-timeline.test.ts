@@ -45,7 +45,13 @@ describe('runTimeline', () => {
   it('ends an unfinished tool call with its run, or leaves it open with its duration so far', () => {
     const started = event('tool.call_started', 1000, { callId: 'c1', tool: 'run_command', input: { command: 'sleep 9' }, activityAttempt: 1 });
     const open = runTimeline([event('run.started', 0), started], t0 + 4000);
-    expect(open.at(-1)).toMatchObject({ kind: 'tool_call', endedAt: null, durationMs: 3000, response: null, request: { input: { command: 'sleep 9' } } });
+    expect(open.at(-1)).toMatchObject({
+      kind: 'tool_call',
+      endedAt: null,
+      durationMs: 3000,
+      response: null,
+      request: { input: { command: 'sleep 9' } },
+    });
 
     const stopped = runTimeline([event('run.started', 0), started, event('run.cancelled', 2500, { reason: 'user' })], t0 + 4000);
     expect(stopped.map((s) => s.kind)).toEqual(['run_started', 'tool_call', 'done']);

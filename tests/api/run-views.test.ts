@@ -23,7 +23,11 @@ describe('run views', () => {
           const row = (await findToolCall(stack.database.db, call.callId))!;
           if (JSON.stringify(row.input).includes('FLAKY') && !interrupted.has(row.id)) {
             interrupted.add(row.id);
-            await runEventWriter(stack.database.db, call, call.eventId)('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: row.input });
+            await runEventWriter(
+              stack.database.db,
+              call,
+              call.eventId,
+            )('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: row.input });
             throw new Error('connection reset');
           }
           return standard.runTool(call);
@@ -49,7 +53,18 @@ describe('run views', () => {
     expect(body.runId).toBe(run.id);
     const steps: any[] = body.steps;
     const toolRound = ['thinking', 'model_step', 'tool_call'];
-    expect(steps.map((s) => s.kind)).toEqual(['status', 'prepared', 'run_started', ...toolRound, ...toolRound, ...toolRound, 'thinking', 'text', 'model_step', 'done']);
+    expect(steps.map((s) => s.kind)).toEqual([
+      'status',
+      'prepared',
+      'run_started',
+      ...toolRound,
+      ...toolRound,
+      ...toolRound,
+      'thinking',
+      'text',
+      'model_step',
+      'done',
+    ]);
 
     const events = await runEvents(demo, run.id);
     const tools = steps.filter((s) => s.kind === 'tool_call');
@@ -87,7 +102,12 @@ describe('run views', () => {
 
     const steps = await timeline(done.runs[0].id);
     const plans = steps.filter((s) => s.kind === 'plan');
-    expect(plans.map((s) => [s.decision, s.version])).toEqual([['proposed', 1], ['revision_requested', 1], ['proposed', 2], ['approved', 2]]);
+    expect(plans.map((s) => [s.decision, s.version])).toEqual([
+      ['proposed', 1],
+      ['revision_requested', 1],
+      ['proposed', 2],
+      ['approved', 2],
+    ]);
     expect(plans[0].text).toContain('Plan the notes');
     expect(plans[2].text).toContain('Mention the tests');
     expect(plans[1]).toMatchObject({ feedback: 'Mention the tests', actor: { kind: 'user', id: stack.ownerId } });
@@ -189,7 +209,7 @@ describe('run views', () => {
     ]);
     expect(periods[1].durationMs).toBeGreaterThanOrEqual(1000);
     expect(periods.every((p) => p.runId === done.runs[0].id)).toBe(true);
-    periods.slice(1).forEach((p, i) => expect(p.startedAt).toBe(periods[i].endedAt));
+    for (const [i, p] of periods.slice(1).entries()) expect(p.startedAt).toBe(periods[i].endedAt);
     expect(periods.at(-1).endedAt).toBe(done.runs[0].endedAt);
     for (const p of periods) expect(p.durationMs).toBe(Date.parse(p.endedAt) - Date.parse(p.startedAt));
     const sum = (state: string) => periods.filter((p) => p.state === state).reduce((total, p) => total + p.durationMs, 0);
@@ -197,7 +217,20 @@ describe('run views', () => {
   });
 });
 
-const RAW_FIELDS = ['cursor', 'event_id', 'type', 'version', 'execution_id', 'run_id', 'run_number', 'turn_number', 'attempt', 'actor', 'occurred_at', 'payload'];
+const RAW_FIELDS = [
+  'cursor',
+  'event_id',
+  'type',
+  'version',
+  'execution_id',
+  'run_id',
+  'run_number',
+  'turn_number',
+  'attempt',
+  'actor',
+  'occurred_at',
+  'payload',
+];
 
 /** An event as GET /v1/executions/:id/events shows it, with its top-level names in snake_case. */
 const snakeCase = (event: Record<string, unknown>) =>

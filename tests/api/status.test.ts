@@ -23,13 +23,23 @@ describe('GET /v1/status', () => {
     await stack.waitForStatus(second, 'queued');
     const planned = await stack.createExecution({ projectId: 'status-b', prompt: 'plan me', planMode: 'always' });
     await stack.waitForStatus(planned, 'awaiting_approval');
-    const failing = await stack.createExecution({ projectId: 'status-c', prompt: 'fail', planMode: 'never', model: { provider: 'demo', model: 'demo-fail' } });
+    const failing = await stack.createExecution({
+      projectId: 'status-c',
+      prompt: 'fail',
+      planMode: 'never',
+      model: { provider: 'demo', model: 'demo-fail' },
+    });
     await stack.waitForStatus(failing, 'failed');
 
     const busy = await status();
     expect(busy).toMatchObject({ running: 1, queued: 1, awaitingApproval: 1, waitingPermission: 0, label: 'Agents: 2 running, 1 queued' });
     expect(busy.recentFailures).toEqual([
-      expect.objectContaining({ executionId: failing, projectId: 'status-c', prompt: 'fail', error: expect.objectContaining({ type: 'model_request' }) }),
+      expect.objectContaining({
+        executionId: failing,
+        projectId: 'status-c',
+        prompt: 'fail',
+        error: expect.objectContaining({ type: 'model_request' }),
+      }),
     ]);
 
     for (const id of [first, second, planned]) expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(202);

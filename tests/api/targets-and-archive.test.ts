@@ -34,7 +34,13 @@ describe('targets and archiving', () => {
     await stack.waitForStatus(done, 'completed');
     await stack.waitForStatus(elsewhere, 'completed');
     await stack.waitForStatus(failed, 'failed');
-    slow = await stack.createExecution({ projectId: 'ta-4', prompt: 'Slow work on the item', planMode: 'never', target, model: { provider: 'demo', model: 'demo-slow' } });
+    slow = await stack.createExecution({
+      projectId: 'ta-4',
+      prompt: 'Slow work on the item',
+      planMode: 'never',
+      target,
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
     await stack.waitForStatus(slow, 'running');
   });
   afterAll(() => stack?.close());
@@ -67,7 +73,12 @@ describe('targets and archiving', () => {
       expect(body.active).toBe(true);
       expect((await targetRuns('?active=false')).items).toHaveLength(2);
       const other = await as(`other-${randomUUID()}`, ['execution:read']);
-      expect(await (await other('/v1/targets/issue/ITEM-9/runs')).json()).toEqual({ target: { type: 'issue', id: 'ITEM-9' }, active: false, items: [], nextCursor: null });
+      expect(await (await other('/v1/targets/issue/ITEM-9/runs')).json()).toEqual({
+        target: { type: 'issue', id: 'ITEM-9' },
+        active: false,
+        items: [],
+        nextCursor: null,
+      });
     });
 
     it('pages with limit and cursor', async () => {

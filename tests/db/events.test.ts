@@ -92,7 +92,7 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     expect(numbers[2]).toBe(numbers[1]! + 1);
   });
 
-  it('pages an execution\'s events in cursor order after a cursor', async () => {
+  it("pages an execution's events in cursor order after a cursor", async () => {
     const executionId = randomUUID();
     const runId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { findAgent } from '../../db/agents.ts';
+import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createTestDatabase } from '../setup/test-database.ts';
 
@@ -28,7 +28,19 @@ async function tables(handle: DatabaseHandle): Promise<string[]> {
   return result.map((r) => r.table_name);
 }
 
-const expectedTables = ['agents', 'api_tokens', 'events', 'executions', 'messages', 'progress_entries', 'projects', 'run_files', 'run_messages', 'runs', 'tool_calls'];
+const expectedTables = [
+  'agents',
+  'api_tokens',
+  'events',
+  'executions',
+  'messages',
+  'progress_entries',
+  'projects',
+  'run_files',
+  'run_messages',
+  'runs',
+  'tool_calls',
+];
 
 describe('migrations on Postgres (postgres-js)', () => {
   it('apply from empty, and applying them again is a no-op', async () => {

@@ -34,7 +34,16 @@ describe("a model step's prompt", () => {
     ({ handle, dispose } = await openFreshDatabase('pglite'));
     const payload = { projectId: 'p', ownerId: 'o', prompt: 'List the files', planMode: 'never' };
     await appendEvent(handle.db, { eventId: randomUUID(), type: 'execution.created', executionId, occurredAt: at(), payload });
-    await appendEvent(handle.db, { eventId: randomUUID(), type: 'run.created', executionId, runId, turnNumber: 1, attempt: 1, occurredAt: at(), payload: { index: 1, trigger: 'create' } });
+    await appendEvent(handle.db, {
+      eventId: randomUUID(),
+      type: 'run.created',
+      executionId,
+      runId,
+      turnNumber: 1,
+      attempt: 1,
+      occurredAt: at(),
+      payload: { index: 1, trigger: 'create' },
+    });
     await saveStep(handle.db, runId, 1, assistantCall('c1'), [call(1, 'c1')]);
     // What an attempt of step 2 stored before its worker died, leaving the step to be run again.
     await saveStep(handle.db, runId, 2, assistantCall('c2'), [call(2, 'c2')]);

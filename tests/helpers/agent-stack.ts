@@ -48,7 +48,14 @@ export async function startAgentStack(models: Record<string, MockLanguageModelV4
     putAgent: (id, agent) => put(`/v1/agents/${id}`, { name: id, provider: 'openai-compatible', model: 'unused', ...agent }),
     putProject: (id, workspaceTemplate) => put(`/v1/projects/${id}`, { workspaceTemplate }),
     run: (agentId, model, body = {}) =>
-      stack.createExecution({ projectId: `p-${model}`, prompt: `work with ${model}`, planMode: 'never', agentId, model: { provider: 'openai-compatible', model }, ...body }),
+      stack.createExecution({
+        projectId: `p-${model}`,
+        prompt: `work with ${model}`,
+        planMode: 'never',
+        agentId,
+        model: { provider: 'openai-compatible', model },
+        ...body,
+      }),
     waitForEvent: (executionId, type, where = () => true) =>
       waitFor(`a ${type} event`, async () => (await stack.events(executionId)).find((e) => e.type === type && where(e))),
     workspace: (executionId) => path.join(stack.dataDir, 'workspaces', executionId),

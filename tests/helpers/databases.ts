@@ -1,4 +1,4 @@
-import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
+import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createTestDatabase } from '../setup/test-database.ts';
 

@@ -66,7 +66,19 @@ export async function startFakeOpenAIServer(script: FakeResponse[]): Promise<Fak
       const args = JSON.stringify(response.toolCall.arguments);
       const half = Math.ceil(args.length / 2);
       const callId = `call_fake_${index + 1}`;
-      res.write(chunk([{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: response.toolCall.name, arguments: '' } }] }, finish_reason: null }]));
+      res.write(
+        chunk([
+          {
+            index: 0,
+            delta: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: response.toolCall.name, arguments: '' } }],
+            },
+            finish_reason: null,
+          },
+        ]),
+      );
       // The arguments arrive in pieces, as real servers send them.
       for (const piece of [args.slice(0, half), args.slice(half)]) {
         res.write(chunk([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish_reason: null }]));

@@ -26,8 +26,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       try {
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           buffer += decoder.decode(chunk, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
             frames.push({ ...parseFrame(buffer.slice(0, end)), at: performance.now() });
             buffer = buffer.slice(end + 2);
           }

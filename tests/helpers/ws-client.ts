@@ -17,7 +17,9 @@ export async function openWs(httpUrl: string, headers: Record<string, string>): 
   socket.on('message', (data) => messages.push(JSON.parse(String(data))));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
-    socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`upgrade refused: ${response.statusCode}`), { status: response.statusCode })));
+    socket.once('unexpected-response', (_request, response) =>
+      reject(Object.assign(new Error(`upgrade refused: ${response.statusCode}`), { status: response.statusCode })),
+    );
     socket.once('error', reject);
   });
   return {
@@ -28,7 +30,8 @@ export async function openWs(httpUrl: string, headers: Record<string, string>): 
       const deadline = Date.now() + timeoutMs;
       while (!done(messages)) {
         if (socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed before the condition held (${messages.length} messages)`);
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms with ${messages.length} messages: ${JSON.stringify(messages.slice(-3))}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms with ${messages.length} messages: ${JSON.stringify(messages.slice(-3))}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return messages;

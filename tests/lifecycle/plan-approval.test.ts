@@ -81,9 +81,7 @@ describe('plan approval', () => {
     await handle.signal(approvePlanSignal, { planVersion: 2, by: { kind: 'integration', id: 'chat-bot' } });
     await handle.signal(approvePlanSignal, { planVersion: 2, by: { kind: 'integration', id: 'chat-bot' } });
     await stack.waitForStatus(id, 'completed');
-    const reasons = (await stack.events(id))
-      .filter((e) => e.type === 'execution.signal_ignored')
-      .map((e) => e.payload.reason);
+    const reasons = (await stack.events(id)).filter((e) => e.type === 'execution.signal_ignored').map((e) => e.payload.reason);
     expect(reasons).toEqual(['stale plan version', 'already decided']);
   });
 

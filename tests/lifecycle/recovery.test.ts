@@ -31,7 +31,12 @@ describe('a worker killed mid-run', () => {
   });
 
   it('is replaced by a new worker and the run completes with no duplicate events', async () => {
-    const id = await stack.createExecution({ projectId: 'crash', prompt: 'survive a crash', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } });
+    const id = await stack.createExecution({
+      projectId: 'crash',
+      prompt: 'survive a crash',
+      planMode: 'never',
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
     const stepDone = async () => ((await stack.events(id)).some((e) => e.type === 'model.step_completed') ? true : undefined);
     await waitFor('a step to run on the first worker', stepDone, 60_000);
     workerProcess.kill('SIGKILL');
@@ -50,7 +55,11 @@ describe('a worker killed mid-run', () => {
     const calls = events.filter((e) => e.type === 'tool.call_completed').map((e) => e.payload.callId);
     expect(calls).toHaveLength(3);
     expect(new Set(calls).size).toBe(3);
-    expect(events.filter((e) => e.type.startsWith('run.') && e.type !== 'run.prepared').map((e) => e.type)).toEqual(['run.created', 'run.started', 'run.completed']);
+    expect(events.filter((e) => e.type.startsWith('run.') && e.type !== 'run.prepared').map((e) => e.type)).toEqual([
+      'run.created',
+      'run.started',
+      'run.completed',
+    ]);
   }, 120_000);
 });
 

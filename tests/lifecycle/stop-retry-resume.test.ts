@@ -17,7 +17,9 @@ describe('stop, resume, retry, follow-ups', () => {
 
   it('stops a running demo-slow run with wait=true, after which that run writes nothing more, and resumes it', async () => {
     const id = await create({ model: { provider: 'demo', model: 'demo-slow' } });
-    await waitFor('the first step to finish', async () => ((await stack.events(id)).some((e) => e.type === 'model.step_completed') ? true : undefined));
+    await waitFor('the first step to finish', async () =>
+      (await stack.events(id)).some((e) => e.type === 'model.step_completed') ? true : undefined,
+    );
 
     const started = Date.now();
     const cancel = await stack.post(`/v1/executions/${id}/cancel?wait=true`);
@@ -131,7 +133,10 @@ describe('stop, resume, retry, follow-ups', () => {
     await waitFor('execution.cancelled to be recorded', async () =>
       (await stack.events(id)).some((e) => e.type === 'execution.cancelled') ? true : undefined,
     );
-    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).result().catch(() => {});
+    await stack.env.client.workflow
+      .getHandle(executionWorkflowId(id))
+      .result()
+      .catch(() => {});
     const description = await stack.env.client.workflow.getHandle(executionWorkflowId(id)).describe();
     expect(description.status.name).toBe('CANCELLED');
     await stack.waitForStatus(waiting, 'completed');

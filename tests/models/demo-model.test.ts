@@ -47,7 +47,14 @@ async function step(model: DemoModelId, system: string, messages: ModelMessage[]
 function answer(messages: ModelMessage[], call: { toolCallId: string; toolName: string }, value: string, isError = false) {
   messages.push({
     role: 'tool',
-    content: [{ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, output: isError ? { type: 'error-text', value } : { type: 'text', value } }],
+    content: [
+      {
+        type: 'tool-result',
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        output: isError ? { type: 'error-text', value } : { type: 'text', value },
+      },
+    ],
   });
 }
 
@@ -154,7 +161,11 @@ describe('the demo model', () => {
   });
 
   it('does not take a mention of AGENTS.md for the section', async () => {
-    const { calls } = await runToAnswer({ system: `${SYSTEM}\nFollow AGENTS.md when there is one.`, messages: [user('Tidy up')], reply: workspace({}) });
+    const { calls } = await runToAnswer({
+      system: `${SYSTEM}\nFollow AGENTS.md when there is one.`,
+      messages: [user('Tidy up')],
+      reply: workspace({}),
+    });
     expect(calls.map((c) => c.toolName)).toEqual(['list_files', 'write_file', 'run_command']);
   });
 

@@ -27,12 +27,22 @@ describe('classifyModelError', () => {
   it('takes a failed connection for an unavailable provider', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const fetchFailed = new TypeError('fetch failed', { cause: refused });
-    expect(classifyModelError(fetchFailed)).toEqual({ retryable: true, type: 'model_unavailable', message: 'fetch failed (connect ECONNREFUSED 127.0.0.1:1)' });
+    expect(classifyModelError(fetchFailed)).toEqual({
+      retryable: true,
+      type: 'model_unavailable',
+      message: 'fetch failed (connect ECONNREFUSED 127.0.0.1:1)',
+    });
 
     const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     expect(classifyModelError(reset)).toMatchObject({ retryable: true, type: 'model_unavailable' });
-    expect(classifyModelError(new DOMException('The operation timed out.', 'TimeoutError'))).toMatchObject({ retryable: true, type: 'model_unavailable' });
-    expect(classifyModelError(apiError(undefined, 'Cannot connect to API: other side closed'))).toMatchObject({ retryable: true, type: 'model_unavailable' });
+    expect(classifyModelError(new DOMException('The operation timed out.', 'TimeoutError'))).toMatchObject({
+      retryable: true,
+      type: 'model_unavailable',
+    });
+    expect(classifyModelError(apiError(undefined, 'Cannot connect to API: other side closed'))).toMatchObject({
+      retryable: true,
+      type: 'model_unavailable',
+    });
   });
 
   it('unwraps the AI SDK RetryError to its last error', () => {
@@ -65,14 +75,23 @@ describe('classifyModelError on what streamText really throws', () => {
   afterAll(() => fake?.close());
 
   async function failure(env: NodeJS.ProcessEnv, maxRetries: number): Promise<unknown> {
-    const result = streamText({ model: resolveModel({ provider: 'openai-compatible', model: 'local-model' }, env), prompt: 'hi', maxRetries, onError: () => {} });
+    const result = streamText({
+      model: resolveModel({ provider: 'openai-compatible', model: 'local-model' }, env),
+      prompt: 'hi',
+      maxRetries,
+      onError: () => {},
+    });
     for await (const part of result.fullStream) if (part.type === 'error') return part.error;
     throw new Error('the stream did not fail');
   }
 
   it('a 401, a 429 after the SDK retried it, and a refused connection', async () => {
     const env = { OPENAI_COMPATIBLE_BASE_URL: `${fake.baseURL}/v1` };
-    expect(classifyModelError(await failure(env, 1))).toEqual({ retryable: false, type: 'model_auth', message: 'HTTP 401: Incorrect API key provided' });
+    expect(classifyModelError(await failure(env, 1))).toEqual({
+      retryable: false,
+      type: 'model_auth',
+      message: 'HTTP 401: Incorrect API key provided',
+    });
 
     const rateLimited = await failure(env, 1); // two attempts, both 429: a RetryError
     expect(RetryError.isInstance(rateLimited)).toBe(true);

@@ -7,6 +7,7 @@ import { costUsd, loadPricing, priceFor } from '../../activities/models/pricing.
 import { toStepUsage } from '../../activities/models/usage.ts';
 
 const NO_USAGE = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+
 import { DEMO_MODEL_IDS } from '../../common/models.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-pricing-'));
@@ -54,7 +55,14 @@ describe('pricing', () => {
     for (const model of DEMO_MODEL_IDS) expect(priceFor(pricing, { provider: 'demo', model })).toEqual({ input: 0, output: 0, cachedInput: 0 });
     expect(priceFor(pricing, { provider: 'openai', model: 'gpt-4o-mini' })).toBeDefined();
     expect(priceFor(pricing, { provider: 'anthropic', model: 'claude-sonnet-4-5' })).toBeDefined();
-    expect(costUsd(priceFor(pricing, { provider: 'demo', model: 'demo' }), { inputTokens: 5000, outputTokens: 700, cachedInputTokens: 0, reasoningTokens: 0 })).toBe(0);
+    expect(
+      costUsd(priceFor(pricing, { provider: 'demo', model: 'demo' }), {
+        inputTokens: 5000,
+        outputTokens: 700,
+        cachedInputTokens: 0,
+        reasoningTokens: 0,
+      }),
+    ).toBe(0);
     const shipped = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../data/pricing.json'), 'utf8'));
     expect(shipped._comment).toMatch(/must check/);
   });
@@ -63,7 +71,9 @@ describe('pricing', () => {
     const pricing = loadPricing(override);
     expect(priceFor(pricing, { provider: 'openai-compatible', model: 'local-model' })).toEqual({ input: 0.5, output: 1.5, cachedInput: 0.05 });
     expect(priceFor(pricing, { provider: 'openai', model: 'gpt-4o' })).toEqual({ input: 3, output: 12, cachedInput: 1.5 });
-    expect(priceFor(pricing, { provider: 'openai', model: 'gpt-4o-mini' })).toEqual(priceFor(loadPricing(), { provider: 'openai', model: 'gpt-4o-mini' }));
+    expect(priceFor(pricing, { provider: 'openai', model: 'gpt-4o-mini' })).toEqual(
+      priceFor(loadPricing(), { provider: 'openai', model: 'gpt-4o-mini' }),
+    );
     expect(priceFor(pricing, { provider: '_comment', model: '' })).toBeUndefined();
   });
 

@@ -38,7 +38,12 @@ describe('modelProblem', () => {
     ['openai', ' ', { OPENAI_API_KEY: 'sk-test' }, 'provider "openai" needs a model id'],
     ['anthropic', 'claude-sonnet-4-5', {}, /provider "anthropic" is not configured: set ANTHROPIC_API_KEY/],
     ['anthropic', 'claude-sonnet-4-5', { ANTHROPIC_API_KEY: 'sk-ant' }, undefined],
-    ['openai-compatible', 'llama3', { OPENAI_COMPATIBLE_API_KEY: 'k' }, /provider "openai-compatible" is not configured: set OPENAI_COMPATIBLE_BASE_URL/],
+    [
+      'openai-compatible',
+      'llama3',
+      { OPENAI_COMPATIBLE_API_KEY: 'k' },
+      /provider "openai-compatible" is not configured: set OPENAI_COMPATIBLE_BASE_URL/,
+    ],
     ['openai-compatible', 'llama3', { OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:11434/v1' }, undefined],
     ['mistral', 'large', {}, 'unknown provider "mistral" (available: demo, openai, anthropic, openai-compatible)'],
     ['constructor', 'x', {}, /unknown provider "constructor"/],
@@ -73,13 +78,21 @@ describe('resolveModel', () => {
         toolCall: { name: 'read_file', arguments: { path: 'README.md' } },
         usage: { prompt_tokens: 1200, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 1000 } },
       },
-      { text: 'The README says hello to the world.', usage: { prompt_tokens: 1300, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 1200 } } },
+      {
+        text: 'The README says hello to the world.',
+        usage: { prompt_tokens: 1300, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 1200 } },
+      },
     ]);
     const model = resolveModel({ provider: 'openai-compatible', model: 'local-model' }, { OPENAI_COMPATIBLE_BASE_URL: `${server.baseURL}/v1` });
     const messages: ModelMessage[] = [{ role: 'user', content: 'What does the README say?' }];
 
     const first = streamText({ model, instructions: 'You are helpful.', messages, tools: TOOLS, maxRetries: 0 });
-    const [toolCalls, usage, finishReason, responseMessages] = await Promise.all([first.toolCalls, first.usage, first.finishReason, first.responseMessages]);
+    const [toolCalls, usage, finishReason, responseMessages] = await Promise.all([
+      first.toolCalls,
+      first.usage,
+      first.finishReason,
+      first.responseMessages,
+    ]);
     expect(toolCalls.map((c) => [c.toolName, c.input])).toEqual([['read_file', { path: 'README.md' }]]);
     expect(finishReason).toBe('tool-calls');
     expect(toStepUsage(usage)).toEqual({ inputTokens: 1200, outputTokens: 40, cachedInputTokens: 1000, reasoningTokens: 0 });
@@ -92,7 +105,9 @@ describe('resolveModel', () => {
 
     messages.push(...responseMessages, {
       role: 'tool',
-      content: [{ type: 'tool-result', toolCallId: toolCalls[0]!.toolCallId, toolName: 'read_file', output: { type: 'text', value: '# Hello, world' } }],
+      content: [
+        { type: 'tool-result', toolCallId: toolCalls[0]!.toolCallId, toolName: 'read_file', output: { type: 'text', value: '# Hello, world' } },
+      ],
     });
     const second = streamText({ model, instructions: 'You are helpful.', messages, tools: TOOLS, maxRetries: 0 });
     const deltas: string[] = [];

@@ -22,8 +22,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   let server: DevServer | undefined;
-  const temporalAddress =
-    process.env.TEMPORAL_ADDRESS ?? (server = await startTemporalDevServer({ port: await freePort() })).address;
+  if (!process.env.TEMPORAL_ADDRESS) server = await startTemporalDevServer({ port: await freePort() });
+  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? server!.address;
 
   await dropStaleTestDatabases();
   const database = await createTestDatabase(adminDatabaseUrl());

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
 /** The server the tests create their databases on (trust auth on this machine). */
-export const adminDatabaseUrl = (): string =>
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const adminDatabaseUrl = (): string => process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const PREFIX = 'agent_runs_test_';
 

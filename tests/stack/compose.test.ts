@@ -13,9 +13,7 @@ const services = compose.services as Record<string, any>;
 
 describe('docker-compose.yml', () => {
   it('has Postgres, Temporal, its UI, the search-attribute job, and our api and worker', () => {
-    expect(Object.keys(services).sort()).toEqual(
-      ['api', 'postgres', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker'].sort(),
-    );
+    expect(Object.keys(services).sort()).toEqual(['api', 'postgres', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker'].sort());
     expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(services.temporal.environment.DB).toBe('postgres12');
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);

@@ -25,9 +25,7 @@ describe('scripts/with-node.sh', () => {
   it('uses the Node on PATH, installing nothing, when it is new enough', () => {
     const emptyTools = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-tools-'));
     try {
-      expect(run([path.dirname(process.execPath)], { AGENT_RUNS_TOOLS_DIR: emptyTools })).toBe(
-        `${process.execPath} ${process.version}`,
-      );
+      expect(run([path.dirname(process.execPath)], { AGENT_RUNS_TOOLS_DIR: emptyTools })).toBe(`${process.execPath} ${process.version}`);
       expect(fs.readdirSync(emptyTools)).toEqual([]);
     } finally {
       fs.rmSync(emptyTools, { recursive: true, force: true });

@@ -17,7 +17,10 @@ describe('README', () => {
 
   it('has a two-command quick start, and CI runs its test command', () => {
     const quickStart = /## Quick start\n\n```sh\n([\s\S]*?)```/.exec(readme)![1]!;
-    const commands = quickStart.trim().split('\n').map((line) => line.split('#')[0]!.trim());
+    const commands = quickStart
+      .trim()
+      .split('\n')
+      .map((line) => line.split('#')[0]!.trim());
     expect(commands).toEqual(['npm run dev', 'npm test']);
     expect(fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8')).toMatch(/^npm test$/m);
   });

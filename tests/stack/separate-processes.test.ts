@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/free-port.ts';
-import { createTestDatabase } from '../setup/test-database.ts';
 import { openSse } from '../helpers/sse-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { createTestDatabase } from '../setup/test-database.ts';
 
 // Production shape: `npm run api` and `npm run worker` as two processes, configured only by
 // environment, sharing a Postgres database (migrated by whichever starts first) and a Temporal server.
@@ -36,14 +36,19 @@ describe('npm run api + npm run worker', () => {
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'separate-')),
     };
     // Two API processes: the second only streams, what the first and the worker write.
-    for (const [script, extra] of [['api', {}], ['worker', {}], ['api', { PORT: String(secondPort) }]] as const) {
+    for (const [script, extra] of [
+      ['api', {}],
+      ['worker', {}],
+      ['api', { PORT: String(secondPort) }],
+    ] as const) {
       const child = spawn('npm', ['run', script], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout!.on('data', (chunk) => (output += chunk));
       child.stderr!.on('data', (chunk) => (output += chunk));
       processes.push({ child, output: () => output, exited: new Promise((r) => child.once('exit', (code) => r(code))) });
     }
-    for (const url of [apiUrl, secondApiUrl]) await waitFor('the API to be healthy', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);
+    for (const url of [apiUrl, secondApiUrl])
+      await waitFor('the API to be healthy', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);
   });
 
   afterAll(async () => {
@@ -66,7 +71,9 @@ describe('npm run api + npm run worker', () => {
       const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
       return body.status === 'waiting_permission' ? body : undefined;
     });
-    expect((await fetch(`${apiUrl}/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`, { method: 'POST', headers })).status).toBe(202);
+    expect((await fetch(`${apiUrl}/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`, { method: 'POST', headers })).status).toBe(
+      202,
+    );
     const done = await waitFor('the execution to complete', async () => {
       const body = await (await fetch(`${apiUrl}/v1/executions/${id}`, { headers })).json();
       return body.status === 'completed' ? body : undefined;

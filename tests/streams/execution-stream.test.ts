@@ -1,15 +1,14 @@
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApiServer } from '../../api/server.ts';
 import { openDatabase } from '../../db/client.ts';
 import { appendEvent } from '../../db/events.ts';
 import { issueToken } from '../../db/tokens.ts';
-import { inject } from 'vitest';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
-import { openWs } from '../helpers/ws-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { openWs } from '../helpers/ws-client.ts';
 
 const ended = (events: any[]) => events.some((event) => event.type === 'run.completed');
 const cursors = (events: any[]) => events.map((event) => event.cursor);
@@ -20,7 +19,10 @@ describe('GET /v1/executions/:id/stream', () => {
   const stream = (id: string, query = '', headers: Record<string, string> = {}) =>
     openSse(`${stack.url}/v1/executions/${id}/stream${query}`, { ...auth(), ...headers });
   const open: SseClient[] = [];
-  const track = (client: SseClient) => (open.push(client), client);
+  const track = (client: SseClient) => {
+    open.push(client);
+    return client;
+  };
 
   beforeAll(async () => {
     stack = await startTestStack({ streamLimits: { keepAliveMs: 300, maxQueued: 20, maxBufferedBytes: 1024 * 1024 } });
@@ -55,14 +57,22 @@ describe('GET /v1/executions/:id/stream', () => {
       const expected = stored.slice(index + 1);
       const client = track(await stream(id, resume.query, resume.headers));
       // The last event has nothing after it: the stream is live and waits; a keep-alive proves it is open.
-      await client.until((events, frames) => events.length >= expected.length && frames.some((frame) => 'comment' in frame && frame.comment === 'keep-alive'), 10_000);
+      await client.until(
+        (events, frames) => events.length >= expected.length && frames.some((frame) => 'comment' in frame && frame.comment === 'keep-alive'),
+        10_000,
+      );
       expect(cursors(client.events)).toEqual(cursors(expected));
       client.close();
     }
   });
 
   it('hands over from catch-up to live without a gap or a duplicate, wherever a client joins a running execution', async () => {
-    const id = await stack.createExecution({ projectId: 'sse-live', prompt: 'Write notes', planMode: 'never', model: { provider: 'demo', model: 'demo-slow' } });
+    const id = await stack.createExecution({
+      projectId: 'sse-live',
+      prompt: 'Write notes',
+      planMode: 'never',
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
     const fromStart = track(await stream(id));
     const joined: Array<{ client: SseClient; after: string }> = [];
     // Join while it runs, each client resuming after the newest event the first client has seen.
@@ -103,7 +113,9 @@ describe('GET /v1/executions/:id/stream', () => {
       Array.from({ length: 30 }, async (_, i) => {
         const abort = new AbortController();
         setTimeout(() => abort.abort(), i);
-        await fetch(`${stack.url}/v1/executions/${id}/stream`, { headers: auth(), signal: abort.signal }).then((r) => r.body?.cancel()).catch(() => {});
+        await fetch(`${stack.url}/v1/executions/${id}/stream`, { headers: auth(), signal: abort.signal })
+          .then((r) => r.body?.cancel())
+          .catch(() => {});
       }),
     );
     await Promise.all(
@@ -165,7 +177,13 @@ describe('GET /v1/executions/:id/stream', () => {
     const big = 'x'.repeat(64 * 1024);
     let written = 0;
     while (stack.server.feed.size > before && written < 1000) {
-      await appendEvent(stack.database.db, { eventId: randomUUID(), type: 'test.bulk', executionId, occurredAt: new Date().toISOString(), payload: { i: written, big } });
+      await appendEvent(stack.database.db, {
+        eventId: randomUUID(),
+        type: 'test.bulk',
+        executionId,
+        occurredAt: new Date().toISOString(),
+        payload: { i: written, big },
+      });
       written++;
     }
     await waitFor('the server to drop the stream', async () => (stack.server.feed.size === before ? true : undefined));
@@ -177,15 +195,27 @@ describe('GET /v1/executions/:id/stream', () => {
     const get = (path: string, headers: Record<string, string> = auth()) => fetch(`${stack.url}${path}`, { headers });
     const error = async (response: Response) => ({ status: response.status, code: (await response.json()).error.code });
     expect(await error(await get(`/v1/executions/${id}/stream?after=abc`))).toEqual({ status: 400, code: 'invalid_request' });
-    expect(await error(await get(`/v1/executions/${id}/stream`, { ...auth(), 'last-event-id': '-1' }))).toEqual({ status: 400, code: 'invalid_request' });
+    expect(await error(await get(`/v1/executions/${id}/stream`, { ...auth(), 'last-event-id': '-1' }))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+    });
     expect(await error(await get(`/v1/executions/${id}/stream?after=999999999999`))).toEqual({ status: 400, code: 'invalid_request' });
     expect(await error(await get(`/v1/executions/${id}/stream?from=1`))).toEqual({ status: 400, code: 'invalid_request' });
-    expect(await error(await get(`/v1/executions/${id}/stream?from=1`, { ...auth(), 'last-event-id': '1' }))).toEqual({ status: 400, code: 'invalid_request' });
+    expect(await error(await get(`/v1/executions/${id}/stream?from=1`, { ...auth(), 'last-event-id': '1' }))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+    });
     expect(await error(await get(`/v1/executions/${randomUUID()}/stream`))).toEqual({ status: 404, code: 'not_found' });
     const stranger = await issueToken(stack.database.db, 'stranger', `owner-${randomUUID()}`);
-    expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${stranger}` }))).toEqual({ status: 404, code: 'not_found' });
+    expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${stranger}` }))).toEqual({
+      status: 404,
+      code: 'not_found',
+    });
     const readless = await issueToken(stack.database.db, 'no-read', stack.ownerId, ['execution:create']);
-    expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${readless}` }))).toEqual({ status: 403, code: 'forbidden' });
+    expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${readless}` }))).toEqual({
+      status: 403,
+      code: 'forbidden',
+    });
     expect(await error(await get(`/v1/executions/${id}/stream`, {}))).toEqual({ status: 401, code: 'unauthorized' });
   });
 

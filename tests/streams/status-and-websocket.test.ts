@@ -13,7 +13,10 @@ describe('status stream and WebSocket', () => {
   let stack: TestStack;
   const auth = () => ({ authorization: `Bearer ${stack.token}` });
   const closers: Array<SseClient | WsClient> = [];
-  const track = <T extends SseClient | WsClient>(client: T) => (closers.push(client), client);
+  const track = <T extends SseClient | WsClient>(client: T) => {
+    closers.push(client);
+    return client;
+  };
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -66,7 +69,7 @@ describe('status stream and WebSocket', () => {
   });
 
   describe('GET /v1/ws', () => {
-    it('streams an execution after a cursor, and the caller\'s status changes, until unsubscribed', async () => {
+    it("streams an execution after a cursor, and the caller's status changes, until unsubscribed", async () => {
       const id = await stack.createExecution({ projectId: 'ws-one', prompt: 'Write notes', planMode: 'never' });
       await stack.waitForStatus(id, 'completed');
       const stored = await stack.events(id);
@@ -81,7 +84,10 @@ describe('status stream and WebSocket', () => {
       ws.send({ type: 'subscribe', scope: 'me' });
       await ws.until((messages) => messages.some((m) => m.type === 'subscribed' && m.scope === 'me'));
       const next = await stack.createExecution({ projectId: 'ws-two', prompt: 'More notes', planMode: 'never' });
-      await ws.until((messages) => messages.some((m) => m.type === 'status' && m.change.executionId === next && m.change.status === 'completed'), 60_000);
+      await ws.until(
+        (messages) => messages.some((m) => m.type === 'status' && m.change.executionId === next && m.change.status === 'completed'),
+        60_000,
+      );
 
       ws.send({ type: 'unsubscribe', scope: 'me' });
       await ws.until((messages) => messages.some((m) => m.type === 'unsubscribed' && m.scope === 'me'));
@@ -125,12 +131,19 @@ describe('status stream and WebSocket', () => {
         await ws.until(() => errors().length > before);
         return errors().at(-1);
       };
-      expect(await sendAndWait({ type: 'subscribe', executionId: theirId })).toMatchObject({ status: 404, error: { code: 'not_found' }, request: { type: 'subscribe', executionId: theirId } });
+      expect(await sendAndWait({ type: 'subscribe', executionId: theirId })).toMatchObject({
+        status: 404,
+        error: { code: 'not_found' },
+        request: { type: 'subscribe', executionId: theirId },
+      });
       expect(await sendAndWait({ type: 'subscribe', executionId: randomUUID() })).toMatchObject({ status: 404 });
       expect(await sendAndWait('not json')).toMatchObject({ status: 400, error: { code: 'invalid_json' } });
       expect(await sendAndWait({ type: 'subscribe' })).toMatchObject({ status: 400, error: { code: 'invalid_request' } });
       expect(await sendAndWait({ type: 'subscribe', scope: 'everyone' })).toMatchObject({ status: 400 });
-      expect(await sendAndWait({ type: 'subscribe', scope: 'me', after: 'abc' })).toMatchObject({ status: 400, error: { message: expect.stringContaining('after') } });
+      expect(await sendAndWait({ type: 'subscribe', scope: 'me', after: 'abc' })).toMatchObject({
+        status: 400,
+        error: { message: expect.stringContaining('after') },
+      });
       expect(await sendAndWait({ type: 'subscribe', scope: 'me', after: '99999999999999' })).toMatchObject({ status: 400 });
       expect(await sendAndWait({ type: 'watch', executionId: theirId })).toMatchObject({ status: 400 });
       // Still open and working after the errors.

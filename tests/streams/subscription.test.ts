@@ -10,8 +10,18 @@ import { openFreshDatabase } from '../helpers/databases.ts';
 /** A feed whose events the test hands over itself, at the moments it chooses. */
 function handFeed() {
   const listeners = new Set<(event: FeedEvent) => void>();
-  const feed = { subscribe: (listener: (event: FeedEvent) => void) => (listeners.add(listener), () => listeners.delete(listener)) };
-  return { feed: feed as unknown as EventFeed, emit: (event: FeedEvent) => listeners.forEach((listener) => listener(event)) };
+  const feed = {
+    subscribe: (listener: (event: FeedEvent) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    feed: feed as unknown as EventFeed,
+    emit: (event: FeedEvent) => {
+      for (const listener of listeners) listener(event);
+    },
+  };
 }
 
 const event = (cursor: number): FeedEvent => ({

@@ -3,9 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listExecutionEvents } from '../../db/events.ts';
 import { runWorkflowId } from '../../workflows/definitions.ts';
-import { waitFor } from '../helpers/wait-for.ts';
 import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // A write that reached the database but whose activity then failed (a lost reply, a worker crash
 // after commit) is retried by Temporal with the same event id: the retry must add no row.

@@ -13,7 +13,9 @@ async function fingerprint(dir: string): Promise<Record<string, string>> {
   for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
-    result[path.relative(dir, file)] = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    result[path.relative(dir, file)] = createHash('sha256')
+      .update(await fs.readFile(file))
+      .digest('hex');
   }
   return result;
 }

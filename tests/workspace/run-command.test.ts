@@ -95,7 +95,9 @@ describe('run_command', () => {
     expect(result.output.endsWith('x\nEND\n')).toBe(true);
 
     const outcome = await executeTool(workspace, 'run_command', { command });
-    expect(outcome.output).toMatch(/^Exit code: 0\nOutput \(only the end of the output was kept\):\n…\[truncated: \d+ earlier characters\]\nx+\nEND\n$/);
+    expect(outcome.output).toMatch(
+      /^Exit code: 0\nOutput \(only the end of the output was kept\):\n…\[truncated: \d+ earlier characters\]\nx+\nEND\n$/,
+    );
     expect(outcome.output.length).toBeLessThanOrEqual(TOOL_OUTPUT_LIMIT);
   });
 

@@ -22,7 +22,6 @@ beforeAll(async () => {
   await fs.symlink('inside.txt', path.join(workspace.root, 'inner-link'));
 });
 
-
 const run = (tool: string, input: unknown) => executeTool(workspace, tool, input);
 
 describe('paths outside the workspace are refused', () => {

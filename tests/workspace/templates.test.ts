@@ -27,9 +27,7 @@ describe('workspace templates', () => {
     expect(await workspace.readFile('sub/b.txt')).toBe('b\n');
     await workspace.writeFile('a.txt', 'changed\n');
     expect(await fs.readFile(path.join(source, 'a.txt'), 'utf8')).toBe('a\n');
-    await expect(temp.driver.prepare('path-2', { type: 'path', path: path.join(temp.dir, 'no-such-folder') })).rejects.toThrow(
-      /is not a folder/,
-    );
+    await expect(temp.driver.prepare('path-2', { type: 'path', path: path.join(temp.dir, 'no-such-folder') })).rejects.toThrow(/is not a folder/);
     await expect(temp.driver.open('path-2')).rejects.toThrow('workspace path-2 does not exist');
   });
 
