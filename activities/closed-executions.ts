@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { uuidFromName } from '../common/ids.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
@@ -7,6 +8,34 @@ import { findExecution } from '../db/executions.ts';
 
 /** How far back each scan looks again, so a close that reached visibility late is not missed. */
 const SCAN_OVERLAP_MS = 60_000;
+/** Terminated workflows recorded per `recordTerminatedExecutions` call. */
+export const DEFAULT_SCAN_PAGE_SIZE = 100;
+
+/** One page of a scan for terminated execution workflows (see `recordTerminatedExecutions`). */
+export interface TerminatedScanPage {
+  taskQueue: string;
+  /** The scan reads workflows closed at or after this time (all, when absent). */
+  since?: string;
+  /** Where the scan's next one starts: returned by its first page, passed to the later ones. */
+  next?: string;
+  /** The visibility page to read (base64); absent for a scan's first page. */
+  pageToken?: string;
+  pageSize?: number;
+}
+
+export interface TerminatedScanResult {
+  /** Where the next scan starts (once this one is done). */
+  next: string;
+  /** The scan's next page; absent when this was its last. */
+  pageToken?: string;
+  /** Workflows on this page (recorded now or by an earlier attempt). */
+  recorded: number;
+}
+
+/** A page's heartbeat details: the runs it has recorded. */
+interface ScanProgress {
+  done: string[];
+}
 
 /**
  * Execution workflows that ended without running their own code (terminated by an operator) are
@@ -57,21 +86,44 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
     },
 
     /**
-     * Records every execution workflow on this task queue terminated since `since` (all, when
-     * absent). Returns where the next scan should start.
+     * Records one page (at most `pageSize`) of the execution workflows on this task queue terminated
+     * since `since` (all, when absent). A scan is the pages read with one visibility query: its first
+     * page is called without `pageToken`, and each later one with the `pageToken` and `next` the page
+     * before returned. The returned `pageToken` is absent once the scan is done; `next` is then where
+     * the next scan should start. The activity heartbeats after each workflow it records, with the
+     * page's progress, so a retried attempt skips what an earlier attempt recorded.
      */
-    async recordTerminatedExecutions(input: { taskQueue: string; since?: string }): Promise<{ next: string }> {
-      const next = new Date(Date.now() - SCAN_OVERLAP_MS).toISOString();
+    async recordTerminatedExecutions(input: TerminatedScanPage): Promise<TerminatedScanResult> {
+      const context = Context.current();
+      const progress = context.info.heartbeatDetails as ScanProgress | undefined;
+      const done = new Set(progress?.done ?? []);
+      const next = input.next ?? new Date(Date.now() - SCAN_OVERLAP_MS).toISOString();
       const query = [
         `WorkflowType="executionWorkflow"`,
         `TaskQueue="${input.taskQueue}"`,
         `ExecutionStatus="Terminated"`,
         ...(input.since ? [`CloseTime >= "${input.since}"`] : []),
       ].join(' AND ');
-      for await (const workflow of client.workflow.list({ query })) {
-        await activities.recordClosedExecution(workflow.workflowId, workflow.runId);
+      const page = await client.workflowService.listWorkflowExecutions({
+        namespace: client.options.namespace,
+        query,
+        pageSize: input.pageSize ?? DEFAULT_SCAN_PAGE_SIZE,
+        nextPageToken: input.pageToken ? Buffer.from(input.pageToken, 'base64') : undefined,
+      });
+      context.heartbeat({ done: [...done] } satisfies ScanProgress);
+      let recorded = 0;
+      for (const workflow of page.executions ?? []) {
+        const { workflowId, runId } = workflow.execution ?? {};
+        if (!workflowId || !runId) continue;
+        if (!done.has(runId)) {
+          await activities.recordClosedExecution(workflowId, runId);
+          done.add(runId);
+          context.heartbeat({ done: [...done] } satisfies ScanProgress);
+        }
+        recorded++;
       }
-      return { next };
+      const token = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64') : undefined;
+      return { next, recorded, ...(token && { pageToken: token }) };
     },
   };
   return activities;
