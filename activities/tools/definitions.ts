@@ -28,7 +28,12 @@ export const toolInputSchemas = {
     pattern: z.string().min(1).describe('Glob relative to the workspace root, e.g. "**/*.ts" or "src/*.json"'),
   }),
   search: z.object({
-    pattern: z.string().min(1).describe('Regular expression (JavaScript syntax), matched against each line'),
+    pattern: z
+      .string()
+      .min(1)
+      .describe(
+        "Regular expression in RE2 syntax (like JavaScript's: \\d, \\w, [a-z], a|b, ^, $, (?i) for case-insensitive; no backreferences or lookaround), matched against each line",
+      ),
     path: z.string().optional().describe('File or folder to search in, relative to the workspace root (default: all)'),
   }),
   run_command: z.object({
@@ -56,7 +61,8 @@ export const toolDescriptions: Record<ToolName, string> = {
     'Replace one exact occurrence of oldText with newText in a file; oldText must match exactly once, whitespace included, so include enough surrounding lines; returns the diff.',
   list_files:
     'List the files matching a glob pattern (e.g. "**/*.ts"), relative to the workspace root and sorted; .git and node_modules are skipped unless the pattern names node_modules.',
-  search: 'Search file contents with a regular expression; returns "path:line: text" for matching lines with 2 lines of context ("path-line- text").',
+  search:
+    'Search file contents with a regular expression in RE2 syntax (linear-time: no backreferences like \\1, no lookahead or lookbehind); returns "path:line: text" for matching lines with 2 lines of context ("path-line- text").',
   run_command:
     'Run a bash command in the workspace root (e.g. tests, builds, git); returns the exit code and the combined stdout/stderr (the last 64 KiB). Processes it leaves in the background are stopped when it ends.',
   propose_plan: 'Propose your plan for this task for a human to approve before you change anything.',
