@@ -20,6 +20,7 @@ import { statusRoutes } from './routes/status.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { targetRoutes } from './routes/targets.ts';
 import { wsRoutes } from './routes/ws.ts';
+import { refuseUnstorableUrl } from './storable-url.ts';
 import type { EventFeed } from './streams/event-feed.ts';
 import type { StreamLimits } from './streams/stream-limits.ts';
 import { MAX_BODY_BYTES } from './validation.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.onError(handleError);
   app.notFound(notFound);
+  app.use('*', refuseUnstorableUrl);
   app.route('/healthz', healthRoutes(deps));
   app.use('/v1/*', requireToken(deps.db));
   const limitBody = bodyLimit({

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { findUnstorableText } from '../common/storable-text.ts';
 import { ApiError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -26,10 +27,18 @@ export async function readOptionalJson(c: Context): Promise<unknown> {
   return text.trim() === '' ? {} : parseJson(text);
 }
 
-function parseJson(text: string): unknown {
+/**
+ * Parses JSON from a client (a request body, a WebSocket message). Text Postgres cannot store (NUL,
+ * lone surrogates) is refused here, naming the field, so nothing accepted can fail to be written later.
+ */
+export function parseJson(text: string, what = 'request body'): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
+    throw new ApiError(400, 'invalid_json', `${what} must be valid JSON`);
   }
+  const unstorable = findUnstorableText(value);
+  if (unstorable) throw new ApiError(400, 'invalid_request', `${unstorable.path || what}: ${unstorable.problem}`);
+  return value;
 }

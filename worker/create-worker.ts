@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { type Activities, type ActivityDeps, createActivities } from '../activities/index.ts';
 import type { Database } from '../db/client.ts';
+import { databaseErrorInterceptors } from './activity-errors.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -33,6 +34,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities ?? createActivities(options),
+    interceptors: { activity: [databaseErrorInterceptors] },
     ...workflows,
   });
 }

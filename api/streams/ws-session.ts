@@ -5,7 +5,7 @@ import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
 import { loadOwnExecution } from '../own-execution.ts';
-import { validate } from '../validation.ts';
+import { parseJson, validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
 import { streamLimits } from './stream-limits.ts';
 import { publicEvent, statusChange } from './stream-messages.ts';
@@ -96,13 +96,7 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
     if (closed) return;
     let message: ClientMessage | undefined;
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(raw));
-      } catch {
-        throw new ApiError(400, 'invalid_json', 'messages must be JSON');
-      }
-      message = validate(clientMessage, parsed);
+      message = validate(clientMessage, parseJson(String(raw), 'messages'));
       const key = message.executionId !== undefined ? `execution:${message.executionId}` : 'me';
       if (message.type === 'subscribe') return await subscribe(message, key);
       subscriptions.get(key)?.close();
