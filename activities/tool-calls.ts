@@ -72,18 +72,23 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
     /**
      * Runs one tool call in the execution's workspace; its result is what the model sees next step.
      * The output is stored before `tool.call_completed` is written, so an attempt that lost its worker
-     * in between is finished by the next one without running the tool again.
+     * in between is finished by the next one without running the tool again. A tool with side effects
+     * is marked started first: an attempt that finds it started by an earlier one, with no output (that
+     * worker was lost while it ran), does not run it again blind but tells the model it may have run.
      */
     async runTool(call: AgentCall & { callId: string }): Promise<{ isError: boolean }> {
       let row = await loadCall(call.callId);
       let durationMs: number | undefined;
-      if (row.output === null) {
+      const interrupted = row.output === null && row.startedAt !== null;
+      if (interrupted) {
+        const output = interruptedOutput(row.tool, row.startedAt!);
+        await updateToolCall(db, row.id, { status: 'completed', output, isError: true, completedAt: new Date() });
+        row = { ...row, output, isError: true };
+      } else if (row.output === null) {
         const signal = Context.current().cancellationSignal;
-        await runEventWriter(
-          db,
-          call,
-          call.eventId,
-        )('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
+        const write = runEventWriter(db, call, call.eventId);
+        await write('tool.call_started', { callId: row.id, step: row.step, tool: row.tool, input: abbreviate(row.input) });
+        if (SIDE_EFFECT_TOOLS.includes(row.tool)) await updateToolCall(db, row.id, { startedAt: new Date() });
         const started = Date.now();
         const outcome = await withHeartbeats(async () => executeTool(await workspaces.open(call.executionId), row.tool, row.input, { signal }));
         const change = outcome.change && { path: outcome.change.path, added: outcome.change.added, removed: outcome.change.removed };
@@ -101,11 +106,27 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
         outputChars: output.length,
         truncated: output.length > EVENT_TEXT_LIMIT,
         ...(durationMs !== undefined && { durationMs }),
+        ...(interrupted && { interrupted: true }),
         ...(row.change ? { change: row.change } : {}),
       });
       return { isError: row.isError ?? false };
     },
   };
+}
+
+/**
+ * Tools whose calls change something (files, or anything a command does): run at most once. A
+ * read-only tool whose attempt was lost is simply run again.
+ */
+const SIDE_EFFECT_TOOLS: readonly string[] = ['write_file', 'edit_file', 'run_command'];
+
+/** What the model is told of a side-effecting call whose attempt was lost while it ran. */
+function interruptedOutput(tool: string, startedAt: Date): string {
+  return (
+    `This ${tool} call was started at ${startedAt.toISOString()}, but the worker running it was lost before it reported back: ` +
+    'it may have run in part or in full, and its output is unknown. It was not run again, so that its effects do not happen twice. ' +
+    'Check what it would have changed (files, state) before deciding whether to run it again.'
+  );
 }
 
 /** A tool input for an event: long strings (a whole file's content) shortened. */

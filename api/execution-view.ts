@@ -1,41 +1,29 @@
-import type { Client } from '@temporalio/client';
-import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
-import { type ExecutionRow, findPlanText, type RunRow } from '../db/executions.ts';
+import type { ExecutionRow, RunRow } from '../db/executions.ts';
 import { findToolCall } from '../db/transcript.ts';
-import type { ExecutionState } from '../workflows/definitions.ts';
-import { readLiveState } from './live-state.ts';
 
 /**
- * An execution as the API shows it: the Postgres projection, with the live fields (status, plan
- * awaiting approval, queue position) from the workflow's `state` query while it is active.
+ * An execution as the API shows it, from Postgres alone (the read model): its row and runs, and
+ * what waits for a person: the plan awaiting approval, the tool call awaiting permission.
  */
-export async function describeExecution(deps: { db: Database; client: Client }, execution: ExecutionRow, runs: RunRow[]) {
-  const live = await readLiveState(deps.client, execution.id, execution.status);
-  const status = live?.status ?? execution.status;
-  const plan =
-    status === 'awaiting_approval' && live?.plan && live.currentRun
-      ? { version: live.plan.version, text: (await findPlanText(deps.db, live.currentRun.runId, live.plan.version)) ?? null }
-      : null;
-  const pending = status === 'waiting_permission' && live?.pendingToolCall ? await findToolCall(deps.db, live.pendingToolCall.callId) : undefined;
+export async function describeExecution(deps: { db: Database }, execution: ExecutionRow, runs: RunRow[]) {
+  const pending =
+    execution.status === 'waiting_permission' && execution.pendingToolCallId ? await findToolCall(deps.db, execution.pendingToolCallId) : undefined;
   const pendingToolCall = pending ? { callId: pending.id, tool: pending.tool, input: pending.input } : null;
-  return { ...executionView(execution, runs, live, plan), pendingToolCall };
+  return { ...executionView(execution, runs), pendingToolCall };
 }
 
-export function executionView(
-  execution: ExecutionRow,
-  runs: RunRow[],
-  live?: ExecutionState,
-  plan: { version: number; text: string | null } | null = null,
-) {
-  const currentRunId = live?.currentRun?.runId ?? execution.currentRunId;
-  // The live state speaks for the current run only while Postgres has not recorded its outcome.
-  const views = runs.map((run) => runView(run, run.id === currentRunId && !isTerminal(run.status as Status) ? live : undefined));
+export function executionView(execution: ExecutionRow, runs: RunRow[]) {
+  const views = runs.map((run) => runView(run));
+  const plan =
+    execution.status === 'awaiting_approval' && execution.pendingPlan
+      ? { version: execution.pendingPlan.version, text: execution.pendingPlan.text }
+      : null;
   return {
-    ...executionSummary(execution, live),
+    ...executionSummary(execution),
     plan,
-    currentRunId,
-    currentRun: views.find((run) => run.id === currentRunId) ?? null,
+    currentRunId: execution.currentRunId,
+    currentRun: views.find((run) => run.id === execution.currentRunId) ?? null,
     runs: views,
     totals: executionTotals(execution, runs),
     usageByTurn: [...new Set(runs.map((run) => run.turnNumber))].map((turnNumber) => ({
@@ -74,8 +62,8 @@ export function runsUsage(runs: RunRow[]) {
 }
 
 /** An execution as lists show it: its own fields and status, without its runs (lists read no full-text document). */
-export function executionSummary(execution: ExecutionRow, live?: ExecutionState) {
-  const status = live?.status ?? execution.status;
+export function executionSummary(execution: ExecutionRow) {
+  const status = execution.status;
   return {
     id: execution.id,
     projectId: execution.projectId,
@@ -91,13 +79,13 @@ export function executionSummary(execution: ExecutionRow, live?: ExecutionState)
     archived: execution.archivedAt !== null,
     archivedAt: execution.archivedAt?.toISOString() ?? null,
     status,
-    queuePosition: status === 'queued' ? (live?.queuePosition ?? null) : null,
+    queuePosition: status === 'queued' ? execution.queuePosition : null,
     createdAt: execution.createdAt.toISOString(),
     updatedAt: execution.updatedAt.toISOString(),
   };
 }
 
-export function runView(run: RunRow, live?: ExecutionState) {
+export function runView(run: RunRow) {
   return {
     id: run.id,
     number: run.number,
@@ -106,7 +94,7 @@ export function runView(run: RunRow, live?: ExecutionState) {
     trigger: run.trigger,
     turnNumber: run.turnNumber,
     attempt: run.attempt,
-    status: live?.status ?? run.status,
+    status: run.status,
     summary: run.summary,
     output: run.output,
     error: run.error,

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
+import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
-import { applyProjection } from './projections.ts';
-import { events } from './schema.ts';
+import { applyProjection, type Transaction } from './projections.ts';
+import { events, runs } from './schema.ts';
 
 /** The NOTIFY channel that announces each committed event; the payload is its cursor. */
 export const EVENTS_CHANNEL = 'agent_runs_events';
@@ -27,6 +28,8 @@ function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(events).where(eq(events.eventId, event.eventId));
     if (existing) return toStoredEvent(existing);
+    const ended = await runEndedAlready(tx, event);
+    if (ended) return toStoredEvent(ended);
 
     const runNumber = await applyProjection(tx, event);
     // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
@@ -53,6 +56,26 @@ function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
     return toStoredEvent(row!);
   });
 }
+
+/**
+ * A run ends once: when a second terminal event comes for a run that has ended (two writers raced, say
+ * a stop and a completion), the first one stands and is returned; the second is not stored. The run's
+ * row is locked, so two such writers take turns.
+ */
+async function runEndedAlready(tx: Transaction, event: NewEvent): Promise<typeof events.$inferSelect | undefined> {
+  if (!event.runId || !RUN_ENDED_TYPES.includes(event.type)) return undefined;
+  const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, event.runId)).for('update');
+  if (!run || !isTerminal(run.status as Status)) return undefined;
+  const [first] = await tx
+    .select()
+    .from(events)
+    .where(and(eq(events.runId, event.runId), inArray(events.type, RUN_ENDED_TYPES)))
+    .orderBy(asc(events.cursor))
+    .limit(1);
+  return first;
+}
+
+const RUN_ENDED_TYPES = ['run.completed', 'run.failed', 'run.cancelled'];
 
 /** A unique violation on events.event_id, as postgres-js or PGlite report it (drizzle wraps it in `cause`). */
 function isDuplicateEventId(err: unknown): boolean {

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Database } from './client.ts';
-import { events, executions, runs } from './schema.ts';
+import { executions, runs } from './schema.ts';
 
 // Reads never carry the full-text document (up to 100,000 characters of the prompt, again).
 const { searchVector: _searchVector, ...columns } = getTableColumns(executions);
@@ -40,15 +40,4 @@ export async function runNumbers(db: Database, runIds: string[]): Promise<Map<st
   if (!runIds.length) return new Map();
   const rows = await db.select({ id: runs.id, number: runs.number }).from(runs).where(inArray(runs.id, runIds));
   return new Map(rows.map((row) => [row.id, row.number]));
-}
-
-/** The text of a run's proposed plan of this version (plans live in plan.proposed events). */
-export async function findPlanText(db: Database, runId: string, version: number): Promise<string | undefined> {
-  const [row] = await db
-    .select({ payload: events.payload })
-    .from(events)
-    .where(and(eq(events.runId, runId), eq(events.type, 'plan.proposed'), sql`${events.payload}->>'version' = ${String(version)}`))
-    .orderBy(desc(events.cursor))
-    .limit(1);
-  return (row?.payload as { text?: string } | undefined)?.text;
 }

@@ -1,11 +1,11 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { NewEvent } from '../common/events.ts';
 import { EXECUTION_ENDED_TYPES, RUN_STATUS_AFTER } from '../common/status-events.ts';
 import { isTerminal } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, messages, runs } from './schema.ts';
 
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Updates the executions, runs and messages projections for a new event, inside the event's
@@ -42,7 +42,10 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
   }
   if ((EXECUTION_ENDED_TYPES as readonly string[]).includes(event.type)) {
     // An operator ended the execution workflow itself: the execution is cancelled, whatever its runs did.
-    await tx.update(executions).set({ status: 'cancelled', updatedAt: at }).where(eq(executions.id, event.executionId));
+    await tx
+      .update(executions)
+      .set({ status: 'cancelled', updatedAt: at, pendingPlan: null, pendingToolCallId: null, queuePosition: null })
+      .where(eq(executions.id, event.executionId));
     return null;
   }
   if (event.type === 'execution.archived' || event.type === 'execution.unarchived') {
@@ -51,6 +54,23 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
     return null;
   }
   if (!event.runId) return null;
+
+  // Queue reports are written by the execution while its run waits; one that lands after the run has
+  // started (they race with the grant) must not put it back in the queue.
+  if (event.type === 'run.queued' || event.type === 'run.queue_position') {
+    const waiting = inArray(runs.status, ['pending', 'queued']);
+    const [run] = await tx
+      .update(runs)
+      .set({ status: 'queued' })
+      .where(and(eq(runs.id, event.runId), waiting))
+      .returning({ number: runs.number });
+    if (!run) return runNumber(tx, event.runId);
+    await tx
+      .update(executions)
+      .set({ status: 'queued', queuePosition: Number(payload.position) || null, updatedAt: at, pendingPlan: null, pendingToolCallId: null })
+      .where(and(eq(executions.id, event.executionId), eq(executions.currentRunId, event.runId)));
+    return run.number;
+  }
 
   const status = RUN_STATUS_AFTER[event.type];
   if (event.type === 'run.created') {
@@ -85,8 +105,18 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
       .where(eq(runs.id, event.runId));
     await tx
       .update(executions)
-      // A new run is new work: it never runs archived, even if an archive raced with its request.
-      .set({ status, updatedAt: at, ...(event.type === 'run.created' && { currentRunId: event.runId, archivedAt: null }) })
+      .set({
+        status,
+        updatedAt: at,
+        // What waits for a person belongs to one status: the plan to awaiting_approval, the tool call
+        // to waiting_permission. Any other status clears them (and the queue position).
+        pendingPlan:
+          event.type === 'plan.proposed' ? { runId: event.runId, version: Number(payload.version), text: String(payload.text ?? '') } : null,
+        pendingToolCallId: event.type === 'tool.permission_requested' ? String(payload.callId) : null,
+        queuePosition: null,
+        // A new run is new work: it never runs archived, even if an archive raced with its request.
+        ...(event.type === 'run.created' && { currentRunId: event.runId, archivedAt: null }),
+      })
       .where(eq(executions.id, event.executionId));
   }
   if (event.type === 'model.step_completed') await addStepUsage(tx, event.runId, payload.usage as StepUsagePayload | undefined);
@@ -98,7 +128,11 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
   }
   if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
 
-  const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, event.runId));
+  return runNumber(tx, event.runId);
+}
+
+async function runNumber(tx: Transaction, runId: string): Promise<number | null> {
+  const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, runId));
   return run?.number ?? null;
 }
 

@@ -7,14 +7,13 @@ import {
   doublePrecision,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
-  text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { jsonb, text } from './storable-columns.ts';
 
 /** Postgres full-text document; written by Postgres itself (a generated column). */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
@@ -70,6 +69,12 @@ export const executions = pgTable(
     archivedAt: timestamp('archived_at', { withTimezone: true }),
     status: text('status').notNull(),
     currentRunId: uuid('current_run_id'),
+    /** While `awaiting_approval`: the plan that waits for a decision. */
+    pendingPlan: jsonb('pending_plan').$type<{ runId: string; version: number; text: string }>(),
+    /** While `waiting_permission`: the tool call that waits for a person (its tool and input are in tool_calls). */
+    pendingToolCallId: uuid('pending_tool_call_id'),
+    /** While `queued`: the 1-based place in the project's queue. */
+    queuePosition: integer('queue_position'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /**
@@ -117,6 +122,10 @@ export const runs = pgTable(
     outputSchema: jsonb('output_schema'),
     /** The workspace snapshot the run started from: its results are the changes since. */
     baseline: text('baseline'),
+    /** How many files the run changed in all; `run_files` holds the first of them (see activities/run-results.ts). */
+    filesChanged: integer('files_changed'),
+    /** More files changed than `run_files` holds. */
+    filesTruncated: boolean('files_truncated').notNull().default(false),
     // Usage, summed from model.step_completed and tool.call_completed events.
     modelSteps: integer('model_steps').notNull().default(0),
     toolCalls: integer('tool_calls').notNull().default(0),
@@ -230,6 +239,8 @@ export const toolCalls = pgTable(
     change: jsonb('change'),
     decidedBy: jsonb('decided_by'),
     createdAt: createdAt(),
+    /** When an attempt started running a tool with side effects: a later attempt that finds it set without an output does not run it again blind. */
+    startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [index('tool_calls_run_idx').on(t.runId, t.step, t.position), index('tool_calls_execution_idx').on(t.executionId, t.status)],

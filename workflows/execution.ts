@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   ChildWorkflowFailure,
@@ -38,6 +39,7 @@ import {
   runWorkflowId,
   sendMessageSignal,
   stateQuery,
+  stopRunSignal,
   stopSignal,
   type ToolDecision,
   toolDecisionSignal,
@@ -67,7 +69,14 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     turns: Math.max(0, ...runs.map((r) => r.turnNumber)),
   };
   /** The run in progress: its child handle once started, and whether a stop was asked for. */
-  let active: { run: RunSummary; scope: CancellationScope; child?: ChildWorkflowHandle<typeof runWorkflow>; stopped: boolean } | null = null;
+  let active: {
+    run: RunSummary;
+    scope: CancellationScope;
+    child?: ChildWorkflowHandle<typeof runWorkflow>;
+    /** The child is being started: a stop meanwhile is passed on once it has. */
+    starting: boolean;
+    stopped?: { by: Actor; reason?: string };
+  } | null = null;
   const decidedPlans = new Set<string>();
 
   const setStatus = (status: Status) => {
@@ -80,15 +89,23 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     if (state.queuePosition) details.push(`queue position: ${state.queuePosition}`);
     setCurrentDetails(details.join(', '));
   };
+  // Auditing a refusal is best effort: a database that cannot take it must not break the execution.
   const refuse = async (signal: string, by: Actor, reason: string, extra: Record<string, unknown> = {}): Promise<void> => {
-    await recordEvent({ type: 'execution.signal_ignored', executionId, actor: by, payload: { signal, reason, status: state.status, ...extra } });
+    await recordEvent({
+      type: 'execution.signal_ignored',
+      executionId,
+      actor: by,
+      payload: { signal, reason, status: state.status, ...extra },
+    }).catch(() => undefined);
   };
   const idle = () => active === null && requests.length === 0;
   const slot = projectSlot(input.projectId, async (position) => {
     const first = state.queuePosition === null;
     state.queuePosition = position;
     setStatus('queued');
-    if (first && state.currentRun) await recordEvent({ ...runIds(state.currentRun), type: 'run.queued', payload: { position } });
+    // The first report queues the run; later ones move it up (the projection keeps the position).
+    const type = first ? 'run.queued' : 'run.queue_position';
+    if (state.currentRun) await recordEvent({ ...runIds(state.currentRun), type, payload: { position } }).catch(() => undefined);
   });
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
@@ -122,10 +139,15 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     requests.push({ kind: 'resume', by });
   });
   setHandler(stopSignal, async ({ by, reason }) => {
-    if (!active || active.stopped) return refuse('stop', by, `nothing to stop while ${state.status}`);
-    active.stopped = true;
-    await recordEvent({ ...runIds(active.run), type: 'run.stop_requested', actor: by, payload: { reason } });
-    active.scope.cancel();
+    // A run that has reported its outcome is ending: there is nothing left to stop.
+    if (!active || active.stopped || isTerminal(active.run.status)) return refuse('stop', by, `nothing to stop while ${state.status}`);
+    const run = active;
+    run.stopped = { by, reason };
+    await recordEvent({ ...runIds(run.run), type: 'run.stop_requested', actor: by, payload: { reason } }).catch(() => undefined);
+    // A started run stops itself (its work, or its finishing) and records how it ended; one that has
+    // not started (pending, queued) is cancelled here.
+    if (run.child) await stopChild(run.child, run.stopped);
+    else if (!run.starting) run.scope.cancel();
   });
 
   const decide = (kind: PlanDecisionKind, signal: string) => async (decision: PlanDecision) => {
@@ -176,7 +198,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     state.currentRun = run;
     state.turns = Math.max(state.turns, run.turnNumber);
     const scope = new CancellationScope();
-    active = { run, scope, stopped: false };
+    active = { run, scope, starting: false };
     const actor = 'by' in request ? request.by : { kind: 'user' as const, id: input.ownerId };
     const message = request.kind === 'message' ? request.text : undefined;
     // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
@@ -196,6 +218,7 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
       outcome = await scope.run(async () => {
         await slot.acquire(createdAt);
         state.queuePosition = null;
+        active!.starting = true;
         const child = await startChild(runWorkflow, {
           workflowId: runWorkflowId(executionId, run.index),
           args: [
@@ -215,18 +238,32 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
         });
         active!.child = child;
         started = true;
+        // A stop that came while the child was being started.
+        if (active!.stopped) await stopChild(child, active!.stopped);
+        // The child ends with its outcome, its terminal event written, whether it completed, failed or was stopped.
         return child.result();
       });
     } catch (err) {
-      if (isCancellation(err) && active.stopped) {
+      if (isCancellation(err) && !started) {
+        // The execution itself was cancelled by an operator: recorded below, where that is handled.
+        if (!active.stopped) throw err;
         outcome = { status: 'cancelled', reason: 'stopped' };
         // Stopped before its child started (while pending or queued): nobody else records it.
-        if (!started) await recordEvent({ ...runIds(run), type: 'run.cancelled', payload: { reason: 'stopped' } });
-      } else if (err instanceof ChildWorkflowFailure && !isCancellation(err)) {
-        // The child itself broke (terminated, timed out): the run failed, and says why.
-        const error = { type: 'run_workflow_failed', message: err.cause?.message ?? err.message };
-        await recordEvent({ ...runIds(run), type: 'run.failed', payload: { error } });
+        await recordEvent({ ...runIds(run), type: 'run.cancelled', payload: { reason: 'stopped' } });
+      } else if (err instanceof ChildWorkflowFailure) {
+        // The child itself broke (terminated or cancelled by an operator, timed out): it wrote no
+        // outcome, so it is written here (should it have written one, the database keeps that one).
+        const cancelled = isCancellation(err);
+        outcome = cancelled
+          ? { status: 'cancelled', reason: 'operator' }
+          : { status: 'failed', error: { type: 'run_workflow_failed', message: err.cause?.message ?? err.message } };
+        const details = outcome.status === 'failed' ? { error: outcome.error } : { reason: 'operator' };
+        await recordEvent({ ...runIds(run), type: `run.${outcome.status}`, payload: details });
+      } else if (err instanceof ActivityFailure) {
+        // Its bookkeeping failed for good (the slot could not be asked for, say): the run ends failed.
+        const error = { type: 'system_error', message: `the run could not be started: ${err.cause?.message ?? err.message}` };
         outcome = { status: 'failed', error };
+        await recordEvent({ ...runIds(run), type: 'run.failed', payload: { error } }).catch(() => undefined);
       } else {
         throw err;
       }
@@ -248,7 +285,13 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
       requests.push({ kind: 'initial' });
     }
     for (;;) {
-      if (!(await condition(() => requests.length > 0, input.idleTimeoutMs))) break;
+      await condition(() => requests.length > 0, input.idleTimeoutMs);
+      if (requests.length === 0) {
+        // Idle long enough: close, unless a request came with the timer (in the same workflow task) or
+        // while handlers finished. Requests are never left behind.
+        await condition(allHandlersFinished);
+        if (requests.length === 0) break;
+      }
       await runNext(requests.shift()!);
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -271,5 +314,14 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
       setStatus('cancelled');
     });
     throw err;
+  }
+}
+
+/** Asks a started run to stop; a run that has closed meanwhile has nothing left to stop. */
+async function stopChild(child: ChildWorkflowHandle<typeof runWorkflow>, stop: { by: Actor; reason?: string }): Promise<void> {
+  try {
+    await child.signal(stopRunSignal, stop);
+  } catch {
+    // closed already: it recorded its own outcome
   }
 }

@@ -10,9 +10,11 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { queuePositionSignal, releaseSlotSignal, requestSlotSignal, type SlotsState, slotGrantedSignal, slotsStateQuery } from './definitions.ts';
 
+// Bounded: when they fail, the holder is simply checked again later (and the maintenance workflow
+// records closed executions too), so the project's queue never stops on them.
 const { isWorkflowOpen, recordClosedExecution } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
 /** How often the holder is checked for having closed without releasing (terminated by an operator, say). */
@@ -51,7 +53,7 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
       if (await delivered(getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId }))) {
         state.holder = next;
       } else {
-        await recordClosedExecution(next.requesterId, next.requesterRunId);
+        await recordClosedExecution(next.requesterId, next.requesterRunId).catch(() => undefined);
       }
     }
     for (const [i, request] of state.queue.entries()) {
@@ -63,8 +65,8 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
     if (state.holder) {
       const holder = state.holder;
       const changed = await condition(() => state.holder !== holder || positionsStale(), HOLDER_CHECK_INTERVAL);
-      if (!changed && !(await isWorkflowOpen(holder.requesterId, holder.requesterRunId))) {
-        await recordClosedExecution(holder.requesterId, holder.requesterRunId);
+      if (!changed && !(await isWorkflowOpen(holder.requesterId, holder.requesterRunId).catch(() => true))) {
+        await recordClosedExecution(holder.requesterId, holder.requesterRunId).catch(() => undefined);
         state.holder = null;
       }
     } else if (!(await condition(() => state.queue.length > 0, IDLE_CLOSE_AFTER))) {

@@ -2,9 +2,12 @@ import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { NewEvent } from '../common/events.ts';
 
-// Writing the audit log must never give up: a database outage delays the workflow, it loses nothing.
+// Writing the audit log outlasts a database outage (a day of retries: the workflow waits, it loses
+// nothing), while a write the database refuses for good is not retried (`storage_rejected`): the
+// caller then falls back (a run ends with system_error) instead of wedging.
 const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { BudgetName, Budgets } from '../common/budgets.ts';
+import type { Actor } from '../common/events.ts';
 import type { Status } from '../common/statuses.ts';
 import {
   type PlanDecision,
@@ -23,6 +24,7 @@ import {
   type RunInput,
   type RunOutcome,
   runStatusSignal,
+  stopRunSignal,
   type ToolDecision,
   toolDecisionSignal,
 } from './definitions.ts';
@@ -39,12 +41,20 @@ const agent = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 /**
- * Bookkeeping activities (plans, decisions, results) that do not heartbeat: each attempt gets a minute,
- * which finishRun's diff of the workspace also has to fit in; they retry until they succeed.
+ * Bookkeeping activities (plans, decisions): a minute an attempt, a bounded number of attempts. A
+ * database outage delays them for minutes; an error the database will give again (bad data) is not
+ * retried (activities report it as `storage_rejected`), and the run then fails with `system_error`.
  */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+/** Recording a run's results (the workspace diff may take a while): heartbeats, so a stop reaches it, and a few attempts. */
+const results = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
 });
 
 /**
@@ -53,6 +63,11 @@ const bookkeeping = proxyActivities<Activities>({
  * (a model step activity, then one activity per tool call) until the model answers without calling a
  * tool, or a budget is spent. Transcripts, tool inputs and outputs stay in Postgres: this workflow
  * handles only their ids.
+ *
+ * Whatever happens, the run ends with exactly one terminal event, written here: its work ends (an
+ * outcome, a failure, a stop) and then it is finished (results recorded, outcome told to the
+ * execution, the terminal event written). A stop cancels the work, or cuts the finishing short;
+ * bookkeeping that fails for good makes the outcome `failed` (`system_error`) instead of wedging.
  */
 export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   const { executionId, runId, turnNumber, attempt, agentId, model } = input;
@@ -67,32 +82,22 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   const toolDecisions: Array<ToolDecision & { decision: 'approve' | 'deny' }> = [];
   setHandler(toolDecisionSignal, (decision) => void toolDecisions.push(decision));
 
+  /** What a stop cancels: the work first, the finishing once the work has ended. */
+  const work = new CancellationScope();
+  let finishing: CancellationScope | undefined;
+  let stop: { by: Actor; reason?: string } | undefined;
+  setHandler(stopRunSignal, (request) => {
+    if (stop) return;
+    stop = request;
+    (finishing ?? work).cancel();
+  });
+
   let steps = 0;
   let costUsd = 0;
   /** Time spent working (model steps and tools); waiting for a person does not count. */
   let workingMs = 0;
   let budgets: Budgets | undefined;
 
-  /**
-   * Records how the run ended, with a summary (the agent's, or the system's when the agent could
-   * not write one) and the files it changed. The execution hears of the outcome first, so that by
-   * the time a client sees it in Postgres and acts on it (retry, follow-up), the execution knows.
-   */
-  const finish = async (outcome: RunOutcome): Promise<RunOutcome> => {
-    const { summary } = await bookkeeping.finishRun.executeWithOptions({ summary: 'record results (files changed, summary, progress log)' }, [
-      {
-        ...ids,
-        status: outcome.status,
-        summary: outcome.status === 'completed' ? outcome.summary : undefined,
-        error: outcome.status === 'failed' ? outcome.error : undefined,
-        reason: outcome.status === 'cancelled' ? outcome.reason : undefined,
-      },
-    ]);
-    await report(outcome.status);
-    const details = outcome.status === 'failed' ? { error: outcome.error } : outcome.status === 'cancelled' ? { reason: outcome.reason } : {};
-    await recordEvent({ ...ids, type: `run.${outcome.status}`, payload: { summary, ...details } });
-    return outcome.status === 'completed' ? { ...outcome, summary } : outcome;
-  };
   const budgetExceeded = (budget: BudgetName, detail: string) =>
     ApplicationFailure.create({ type: 'budget_exceeded', message: `${budget} budget exceeded: ${detail}`, nonRetryable: true, details: [budget] });
 
@@ -103,17 +108,17 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     if (remaining <= 0) throw budgetExceeded('maxDurationMs', `worked ${workingMs} ms of ${limit} ms`);
     const started = Date.now();
     let timedOut = false;
-    const work = new CancellationScope();
+    const scope = new CancellationScope();
     const timer = new CancellationScope();
     timer
       .run(() => sleep(remaining))
       .then(() => {
         timedOut = true;
-        work.cancel();
+        scope.cancel();
       })
       .catch(() => undefined); // the timer is cancelled when the work ends first
     try {
-      return await work.run(fn);
+      return await scope.run(fn);
     } catch (err) {
       if (timedOut && isCancellation(err)) throw budgetExceeded('maxDurationMs', `worked more than ${limit} ms`);
       throw err;
@@ -129,15 +134,17 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     return queue.shift();
   }
 
-  /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's end. */
+  /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's outcome. */
   async function decidePlan(version: number, answer: { callId?: string; step: number }): Promise<boolean | RunOutcome> {
+    // The execution hears of the plan before Postgres shows it: a client that sees it can decide on it.
     await report('awaiting_approval', { planVersion: version });
+    await bookkeeping.recordPlan({ ...ids, version, ...answer });
     const decided = await decision(planDecisions);
-    if (!decided) return finish({ status: 'cancelled', reason: 'approval_timeout' });
+    if (!decided) return { status: 'cancelled', reason: 'approval_timeout' };
     const { decision: kind, by, reason, feedback } = decided;
     if (kind === 'reject') {
       await recordEvent({ ...ids, type: 'plan.rejected', actor: by, payload: { version, reason } });
-      return finish({ status: 'cancelled', reason: 'plan_rejected' });
+      return { status: 'cancelled', reason: 'plan_rejected' };
     }
     const approved = kind === 'approve';
     await recordEvent({ ...ids, type: approved ? 'plan.approved' : 'plan.revision_requested', actor: by, payload: { version, feedback } });
@@ -147,24 +154,25 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     return approved;
   }
 
-  /** A tool call the agent's policy holds for a person: true to run it; false when denied (the model is told); or the run's end. */
+  /** A tool call the agent's policy holds for a person: true to run it; false when denied (the model is told); or the run's outcome. */
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
-    await bookkeeping.requestPermission({ ...ids, callId });
     await report('waiting_permission', { callId });
+    await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
-    if (!decided) return finish({ status: 'cancelled', reason: 'approval_timeout' });
+    if (!decided) return { status: 'cancelled', reason: 'approval_timeout' };
     await bookkeeping.decideToolCall({ ...ids, callId, decision: decided.decision, by: decided.by });
     await report('running');
     return decided.decision === 'approve';
   }
 
-  try {
+  /** The agent's work, from preparation to the model's final answer (or a plan decision that ends the run). */
+  async function agentLoop(): Promise<RunOutcome> {
     // Still `pending` while the workspace is prepared; `running` once the agent can start.
     const setup = await agent.prepareRun.executeWithOptions({ summary: 'prepare workspace and prompt' }, [
       { ...call(), projectId: input.projectId, planMode: input.planMode, budgets: input.budgets },
     ]);
-    await recordEvent({ ...ids, type: 'run.started', payload: { index: input.index, trigger: input.trigger } });
     await report('running');
+    await recordEvent({ ...ids, type: 'run.started', payload: { index: input.index, trigger: input.trigger } });
     budgets = setup.budgets;
     let phase: 'plan' | 'work' = setup.planNeeded ? 'plan' : 'work';
     let planVersion = 0;
@@ -181,10 +189,9 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       }
 
       if (result.final !== undefined) {
-        if (phase === 'work') return await finish({ status: 'completed', summary: result.final });
+        if (phase === 'work') return { status: 'completed', summary: result.final };
         // Planning, the model answered in text instead of calling propose_plan: that text is the plan.
-        await bookkeeping.recordPlan({ ...ids, version: ++planVersion, step });
-        const approved = await decidePlan(planVersion, { step });
+        const approved = await decidePlan(++planVersion, { step });
         if (typeof approved === 'object') return approved;
         if (approved) phase = 'work';
         continue;
@@ -192,8 +199,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
       for (const { callId, tool } of result.toolCalls) {
         if (tool === 'propose_plan') {
-          await bookkeeping.recordPlan({ ...ids, version: ++planVersion, step, callId });
-          const approved = await decidePlan(planVersion, { step, callId });
+          const approved = await decidePlan(++planVersion, { step, callId });
           if (typeof approved === 'object') return approved;
           if (approved) phase = 'work';
           continue;
@@ -206,22 +212,96 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
         await working(() => agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId }]));
       }
     }
-  } catch (err) {
-    if (isCancellation(err)) {
-      // Stopped: record it even though this workflow is being cancelled, then end as cancelled.
-      await CancellationScope.nonCancellable(() => finish({ status: 'cancelled', reason: 'stopped' }));
-      throw err;
+  }
+
+  /**
+   * Records how the run ended: its results (the files it changed, the summary, the progress log),
+   * then tells the execution, then writes the one terminal event. A stop meanwhile cuts the results
+   * short; results that cannot be recorded make the run `failed` with `system_error`.
+   */
+  async function finish(ended: RunOutcome): Promise<RunOutcome> {
+    let outcome = ended;
+    let summary = outcome.status === 'completed' ? outcome.summary : undefined;
+    finishing = new CancellationScope();
+    if (stop) finishing.cancel();
+    try {
+      const recorded = await finishing.run(() =>
+        results.finishRun.executeWithOptions({ summary: 'record results (files changed, summary, progress log)' }, [
+          {
+            ...ids,
+            status: outcome.status,
+            summary,
+            error: outcome.status === 'failed' ? outcome.error : undefined,
+            reason: outcome.status === 'cancelled' ? outcome.reason : undefined,
+          },
+        ]),
+      );
+      summary = recorded.summary;
+    } catch (err) {
+      if (!isCancellation(err)) {
+        const problem = describeFailure(err);
+        outcome = { status: 'failed', error: { type: 'system_error', message: `the run's results could not be recorded: ${problem.message}` } };
+      }
     }
-    if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
-    return finish({ status: 'failed', error: describeFailure(err) });
+    summary ??= systemSummary(outcome, stop !== undefined);
+    await report(outcome.status);
+    await recordTerminalEvent(ids, outcome, summary);
+    return outcome.status === 'completed' ? { ...outcome, summary } : outcome;
+  }
+
+  let outcome: RunOutcome;
+  try {
+    outcome = await work.run(agentLoop);
+  } catch (err) {
+    if (isCancellation(err)) outcome = { status: 'cancelled', reason: stop ? 'stopped' : 'operator' };
+    else outcome = { status: 'failed', error: describeFailure(err) };
+  }
+  // Finishing is not cancelled with the workflow (an operator's cancel): only a stop cuts it short.
+  return CancellationScope.nonCancellable(() => finish(outcome));
+}
+
+/**
+ * Writes the run's terminal event. Should the database refuse it for good, a plain `run.failed`
+ * (`system_error`) is written instead, so the run still ends, and ends once.
+ */
+async function recordTerminalEvent(
+  ids: { executionId: string; runId: string; turnNumber: number; attempt: number },
+  outcome: RunOutcome,
+  summary: string,
+) {
+  const details = outcome.status === 'failed' ? { error: outcome.error } : outcome.status === 'cancelled' ? { reason: outcome.reason } : {};
+  try {
+    await recordEvent({ ...ids, type: `run.${outcome.status}`, payload: { summary, ...details } });
+  } catch (err) {
+    const message = `the run ended ${outcome.status}, but that could not be recorded: ${describeFailure(err).message}`;
+    await recordEvent({
+      ...ids,
+      type: 'run.failed',
+      payload: { summary: `The run ${outcome.status}. (${message})`, error: { type: 'system_error', message } },
+    });
   }
 }
 
-function describeFailure(failure: ActivityFailure | ApplicationFailure): RunError {
+/** What the system says of a run whose results could not be recorded (or were cut short by a stop). */
+function systemSummary(outcome: RunOutcome, stopped: boolean): string {
+  const how =
+    outcome.status === 'failed'
+      ? `The run failed (${outcome.error.type}: ${outcome.error.message}).`
+      : outcome.status === 'cancelled'
+        ? `The run was cancelled (${outcome.reason}).`
+        : 'The agent finished without a summary.';
+  return `${how} ${stopped ? 'A stop cut the recording of its results short' : 'Its results were not recorded'}. (Summary written by the system.)`;
+}
+
+/** A failure as a run's error: its type and message (an activity's cause, the workflow's own failure, or anything else thrown). */
+function describeFailure(failure: unknown): RunError {
   const cause = failure instanceof ActivityFailure ? failure.cause : failure;
   if (cause instanceof ApplicationFailure) {
     const budget = cause.type === 'budget_exceeded' ? (cause.details?.[0] as string | undefined) : undefined;
-    return { type: cause.type ?? 'error', message: cause.message, ...(budget && { budget }) };
+    return { type: cause.type ?? 'error', message: cap(cause.message), ...(budget && { budget }) };
   }
-  return { type: cause?.name ?? 'error', message: cause?.message ?? failure.message };
+  if (cause instanceof Error) return { type: cause.name || 'error', message: cap(cause.message) };
+  return { type: 'error', message: cap(String(cause)) };
 }
+
+const cap = (text: string) => (text.length > 2000 ? `${text.slice(0, 2000)}…` : text);

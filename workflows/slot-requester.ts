@@ -2,8 +2,10 @@ import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid
 import type { Activities } from '../activities/index.ts';
 import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, slotGrantedSignal } from './definitions.ts';
 
+// Temporal itself answers this one: it outlasts a Temporal outage of up to a day.
 const { requestProjectSlot } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 

@@ -1,3 +1,5 @@
+import type { ChangeLimits, Changes } from './git-baseline.ts';
+
 /** What an execution's workspace starts from. */
 export type WorkspaceTemplate =
   | { type: 'empty' }
@@ -52,8 +54,8 @@ export interface Workspace {
   runCommand(command: string, options: RunCommandOptions): Promise<CommandResult>;
   /** Records the workspace's current state; returns a baseline id for `changesSince`. */
   snapshot(): Promise<string>;
-  /** Every file added, modified or deleted since the baseline, sorted by path. */
-  changesSince(baseline: string): Promise<FileChange[]>;
+  /** The files added, modified or deleted since the baseline, sorted by path (the first `maxFiles`), and how many in all. */
+  changesSince(baseline: string, limits?: ChangeLimits): Promise<Changes>;
 }
 
 /**

@@ -6,6 +6,8 @@ import { git } from './git.ts';
 
 /** A file's diff in `changesSince` is cut beyond this many characters (lock files, generated code). */
 const MAX_DIFF_CHARS = 100_000;
+/** A file with more changed lines than this gets no diff at all: git is not even asked for it. */
+const MAX_DIFF_LINES = 20_000;
 /** Baseline commits must work without any git config on the machine, and never prompt or sign. */
 const BASELINE_GIT_CONFIG = [
   'commit.gpgsign=false',
@@ -20,8 +22,20 @@ const BASELINE_GIT_CONFIG = [
 export interface GitBaseline {
   /** Records the workspace's current state; returns a baseline id for `changesSince`. */
   snapshot(): Promise<string>;
-  /** Every file added, modified or deleted since the baseline, sorted by path. */
-  changesSince(baseline: string): Promise<FileChange[]>;
+  /** The files added, modified or deleted since the baseline, sorted by path (see ChangeLimits), and how many there are in all. */
+  changesSince(baseline: string, limits?: ChangeLimits): Promise<Changes>;
+}
+
+export interface ChangeLimits {
+  /** Only the first this many files (by path) are described; `total` still counts them all. */
+  maxFiles?: number;
+  /** Once the diffs add up to this many characters, later files keep their counts but not their diff. */
+  maxTotalDiffChars?: number;
+}
+
+export interface Changes {
+  files: FileChange[];
+  total: number;
 }
 
 /**
@@ -44,42 +58,57 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
       return (await baselineGit(['rev-parse', 'HEAD'])).trim();
     },
 
-    async changesSince(baseline) {
+    async changesSince(baseline, { maxFiles = Number.POSITIVE_INFINITY, maxTotalDiffChars = Number.POSITIVE_INFINITY } = {}) {
       if (!/^[0-9a-f]{40,64}$/.test(baseline)) throw new Error(`invalid baseline id ${JSON.stringify(baseline)}`);
       await ensureBaselineRepo();
       // Staging everything (in the baseline repo's own index) makes new files part of the diff.
       await baselineGit(['add', '-A']);
-      const diffArgs = ['diff', '--cached', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color'];
-      const numstat = await baselineGit([...diffArgs, '--numstat', '-z', baseline]);
-      const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline]);
-      return zipNumstatWithPatch(numstat, patch).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      // Paths are literal (a file named "*.ts" is that file); counts first, for every file, then
+      // patches only for the files described, so 20,000 changed files cost no 20,000 diffs.
+      const diffArgs = ['--literal-pathspecs', 'diff', '--cached', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color'];
+      const all = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline])).sort(byPath);
+      const described = all.slice(0, maxFiles);
+      const patched = described.filter((stat) => stat.added + stat.removed <= MAX_DIFF_LINES);
+      const patches = new Map<string, string>();
+      if (patched.length > 0) {
+        const paths = ['--', ...patched.map((stat) => stat.path)];
+        const numstat = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths]));
+        const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline, ...paths]);
+        const sections = patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git '));
+        if (numstat.length !== sections.length) {
+          throw new Error(`git diff gave ${numstat.length} numstat entries but ${sections.length} patch sections`);
+        }
+        numstat.forEach((stat, i) => {
+          patches.set(stat.path, sections[i]!);
+        });
+      }
+      let diffChars = 0;
+      const files = described.map(({ path: file, added, removed }) => {
+        const patch = patches.get(file);
+        let diff = patch === undefined ? `[diff not shown: ${added + removed} lines changed]` : capText(patch, MAX_DIFF_CHARS);
+        if (diffChars + diff.length > maxTotalDiffChars) diff = `[diff not stored: this run's diffs passed ${maxTotalDiffChars} characters]`;
+        diffChars += diff.length;
+        return { path: file, added, removed, diff };
+      });
+      return { files, total: all.length };
     },
   };
 }
 
-/**
- * `git diff --numstat -z` gives `added\tremoved\tpath\0` per file (`-\t-` for binary files); the
- * patch has one `diff --git` section per file, in the same order.
- */
-function zipNumstatWithPatch(numstat: string, patch: string): FileChange[] {
-  const stats = numstat.split('\0').filter((entry) => entry !== '');
-  const sections = patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git '));
-  if (stats.length !== sections.length) {
-    throw new Error(`git diff gave ${stats.length} numstat entries but ${sections.length} patch sections`);
-  }
-  return stats.map((entry, i) => {
-    const match = /^(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(entry);
-    if (!match) throw new Error(`unexpected git numstat entry ${JSON.stringify(entry)}`);
-    const count = (value: string) => (value === '-' ? 0 : Number(value));
-    const diff = sections[i]!;
-    return {
-      path: match[3]!,
-      added: count(match[1]!),
-      removed: count(match[2]!),
-      diff: capText(diff, MAX_DIFF_CHARS),
-    };
-  });
+/** `git diff --numstat -z` gives `added\tremoved\tpath\0` per file (`-\t-` for binary files, counted 0/0). */
+function parseNumstat(numstat: string): Array<{ path: string; added: number; removed: number }> {
+  return numstat
+    .split('\0')
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const match = /^(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(entry);
+      if (!match) throw new Error(`unexpected git numstat entry ${JSON.stringify(entry)}`);
+      const count = (value: string) => (value === '-' ? 0 : Number(value));
+      return { path: match[3]!, added: count(match[1]!), removed: count(match[2]!) };
+    });
 }
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 async function exists(p: string): Promise<boolean> {
   return fs.lstat(p).then(

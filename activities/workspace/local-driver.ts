@@ -58,6 +58,6 @@ function localWorkspace(root: string, baselineGitDir: string): Workspace {
     search: (pattern, userPath) => searchWorkspace(root, pattern, userPath),
     runCommand: (command, options) => runCommand(root, command, options),
     snapshot: () => baseline.snapshot(),
-    changesSince: (id) => baseline.changesSince(id),
+    changesSince: (id, limits) => baseline.changesSince(id, limits),
   };
 }

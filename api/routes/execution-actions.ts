@@ -28,7 +28,6 @@ import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
-import { readLiveState } from '../live-state.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
@@ -55,8 +54,7 @@ export function executionActionRoutes(deps: AppDeps) {
 
   async function current(c: Context<AuthEnv>) {
     const { execution, runs } = await loadOwnExecution(db, c.req.param('id')!, c.var.ownerId);
-    const live = await readLiveState(client, execution.id, execution.status);
-    return { execution, runs, live, status: (live?.status ?? execution.status) as Status };
+    return { execution, runs, status: execution.status as Status };
   }
   const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
   const handle = (executionId: string) => client.workflow.getHandle(executionWorkflowId(executionId));
@@ -65,11 +63,12 @@ export function executionActionRoutes(deps: AppDeps) {
 
   const planRoute = (decision: 'approve' | 'revise' | 'reject') => async (c: Context<AuthEnv>) => {
     const body = validate(bodies[decision], await readOptionalJson(c));
-    const { execution, live, status } = await current(c);
-    if (status !== 'awaiting_approval' || !live?.plan) throw conflict(`${decision} a plan`, status, 'only while awaiting_approval');
-    const version = body.planVersion ?? live.plan.version;
-    if (version !== live.plan.version) {
-      throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${live.plan.version})`);
+    const { execution, status } = await current(c);
+    const plan = execution.pendingPlan;
+    if (status !== 'awaiting_approval' || !plan) throw conflict(`${decision} a plan`, status, 'only while awaiting_approval');
+    const version = body.planVersion ?? plan.version;
+    if (version !== plan.version) {
+      throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${plan.version})`);
     }
     const signal = { approve: approvePlanSignal, revise: revisePlanSignal, reject: rejectPlanSignal }[decision];
     await handle(execution.id).signal(signal, {
@@ -83,11 +82,12 @@ export function executionActionRoutes(deps: AppDeps) {
 
   const toolRoute = (decision: 'approve' | 'deny') => async (c: Context<AuthEnv>) => {
     validate(bodies.none, await readOptionalJson(c));
-    const { execution, live, status } = await current(c);
+    const { execution, status } = await current(c);
     const callId = c.req.param('callId')!;
-    if (status !== 'waiting_permission' || !live?.pendingToolCall) throw conflict(`${decision} a tool call`, status, 'only while waiting_permission');
-    if (live.pendingToolCall.callId !== callId) {
-      throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${live.pendingToolCall.callId})`);
+    const pending = execution.pendingToolCallId;
+    if (status !== 'waiting_permission' || !pending) throw conflict(`${decision} a tool call`, status, 'only while waiting_permission');
+    if (pending !== callId) {
+      throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${pending})`);
     }
     await handle(execution.id).signal(decision === 'approve' ? approveToolSignal : denyToolSignal, { callId, by: by(c) });
     return accepted(c, execution.id, `${decision}Tool`, { callId });
@@ -145,9 +145,9 @@ export function executionActionRoutes(deps: AppDeps) {
     .post('/:id/cancel', requirePermission('execution:cancel'), async (c) => {
       const { wait } = validate(cancelQuery, c.req.query());
       validate(bodies.none, await readOptionalJson(c));
-      const { execution, live, status } = await current(c);
+      const { execution, status } = await current(c);
       if (!ACTIVE_STATUSES.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE_STATUSES.join(', ')}`);
-      const runId = live?.currentRun?.runId ?? execution.currentRunId;
+      const runId = execution.currentRunId;
       await handle(execution.id).signal(stopSignal, { by: by(c) });
       if (wait !== 'true') return accepted(c, execution.id, 'stop');
       // Confirmed stop: the run's cancellation is recorded only after its activities have stopped.

@@ -30,7 +30,7 @@ describe('snapshot and changesSince', () => {
     await workspace.writeFile('ignored/.gitignore', '*.log\n');
     const baseline = await workspace.snapshot();
     expect(baseline).toMatch(/^[0-9a-f]{40}$/);
-    expect(await workspace.changesSince(baseline)).toEqual([]);
+    expect((await workspace.changesSince(baseline)).files).toEqual([]);
 
     await workspace.editFile('modify.txt', 'two\n', 'TWO\ntwo and a half\n');
     await workspace.writeFile('docs/new file ü.md', 'hello\nworld\n');
@@ -38,7 +38,7 @@ describe('snapshot and changesSince', () => {
     await fs.writeFile(path.join(workspace.root, 'image.bin'), Buffer.from([0, 9, 9]));
     await fs.writeFile(path.join(workspace.root, 'ignored', 'debug.log'), 'noise\n');
 
-    const changes = await workspace.changesSince(baseline);
+    const changes = (await workspace.changesSince(baseline)).files;
     expect(changes.map(({ path, added, removed }) => ({ path, added, removed }))).toEqual([
       { path: 'delete.txt', added: 0, removed: 2 },
       { path: 'docs/new file ü.md', added: 2, removed: 0 },
@@ -56,8 +56,8 @@ describe('snapshot and changesSince', () => {
 
     // A later baseline starts from the changed state; the earlier one still answers the same.
     const next = await workspace.snapshot();
-    expect(await workspace.changesSince(next)).toEqual([]);
-    expect(await workspace.changesSince(baseline)).toEqual(changes);
+    expect((await workspace.changesSince(next)).files).toEqual([]);
+    expect((await workspace.changesSince(baseline)).files).toEqual(changes);
   });
 
   it("leaves a workspace's own git repository untouched", async () => {
@@ -73,7 +73,7 @@ describe('snapshot and changesSince', () => {
     const before = await fingerprint(gitDir);
     const baseline = await workspace.snapshot();
     await workspace.editFile('app.ts', 'version = 1', 'version = 2');
-    const changes = await workspace.changesSince(baseline);
+    const changes = (await workspace.changesSince(baseline)).files;
     expect(changes.map((change) => change.path)).toEqual(['app.ts']);
     expect(await fingerprint(gitDir)).toEqual(before);
     // The workspace's repository still sees the change as its own, unstaged.
