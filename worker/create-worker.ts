@@ -35,6 +35,9 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities ?? createActivities(options),
     interceptors: { activity: [databaseErrorInterceptors] },
+    // Heartbeats reach the server at least every second (not at 80% of the heartbeat timeout), so a
+    // stop's cancellation reaches a running activity within about a second.
+    maxHeartbeatThrottleInterval: '1 second',
     ...workflows,
   });
 }

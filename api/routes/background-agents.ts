@@ -4,7 +4,7 @@ import { isTerminal, type Status } from '../../common/statuses.ts';
 import { listBackgroundExecutions } from '../../db/background-agents.ts';
 import { findExecution } from '../../db/executions.ts';
 import { allRunEvents } from '../../db/run-events.ts';
-import { executionWorkflowId, stopSignal } from '../../workflows/definitions.ts';
+import { stopSignal } from '../../workflows/definitions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission, requireToken } from '../auth.ts';
@@ -12,6 +12,7 @@ import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
 import { ApiError } from '../errors.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { runTimeline } from '../run-timeline.ts';
+import { signalExecution } from '../signal-execution.ts';
 import { startExecution } from '../start-execution.ts';
 import { nonBlank, readJsonBody, validate } from '../validation.ts';
 
@@ -75,7 +76,11 @@ export function backgroundAgentRoutes(deps: AppDeps) {
       if (isTerminal(execution.status as Status)) {
         throw new ApiError(409, 'invalid_state', `cannot stop background agent ${execution.id}: it is already ${execution.status}`);
       }
-      await deps.client.workflow.getHandle(executionWorkflowId(execution.id)).signal(stopSignal, { by: { kind: 'user', id: c.var.ownerId } });
+      if ((await signalExecution(deps, execution.id, stopSignal, { by: { kind: 'user', id: c.var.ownerId } })) === 'closed') {
+        // Its workflow had closed (terminated by an operator): now recorded as cancelled, nothing is left to stop.
+        const found = await findExecution(db, execution.id);
+        return c.json(backgroundAgentView(found!.execution, found!.runs), 200);
+      }
       return c.json({ instanceId: execution.id, action: 'stop', accepted: true }, 202);
     });
 }

@@ -29,6 +29,7 @@ import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
 import { loadOwnExecution } from '../own-execution.ts';
+import { signalExecution } from '../signal-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
@@ -57,7 +58,6 @@ export function executionActionRoutes(deps: AppDeps) {
     return { execution, runs, status: execution.status as Status };
   }
   const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
-  const handle = (executionId: string) => client.workflow.getHandle(executionWorkflowId(executionId));
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
     c.json({ executionId, action, accepted: true, ...extra }, 202);
 
@@ -71,12 +71,13 @@ export function executionActionRoutes(deps: AppDeps) {
       throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${plan.version})`);
     }
     const signal = { approve: approvePlanSignal, revise: revisePlanSignal, reject: rejectPlanSignal }[decision];
-    await handle(execution.id).signal(signal, {
+    const sent = await signalExecution(deps, execution.id, signal, {
       planVersion: version,
       by: by(c),
       ...('feedback' in body && { feedback: body.feedback }),
       ...('reason' in body && { reason: body.reason }),
     });
+    if (sent === 'closed') throw closedConflict(`${decision} a plan`);
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
@@ -89,7 +90,8 @@ export function executionActionRoutes(deps: AppDeps) {
     if (pending !== callId) {
       throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${pending})`);
     }
-    await handle(execution.id).signal(decision === 'approve' ? approveToolSignal : denyToolSignal, { callId, by: by(c) });
+    const sent = await signalExecution(deps, execution.id, decision === 'approve' ? approveToolSignal : denyToolSignal, { callId, by: by(c) });
+    if (sent === 'closed') throw closedConflict(`${decision} a tool call`);
     return accepted(c, execution.id, `${decision}Tool`, { callId });
   };
 
@@ -148,7 +150,11 @@ export function executionActionRoutes(deps: AppDeps) {
       const { execution, status } = await current(c);
       if (!ACTIVE_STATUSES.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE_STATUSES.join(', ')}`);
       const runId = execution.currentRunId;
-      await handle(execution.id).signal(stopSignal, { by: by(c) });
+      if ((await signalExecution(deps, execution.id, stopSignal, { by: by(c) })) === 'closed') {
+        // Its workflow had closed (terminated by an operator): now recorded, it has nothing left to stop.
+        const found = await findExecution(db, execution.id);
+        return c.json(await describeExecution(deps, found!.execution, found!.runs), 200);
+      }
       if (wait !== 'true') return accepted(c, execution.id, 'stop');
       // Confirmed stop: the run's cancellation is recorded only after its activities have stopped.
       const deadline = Date.now() + WAIT_FOR_CANCEL_MS;
@@ -161,6 +167,14 @@ export function executionActionRoutes(deps: AppDeps) {
       throw new ApiError(504, 'timeout', `the run did not stop within ${WAIT_FOR_CANCEL_MS / 1000} s; the stop is still under way`);
     });
 }
+
+/** A decision for an execution whose workflow turned out to have closed (now recorded as cancelled). */
+const closedConflict = (action: string) =>
+  new ApiError(
+    409,
+    'invalid_state',
+    `cannot ${action}: the execution's workflow has closed (ended by an operator), so the execution is now cancelled`,
+  );
 
 function conflict(action: string, status: Status, rule: string): ApiError {
   return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);

@@ -28,9 +28,12 @@ export interface FakeOpenAIServer {
  * A stand-in for an OpenAI-compatible model server, speaking the streaming chat-completions protocol:
  * each request gets the next scripted response as `data: {chunk}` server-sent events, the usage in a
  * last chunk without choices (as OpenAI sends it when `stream_options.include_usage` is set), then
- * `data: [DONE]`. A request beyond the script gets a 500.
+ * `data: [DONE]`. A request beyond the script gets a 500; a script given as a function decides
+ * each answer from the request.
  */
-export async function startFakeOpenAIServer(script: FakeResponse[]): Promise<FakeOpenAIServer> {
+export async function startFakeOpenAIServer(
+  script: FakeResponse[] | ((body: Record<string, unknown>, index: number) => FakeResponse),
+): Promise<FakeOpenAIServer> {
   const requests: FakeOpenAIServer['requests'] = [];
   const received: FakeOpenAIServer['received'] = [];
   let served = 0;
@@ -50,7 +53,8 @@ export async function startFakeOpenAIServer(script: FakeResponse[]): Promise<Fak
     }
     requests.push(body);
     const index = served++;
-    const response = script[index];
+    // A function answers from the request itself (so a retried request gets the same answer).
+    const response = typeof script === 'function' ? script(body, index) : script[index];
     if (!response) return sendError(res, 500, `the fake server has no response number ${index + 1} in its script`);
     if ('error' in response) return sendError(res, response.error.status, response.error.message);
     if (body.stream !== true) return sendError(res, 400, 'the fake server only streams');

@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorker } from '../../worker/create-worker.ts';
+import { executionWorkflowId } from '../../workflows/definitions.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// Requests that meet a workflow at its end: one that closes idle just as a follow-up comes, and one
+// that an operator has terminated before anything recorded it. No maintenance workflow runs here,
+// so nothing else records the terminated one first.
+describe('requests at the end of a workflow', () => {
+  let stack: TestStack;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker(stack.workerDeps);
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker?.shutdown();
+    await running;
+    worker = undefined;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ startWorker: false, executionIdleTimeoutMs: 1500 });
+    await startWorker();
+  });
+  afterAll(async () => {
+    await stopWorker();
+    await stack?.close();
+  });
+
+  it('a follow-up that arrives with the idle-close timer (in the same workflow task) is run, not dropped', async () => {
+    const id = await stack.createExecution({ projectId: 'idle-race', prompt: 'first turn', planMode: 'never' });
+    await stack.waitForStatus(id, 'completed');
+    // With no worker, the idle timer fires on the server and the follow-up is queued behind it: the
+    // next worker gets both in one workflow task.
+    await stopWorker();
+    await sleep(2500);
+    const response = await stack.post(`/v1/executions/${id}/messages`, { text: 'second turn' });
+    expect(response.status).toBeLessThan(300);
+    await startWorker();
+    const done = await stack.waitForExecution(id, 'to run the follow-up', (body) => body.runs.length === 2 && body.status === 'completed', 60_000);
+    expect(done.runs.map((r: any) => [r.turnNumber, r.status])).toEqual([
+      [1, 'completed'],
+      [2, 'completed'],
+    ]);
+  });
+
+  it('cancel of an execution whose workflow an operator terminated answers with it cancelled, not a 500', async () => {
+    const id = await stack.createExecution({
+      projectId: 'terminated',
+      prompt: 'slow work',
+      planMode: 'never',
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
+    await stack.waitForStatus(id, 'running');
+    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).terminate('operator test');
+    await waitFor('the termination', async () =>
+      (await stack.env.client.workflow.getHandle(executionWorkflowId(id)).describe()).status.name === 'TERMINATED' ? true : undefined,
+    );
+    const response = await stack.post(`/v1/executions/${id}/cancel`);
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.status).toBe('cancelled');
+    const types = (await stack.events(id)).map((e) => e.type);
+    expect(types.filter((t) => t === 'run.cancelled')).toHaveLength(1);
+    expect(types).toContain('execution.terminated');
+    // Decisions on it are refused as for any ended execution.
+    expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(409);
+  });
+});
