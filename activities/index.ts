@@ -10,6 +10,7 @@ import { createModelStepActivity } from './model-step.ts';
 import { loadPricing } from './models/pricing.ts';
 import { resolveModel } from './models/providers.ts';
 import { createSlotActivities } from './project-slots.ts';
+import { createReopenActivities } from './reopen-execution.ts';
 import { createRunResultActivities } from './run-results.ts';
 import { createRunSetupActivities } from './run-setup.ts';
 import { createToolCallActivities } from './tool-calls.ts';
@@ -43,6 +44,7 @@ export function createActivities({ db, client, dataDir, env = process.env, model
     ...createRunResultActivities({ db, workspaces }),
     ...createSlotActivities(client),
     ...createClosedExecutionActivities(db, client),
+    ...createReopenActivities(db),
   };
 }
 

@@ -35,6 +35,8 @@ export interface AppDeps {
   executionIdleTimeoutMs: number;
   /** This process's feed of committed events, which every stream reads. */
   feed: EventFeed;
+  /** How long a decision waits for a worker's verdict before a 503 (default 10 s; tests use less). */
+  decisionDeadlineMs?: number;
   /** Overrides of the stream limits (tests use small ones). */
   streamLimits?: Partial<StreamLimits>;
 }

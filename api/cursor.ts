@@ -23,7 +23,8 @@ export function decodeCursor(cursor: string, ranked = false): ListPosition {
   try {
     const [createdAt, id, rank, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(createdAt as string);
-    const rankOk = rank === undefined || (typeof rank === 'number' && Number.isFinite(rank));
+    // Ranks are Postgres `real`s (ts_rank): a number that type cannot hold was not made by this API.
+    const rankOk = rank === undefined || (typeof rank === 'number' && isReal(rank));
     if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id) || !isStorableDate(date) || !rankOk || rest.length)
       throw new Error('bad cursor');
     position = { createdAt: date, id, ...(rank !== undefined && { rank: rank as number }) };
@@ -35,6 +36,9 @@ export function decodeCursor(cursor: string, ranked = false): ListPosition {
   }
   return position;
 }
+
+/** Whether Postgres's `real` (float4) holds this number: 0, or a normal float4 magnitude. */
+const isReal = (n: number) => Number.isFinite(n) && (n === 0 || (Math.abs(n) >= 1.18e-38 && Math.abs(n) <= 3.4e38));
 
 /** A valid date Postgres can store and compare (years 1 to 9999 in UTC); others would fail the query. */
 export function isStorableDate(date: Date): boolean {

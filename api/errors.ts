@@ -16,7 +16,11 @@ export const errorBody = (code: string, message: string) => ({ error: { code, me
 
 /** The app's one error handler: known errors keep their status; anything else is a logged 500. */
 export function handleError(err: Error, c: Context) {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  if (err instanceof ApiError) {
+    // A body refused for its size was not read to its end: the connection cannot carry another request.
+    if (err.status === 413) c.header('Connection', 'close');
+    return c.json(errorBody(err.code, err.message), err.status);
+  }
   console.error(`[api] ${c.req.method} ${c.req.path} failed:`, err);
   return c.json(errorBody('internal', 'internal error'), 500);
 }

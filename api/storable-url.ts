@@ -16,7 +16,8 @@ export const refuseUnstorableUrl = createMiddleware(async (c, next) => {
     }
   }
   for (const [i, segment] of c.req.path.split('/').entries()) {
-    const problem = unstorableProblem(decodeSegment(segment));
+    // The router decodes each run of escapes on its own, so a %00 counts even where the whole segment does not decode.
+    const problem = /%00/i.test(segment) ? unstorableProblem('\u0000') : unstorableProblem(decodeSegment(segment));
     if (problem) throw new ApiError(400, 'invalid_request', `path segment ${i} (${JSON.stringify(decodeSegment(segment))}): ${problem}`);
   }
   await next();

@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { findUnstorableText } from '../common/storable-text.ts';
+import { findUnstorableText, nestingDepth } from '../common/storable-text.ts';
 import { ApiError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Arrays and objects nested deeper than this in a request are refused: nothing the API takes needs more. */
+export const MAX_JSON_DEPTH = 64;
 
 /** A string that is not empty after trimming, and not longer than `max`. */
 export const nonBlank = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
@@ -37,6 +39,9 @@ export function parseJson(text: string, what = 'request body'): unknown {
     value = JSON.parse(text);
   } catch {
     throw new ApiError(400, 'invalid_json', `${what} must be valid JSON`);
+  }
+  if (nestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new ApiError(400, 'invalid_request', `${what}: JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
   }
   const unstorable = findUnstorableText(value);
   if (unstorable) throw new ApiError(400, 'invalid_request', `${unstorable.path || what}: ${unstorable.problem}`);

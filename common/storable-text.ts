@@ -24,8 +24,22 @@ export function storableText(text: string): string {
  */
 export function storableValue<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (!value || typeof value !== 'object' || !holdsUnstorableText(value)) return value;
+  if (!value || typeof value !== 'object' || !findUnstorableText(value)) return value;
   return JSON.parse(JSON.stringify(value), (_key, v) => (typeof v === 'string' ? storableText(v) : fixKeys(v)));
+}
+
+/** How deeply arrays and objects nest in a JSON-like value (0 for a scalar), counted without recursion; stops counting past `limit`. */
+export function nestingDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (!current || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
 }
 
 /** Where in a JSON-like value the first unstorable string is (`a.b[2]`, or `a.<key>` for a key), with the problem. */
@@ -51,12 +65,6 @@ export function findUnstorableText(value: unknown): { path: string; problem: str
   }
   return undefined;
 }
-
-const holdsUnstorableText = (value: object) => {
-  const json = JSON.stringify(value) ?? '';
-  // JSON.stringify writes NUL as \u0000 and a lone surrogate as a \udXXX escape.
-  return json.includes('\\u0000') || /\\ud[89a-f][0-9a-f]{2}/i.test(json);
-};
 
 function fixKeys(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;

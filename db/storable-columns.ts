@@ -13,7 +13,15 @@ export const text = customType<{ data: string; driverData: string }>({
 
 export const jsonb = customType<{ data: unknown; driverData: unknown }>({
   dataType: () => 'jsonb',
-  toDriver: (value) => JSON.stringify(storableValue(value)),
+  toDriver: (value) => {
+    try {
+      return JSON.stringify(storableValue(value));
+    } catch (err) {
+      // Nested thousands deep (the API refuses such input; a model's tool input might not be): stored as a note.
+      if (err instanceof RangeError) return JSON.stringify('[a value nested too deeply to be stored]');
+      throw err;
+    }
+  },
   fromDriver: (value) => {
     if (typeof value !== 'string') return value;
     try {

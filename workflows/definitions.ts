@@ -1,6 +1,6 @@
 // Types, signals and queries shared by the workflows and their clients (the API, tests, operators,
 // and any Temporal client that approves plans: chat bots, ticketing webhooks, `temporal workflow signal`).
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Budgets } from '../common/budgets.ts';
 import type { Actor, NewEvent } from '../common/events.ts';
 import type { PlanMode, Status } from '../common/statuses.ts';
@@ -40,6 +40,14 @@ export interface ExecutionInput {
   /** Set when the workflow continues as new, or is reopened after closing idle: where it left off. */
   carried?: CarriedState;
 }
+
+/** Reopening a closed execution (update-with-start): only what identifies it; the workflow loads the rest. */
+export interface ReopenInput {
+  reopen: { executionId: string; idleTimeoutMs: number };
+}
+
+/** What starts an execution workflow: a new execution, a continue-as-new, or a reopening. */
+export type ExecutionStart = ExecutionInput | ReopenInput;
 
 export interface ExecutionTarget {
   type: string;
@@ -116,10 +124,18 @@ export const stateQuery = defineQuery<ExecutionState>('state');
 
 // --- Public signals to executionWorkflow (payloads documented in the README) ---
 
-/** A decision on a proposed plan. `planVersion` must be the version awaiting approval. */
-export interface PlanDecision {
-  planVersion: number;
+/**
+ * What every decision carries: who decides and, for Updates, until when the caller waits (a decision
+ * processed later than that is refused, so a caller that gave up waiting changed nothing).
+ */
+export interface DecisionBase {
   by: Actor;
+  deadline?: string;
+}
+
+/** A decision on a proposed plan. `planVersion` must be the version awaiting approval. */
+export interface PlanDecision extends DecisionBase {
+  planVersion: number;
   /** revisePlan: what to change. */
   feedback?: string;
   /** rejectPlan: why (optional). */
@@ -129,18 +145,45 @@ export interface PlanDecision {
 export const approvePlanSignal = defineSignal<[PlanDecision]>('approvePlan');
 export const revisePlanSignal = defineSignal<[PlanDecision]>('revisePlan');
 export const rejectPlanSignal = defineSignal<[PlanDecision]>('rejectPlan');
-export const sendMessageSignal = defineSignal<[{ text: string; by: Actor }]>('sendMessage');
-export const retrySignal = defineSignal<[{ by: Actor }]>('retry');
-export const resumeSignal = defineSignal<[{ by: Actor }]>('resume');
-export const stopSignal = defineSignal<[{ by: Actor; reason?: string }]>('stop');
+export type MessageRequest = DecisionBase & { text: string };
+export type StopRequest = DecisionBase & { reason?: string };
+export const sendMessageSignal = defineSignal<[MessageRequest]>('sendMessage');
+export const retrySignal = defineSignal<[DecisionBase]>('retry');
+export const resumeSignal = defineSignal<[DecisionBase]>('resume');
+export const stopSignal = defineSignal<[StopRequest]>('stop');
 
 /** A decision on the tool call awaiting permission (`waiting_permission`). */
-export interface ToolDecision {
+export interface ToolDecision extends DecisionBase {
   callId: string;
-  by: Actor;
 }
 export const approveToolSignal = defineSignal<[ToolDecision]>('approveTool');
 export const denyToolSignal = defineSignal<[ToolDecision]>('denyTool');
+
+// --- The same decisions as Workflow Updates: the caller hears the verdict at once ---
+
+/** An accepted decision; a refused one fails the Update with an ApplicationFailure of type `invalid_state`, `stale_plan_version`, `stale_tool_call` or `expired`. */
+export interface DecisionResult {
+  executionId: string;
+  action: string;
+  /** The execution's status when the decision was accepted. */
+  status: Status;
+}
+/** Why a decision does not fit now: `code` (the 409's error code), a short `reason` (audited), a longer `message`. */
+export interface Refusal {
+  code: string;
+  reason: string;
+  message?: string;
+  extra?: Record<string, unknown>;
+}
+export const approvePlanUpdate = defineUpdate<DecisionResult, [PlanDecision]>('approvePlan');
+export const revisePlanUpdate = defineUpdate<DecisionResult, [PlanDecision]>('revisePlan');
+export const rejectPlanUpdate = defineUpdate<DecisionResult, [PlanDecision]>('rejectPlan');
+export const approveToolUpdate = defineUpdate<DecisionResult, [ToolDecision]>('approveTool');
+export const denyToolUpdate = defineUpdate<DecisionResult, [ToolDecision]>('denyTool');
+export const sendMessageUpdate = defineUpdate<DecisionResult, [MessageRequest]>('sendMessage');
+export const retryUpdate = defineUpdate<DecisionResult, [DecisionBase]>('retry');
+export const resumeUpdate = defineUpdate<DecisionResult, [DecisionBase]>('resume');
+export const stopUpdate = defineUpdate<DecisionResult, [StopRequest]>('stop');
 
 // --- Internal signals between our own workflows ---
 

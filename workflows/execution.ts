@@ -1,5 +1,7 @@
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
   ChildWorkflowFailure,
@@ -7,6 +9,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -14,37 +17,56 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
 import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import {
   approvePlanSignal,
+  approvePlanUpdate,
   approveToolSignal,
+  approveToolUpdate,
+  type DecisionResult,
   denyToolSignal,
-  type ExecutionInput,
+  denyToolUpdate,
   type ExecutionRequest,
+  type ExecutionStart,
   type ExecutionState,
   executionCreatedEvent,
   type PlanDecision,
   type PlanDecisionKind,
   planDecisionSignal,
+  type Refusal,
+  type ReopenInput as ReopenStart,
   type RunOutcome,
   type RunSummary,
   rejectPlanSignal,
+  rejectPlanUpdate,
   resumeSignal,
+  resumeUpdate,
   retrySignal,
+  retryUpdate,
   revisePlanSignal,
+  revisePlanUpdate,
   runStatusSignal,
   runWorkflowId,
   sendMessageSignal,
+  sendMessageUpdate,
   stateQuery,
   stopRunSignal,
   stopSignal,
+  stopUpdate,
   type ToolDecision,
   toolDecisionSignal,
 } from './definitions.ts';
 import { recordEvent } from './record-event.ts';
+
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
+});
+
 import { runWorkflow } from './run.ts';
 import { projectSlot } from './slot-requester.ts';
 
@@ -54,20 +76,25 @@ import { projectSlot } from './slot-requester.ts';
  * the slot, and waits again. Closes after `idleTimeoutMs` with nothing to do; a signal-with-start
  * reopens it with what it carried. Every refused signal is recorded in the audit log.
  */
-export async function executionWorkflow(input: ExecutionInput): Promise<ExecutionState> {
-  const { executionId } = input;
-  const runs: RunSummary[] = input.carried?.runs ?? [];
-  const requests: ExecutionRequest[] = input.carried?.requests ?? [];
+export async function executionWorkflow(start: ExecutionStart): Promise<ExecutionState> {
+  const executionId = 'reopen' in start ? start.reopen.executionId : start.executionId;
+  const runs: RunSummary[] = [];
+  const requests: ExecutionRequest[] = [];
   const state: ExecutionState = {
     executionId,
-    status: input.carried?.status ?? runs.at(-1)?.status ?? 'pending',
+    status: 'pending',
     plan: null,
     pendingToolCall: null,
     queuePosition: null,
-    currentRun: runs.at(-1) ?? null,
+    currentRun: null,
     runs,
-    turns: Math.max(0, ...runs.map((r) => r.turnNumber)),
+    turns: 0,
   };
+  /** The execution's input; a reopened one loads it (below) while its handlers are already set. */
+  let input = 'reopen' in start ? undefined : start;
+  /** Whether the state below is restored (at once, but for a reopened execution that loads it first). */
+  let ready = false;
+  const loaded = () => ready;
   /** The run in progress: its child handle once started, and whether a stop was asked for. */
   let active: {
     run: RunSummary;
@@ -98,15 +125,17 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
       payload: { signal, reason, status: state.status, ...extra },
     }).catch(() => undefined);
   };
-  const idle = () => active === null && requests.length === 0;
-  const slot = projectSlot(input.projectId, async (position) => {
-    const first = state.queuePosition === null;
-    state.queuePosition = position;
-    setStatus('queued');
-    // The first report queues the run; later ones move it up (the projection keeps the position).
-    const type = first ? 'run.queued' : 'run.queue_position';
-    if (state.currentRun) await recordEvent({ ...runIds(state.currentRun), type, payload: { position } }).catch(() => undefined);
-  });
+  const slot = projectSlot(
+    () => input!.projectId,
+    async (position) => {
+      const first = state.queuePosition === null;
+      state.queuePosition = position;
+      setStatus('queued');
+      // The first report queues the run; later ones move it up (the projection keeps the position).
+      const type = first ? 'run.queued' : 'run.queue_position';
+      if (state.currentRun) await recordEvent({ ...runIds(state.currentRun), type, payload: { position } }).catch(() => undefined);
+    },
+  );
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
   setHandler(stateQuery, () => state);
@@ -117,70 +146,148 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     setStatus(status);
   });
 
-  // A run that has reported its outcome is ending: a client that saw that outcome in Postgres may
-  // signal a moment before this workflow has wrapped the run up, so such signals wait for it. A
-  // signal while a run is still at work is judged at once.
-  const runEnded = async () => {
-    if (active && isTerminal(active.run.status)) await condition(() => active === null);
+  // Every decision is judged by one rule, whether it comes as an Update (the caller hears the verdict
+  // at once: the API's 200 or 409) or as a signal (chat and ticketing clients that cannot wait; a
+  // refused signal is audited as execution.signal_ignored). A run that has reported its outcome counts
+  // as ended: a client that saw that outcome in Postgres may ask for more before it is wrapped up.
+  const atRest = () => (!active || isTerminal(active.run.status)) && requests.length === 0;
+  const notIdle = (what: string): Refusal => ({ code: 'invalid_state', reason: `${what}, not while ${state.status}` });
+  const judgeMessage = (): Refusal | undefined => (atRest() ? undefined : notIdle('a message is accepted only when the execution is idle'));
+  const judgeRetry = (): Refusal | undefined => (atRest() && state.status === 'failed' ? undefined : notIdle('retry is allowed only after failed'));
+  const judgeResume = (): Refusal | undefined =>
+    atRest() && state.status === 'cancelled' ? undefined : notIdle('resume is allowed only after cancelled');
+  const judgeStop = (): Refusal | undefined =>
+    !active || active.stopped || isTerminal(active.run.status)
+      ? { code: 'invalid_state', reason: `nothing to stop while ${state.status}` }
+      : undefined;
+  const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
+    const current = state.plan?.version;
+    const extra = { planVersion, currentPlanVersion: current ?? null };
+    if (!active || state.status !== 'awaiting_approval' || current === undefined) {
+      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${state.status}`, extra };
+    }
+    if (current !== planVersion) {
+      return {
+        code: 'stale_plan_version',
+        reason: 'stale plan version',
+        message: `plan version ${planVersion} is not the one awaiting approval (version ${current})`,
+        extra,
+      };
+    }
+    if (decidedPlans.has(`${active.run.runId}:${planVersion}`)) {
+      return { code: 'stale_plan_version', reason: 'already decided', message: `plan version ${planVersion} has been decided already`, extra };
+    }
+    return undefined;
   };
-  setHandler(sendMessageSignal, async ({ text, by }) => {
-    await runEnded();
-    if (!idle()) return refuse('sendMessage', by, `a message is accepted only when the execution is idle, not while ${state.status}`);
-    requests.push({ kind: 'message', text, by });
-  });
-  setHandler(retrySignal, async ({ by }) => {
-    await runEnded();
-    if (!idle() || state.status !== 'failed') return refuse('retry', by, `retry is allowed only after failed, not while ${state.status}`);
-    requests.push({ kind: 'retry', by });
-  });
-  setHandler(resumeSignal, async ({ by }) => {
-    await runEnded();
-    if (!idle() || state.status !== 'cancelled') return refuse('resume', by, `resume is allowed only after cancelled, not while ${state.status}`);
-    requests.push({ kind: 'resume', by });
-  });
-  setHandler(stopSignal, async ({ by, reason }) => {
-    // A run that has reported its outcome is ending: there is nothing left to stop.
-    if (!active || active.stopped || isTerminal(active.run.status)) return refuse('stop', by, `nothing to stop while ${state.status}`);
-    const run = active;
+  const decidedToolCalls = new Set<string>();
+  const judgeTool = ({ callId }: ToolDecision): Refusal | undefined => {
+    const pending = state.pendingToolCall?.callId;
+    const extra = { callId, pendingCallId: pending ?? null };
+    if (!active || state.status !== 'waiting_permission' || pending === undefined) {
+      return {
+        code: 'invalid_state',
+        reason: 'no tool call awaits permission',
+        message: `no tool call awaits permission while ${state.status}`,
+        extra,
+      };
+    }
+    if (pending !== callId) {
+      return {
+        code: 'stale_tool_call',
+        reason: 'not the tool call awaiting permission',
+        message: `tool call ${callId} is not the one awaiting permission (${pending})`,
+        extra,
+      };
+    }
+    if (decidedToolCalls.has(callId))
+      return { code: 'stale_tool_call', reason: 'already decided', message: `tool call ${callId} has been decided already`, extra };
+    return undefined;
+  };
+
+  const acceptMessage = ({ text, by }: { text: string; by: Actor }) => void requests.push({ kind: 'message', text, by });
+  const acceptRetry = ({ by }: { by: Actor }) => void requests.push({ kind: 'retry', by });
+  const acceptResume = ({ by }: { by: Actor }) => void requests.push({ kind: 'resume', by });
+  const acceptStop = async ({ by, reason }: { by: Actor; reason?: string }) => {
+    const run = active!;
     run.stopped = { by, reason };
     await recordEvent({ ...runIds(run.run), type: 'run.stop_requested', actor: by, payload: { reason } }).catch(() => undefined);
     // A started run stops itself (its work, or its finishing) and records how it ended; one that has
     // not started (pending, queued) is cancelled here.
     if (run.child) await stopChild(run.child, run.stopped);
     else if (!run.starting) run.scope.cancel();
-  });
-
-  const decide = (kind: PlanDecisionKind, signal: string) => async (decision: PlanDecision) => {
-    const key = `${active?.run.runId}:${decision.planVersion}`;
-    const current = state.plan?.version;
-    if (!active || state.status !== 'awaiting_approval' || current !== decision.planVersion || decidedPlans.has(key)) {
-      const reason = current === undefined ? 'no plan awaits approval' : current !== decision.planVersion ? 'stale plan version' : 'already decided';
-      return refuse(signal, decision.by, reason, { planVersion: decision.planVersion, currentPlanVersion: current ?? null });
-    }
-    decidedPlans.add(key);
-    await active.child!.signal(planDecisionSignal, { ...decision, decision: kind });
   };
-  setHandler(approvePlanSignal, decide('approve', 'approvePlan'));
-  setHandler(revisePlanSignal, decide('revise', 'revisePlan'));
-  setHandler(rejectPlanSignal, decide('reject', 'rejectPlan'));
-
-  const decidedToolCalls = new Set<string>();
-  const decideTool = (kind: 'approve' | 'deny', signal: string) => async (decision: ToolDecision) => {
-    const pending = state.pendingToolCall?.callId;
-    if (!active || state.status !== 'waiting_permission' || pending !== decision.callId || decidedToolCalls.has(decision.callId)) {
-      const reason =
-        pending === undefined
-          ? 'no tool call awaits permission'
-          : pending !== decision.callId
-            ? 'not the tool call awaiting permission'
-            : 'already decided';
-      return refuse(signal, decision.by, reason, { callId: decision.callId, pendingCallId: pending ?? null });
-    }
+  const acceptPlan = (kind: PlanDecisionKind) => async (decision: PlanDecision) => {
+    const run = active!;
+    decidedPlans.add(`${run.run.runId}:${decision.planVersion}`);
+    await passOn(run.child!, () => run.child!.signal(planDecisionSignal, { ...decision, decision: kind }));
+  };
+  const acceptTool = (kind: 'approve' | 'deny') => async (decision: ToolDecision) => {
+    const run = active!;
     decidedToolCalls.add(decision.callId);
-    await active.child!.signal(toolDecisionSignal, { ...decision, decision: kind });
+    await passOn(run.child!, () => run.child!.signal(toolDecisionSignal, { ...decision, decision: kind }));
   };
-  setHandler(approveToolSignal, decideTool('approve', 'approveTool'));
-  setHandler(denyToolSignal, decideTool('deny', 'denyTool'));
+  /** Passes a decision to the run; a run that closed just before (it timed out waiting, say) can no longer take it. */
+  const passOn = async (child: ChildWorkflowHandle<typeof runWorkflow>, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch {
+      throw ApplicationFailure.create({
+        type: 'invalid_state',
+        message: `run ${child.workflowId} has just ended: it takes no decision`,
+        nonRetryable: true,
+      });
+    }
+  };
+
+  /** One decision, as an Update (validator, then handler) and as a signal of the same name. */
+  function decision<Arg extends { by: Actor; deadline?: string }>(
+    name: string,
+    update: UpdateDefinition<DecisionResult, [Arg]>,
+    signal: SignalDefinition<[Arg]>,
+    judge: (arg: Arg) => Refusal | undefined,
+    accept: (arg: Arg) => void | Promise<void>,
+  ) {
+    const refuseUpdate = (refusal: Refusal | undefined) => {
+      if (refusal)
+        throw ApplicationFailure.create({ type: refusal.code, message: `cannot ${name}: ${refusal.message ?? refusal.reason}`, nonRetryable: true });
+    };
+    setHandler(
+      update,
+      async (arg) => {
+        // Updates that came with a reopening start (update-with-start) are judged once it has loaded.
+        if (!loaded()) {
+          await condition(loaded);
+          refuseUpdate(judge(arg));
+        }
+        await accept(arg);
+        return { executionId, action: name, status: state.status };
+      },
+      {
+        validator: (arg) => {
+          // The caller stopped waiting at its deadline (no worker answered): too late to change anything.
+          if (arg.deadline && Date.now() > Date.parse(arg.deadline)) {
+            throw ApplicationFailure.create({ type: 'expired', message: `${name} came after its deadline`, nonRetryable: true });
+          }
+          if (loaded()) refuseUpdate(judge(arg));
+        },
+      },
+    );
+    setHandler(signal, async (arg) => {
+      if (!loaded()) await condition(loaded);
+      const refusal = judge(arg);
+      if (refusal) return refuse(name, arg.by, refusal.reason, refusal.extra);
+      await accept(arg);
+    });
+  }
+  decision('sendMessage', sendMessageUpdate, sendMessageSignal, judgeMessage, acceptMessage);
+  decision('retry', retryUpdate, retrySignal, judgeRetry, acceptRetry);
+  decision('resume', resumeUpdate, resumeSignal, judgeResume, acceptResume);
+  decision('stop', stopUpdate, stopSignal, judgeStop, acceptStop);
+  decision('approvePlan', approvePlanUpdate, approvePlanSignal, judgePlan, acceptPlan('approve'));
+  decision('revisePlan', revisePlanUpdate, revisePlanSignal, judgePlan, acceptPlan('revise'));
+  decision('rejectPlan', rejectPlanUpdate, rejectPlanSignal, judgePlan, acceptPlan('reject'));
+  decision('approveTool', approveToolUpdate, approveToolSignal, judgeTool, acceptTool('approve'));
+  decision('denyTool', denyToolUpdate, denyToolSignal, judgeTool, acceptTool('deny'));
 
   /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
   async function runNext(request: ExecutionRequest): Promise<void> {
@@ -199,10 +306,10 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     state.turns = Math.max(state.turns, run.turnNumber);
     const scope = new CancellationScope();
     active = { run, scope, starting: false };
-    const actor = 'by' in request ? request.by : { kind: 'user' as const, id: input.ownerId };
+    const actor = 'by' in request ? request.by : { kind: 'user' as const, id: input!.ownerId };
     const message = request.kind === 'message' ? request.text : undefined;
     // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
-    const createdAt = request.kind === 'initial' ? input.createdAt : new Date().toISOString();
+    const createdAt = request.kind === 'initial' ? input!.createdAt : new Date().toISOString();
     await recordEvent({
       ...runIds(run),
       type: 'run.created',
@@ -224,14 +331,14 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
           args: [
             {
               ...runIds(run),
-              projectId: input.projectId,
+              projectId: input!.projectId,
               index: run.index,
               trigger: run.trigger,
-              planMode: input.planMode,
-              agentId: input.agentId ?? DEFAULT_AGENT_ID,
-              model: input.model,
-              budgets: input.budgets,
-              approvalTimeoutMs: input.approvalTimeoutMs,
+              planMode: input!.planMode,
+              agentId: input!.agentId ?? DEFAULT_AGENT_ID,
+              model: input!.model,
+              budgets: input!.budgets,
+              approvalTimeoutMs: input!.approvalTimeoutMs,
             },
           ],
           staticSummary: `Run ${run.index} (${run.trigger}) of execution ${executionId}`,
@@ -278,14 +385,23 @@ export async function executionWorkflow(input: ExecutionInput): Promise<Executio
     setStatus(outcome.status);
   }
 
+  // A reopened execution loads what it had from Postgres; decisions that came with it wait above.
+  if (!input) input = await bookkeeping.loadExecutionInput((start as ReopenStart).reopen);
+  runs.push(...(input.carried?.runs ?? []));
+  requests.push(...(input.carried?.requests ?? []));
+  state.status = input.carried?.status ?? runs.at(-1)?.status ?? 'pending';
+  state.currentRun = runs.at(-1) ?? null;
+  state.turns = Math.max(0, ...runs.map((r) => r.turnNumber));
+  ready = true;
+
   try {
     setStatus(state.status);
-    if (!input.carried) {
+    if (!input!.carried) {
       await recordEvent(executionCreatedEvent(input));
       requests.push({ kind: 'initial' });
     }
     for (;;) {
-      await condition(() => requests.length > 0, input.idleTimeoutMs);
+      await condition(() => requests.length > 0, input!.idleTimeoutMs);
       if (requests.length === 0) {
         // Idle long enough: close, unless a request came with the timer (in the same workflow task) or
         // while handlers finished. Requests are never left behind.

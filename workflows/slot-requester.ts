@@ -13,10 +13,10 @@ const { requestProjectSlot } = proxyActivities<Activities>({
  * The execution's side of its project's slot (see project-slots.ts). One request at a time; a grant
  * that arrives for an abandoned request (stopped while queued) is handed straight back.
  */
-export function projectSlot(projectId: string, onQueued: (position: number) => Promise<void>) {
+export function projectSlot(project: () => string, onQueued: (position: number) => Promise<void>) {
   let wanted: string | null = null;
   let granted = false;
-  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(projectId));
+  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(project()));
   const release = async (requestId: string) => {
     try {
       await slots().signal(releaseSlotSignal, { requestId });
@@ -39,7 +39,7 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
       wanted = uuid4();
       granted = false;
       const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
-      await requestProjectSlot({ projectId, request: { requesterId, requesterRunId, requestId: wanted, requestedAt } });
+      await requestProjectSlot({ projectId: project(), request: { requesterId, requesterRunId, requestId: wanted, requestedAt } });
       await condition(() => granted);
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */

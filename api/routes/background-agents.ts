@@ -4,15 +4,15 @@ import { isTerminal, type Status } from '../../common/statuses.ts';
 import { listBackgroundExecutions } from '../../db/background-agents.ts';
 import { findExecution } from '../../db/executions.ts';
 import { allRunEvents } from '../../db/run-events.ts';
-import { stopSignal } from '../../workflows/definitions.ts';
+import { stopUpdate } from '../../workflows/definitions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission, requireToken } from '../auth.ts';
 import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
+import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
 import { loadOwnExecution } from '../own-execution.ts';
 import { runTimeline } from '../run-timeline.ts';
-import { signalExecution } from '../signal-execution.ts';
 import { startExecution } from '../start-execution.ts';
 import { nonBlank, readJsonBody, validate } from '../validation.ts';
 
@@ -76,11 +76,11 @@ export function backgroundAgentRoutes(deps: AppDeps) {
       if (isTerminal(execution.status as Status)) {
         throw new ApiError(409, 'invalid_state', `cannot stop background agent ${execution.id}: it is already ${execution.status}`);
       }
-      if ((await signalExecution(deps, execution.id, stopSignal, { by: { kind: 'user', id: c.var.ownerId } })) === 'closed') {
+      if ((await decide(deps, execution.id, stopUpdate, { by: { kind: 'user', id: c.var.ownerId } })) === 'closed') {
         // Its workflow had closed (terminated by an operator): now recorded as cancelled, nothing is left to stop.
         const found = await findExecution(db, execution.id);
         return c.json(backgroundAgentView(found!.execution, found!.runs), 200);
       }
-      return c.json({ instanceId: execution.id, action: 'stop', accepted: true }, 202);
+      return c.json({ instanceId: execution.id, action: 'stop', accepted: true }, 200);
     });
 }

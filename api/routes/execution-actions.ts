@@ -1,35 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Actor } from '../../common/events.ts';
 import { executionSearchAttributes } from '../../common/search-attributes.ts';
-import { ACTIVE_STATUSES, isTerminal, type PlanMode, type Status } from '../../common/statuses.ts';
+import { ACTIVE_STATUSES, isTerminal, type Status } from '../../common/statuses.ts';
 import { appendEvent } from '../../db/events.ts';
-import type { ExecutionRow, RunRow } from '../../db/executions.ts';
 import { findExecution } from '../../db/executions.ts';
 import {
-  approvePlanSignal,
-  approveToolSignal,
-  denyToolSignal,
-  type ExecutionInput,
+  approvePlanUpdate,
+  approveToolUpdate,
+  denyToolUpdate,
   executionWorkflowId,
-  type ModelChoice,
-  type RunTrigger,
-  rejectPlanSignal,
-  resumeSignal,
-  retrySignal,
-  revisePlanSignal,
-  sendMessageSignal,
-  stopSignal,
+  rejectPlanUpdate,
+  resumeUpdate,
+  retryUpdate,
+  revisePlanUpdate,
+  sendMessageUpdate,
+  stopUpdate,
 } from '../../workflows/definitions.ts';
+import type { executionWorkflow } from '../../workflows/execution.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
+import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
 import { loadOwnExecution } from '../own-execution.ts';
-import { signalExecution } from '../signal-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
@@ -45,13 +43,13 @@ const cancelQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() 
 const WAIT_FOR_CANCEL_MS = 60_000;
 
 /**
- * Actions on an execution. Each checks the execution's current status and answers 409 naming it
- * when the action does not fit; otherwise it signals the workflow and answers 202 (or 200 when
- * `?wait=true` waited for the outcome). Message, retry and resume use signal-with-start, which
- * reopens an execution whose workflow closed while idle.
+ * Actions on an execution. Each is checked against the execution's recorded status first (a quick
+ * 409 naming it), then sent as a Workflow Update, whose validator gives the real verdict: 200 once
+ * accepted, 409 when refused, 503 when no worker answers in time (nothing changes). Message, retry
+ * and resume use update-with-start, which reopens an execution whose workflow closed while idle.
  */
 export function executionActionRoutes(deps: AppDeps) {
-  const { db, client } = deps;
+  const { db } = deps;
 
   async function current(c: Context<AuthEnv>) {
     const { execution, runs } = await loadOwnExecution(db, c.req.param('id')!, c.var.ownerId);
@@ -59,7 +57,7 @@ export function executionActionRoutes(deps: AppDeps) {
   }
   const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
-    c.json({ executionId, action, accepted: true, ...extra }, 202);
+    c.json({ executionId, action, accepted: true, ...extra }, 200);
 
   const planRoute = (decision: 'approve' | 'revise' | 'reject') => async (c: Context<AuthEnv>) => {
     const body = validate(bodies[decision], await readOptionalJson(c));
@@ -70,14 +68,14 @@ export function executionActionRoutes(deps: AppDeps) {
     if (version !== plan.version) {
       throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${plan.version})`);
     }
-    const signal = { approve: approvePlanSignal, revise: revisePlanSignal, reject: rejectPlanSignal }[decision];
-    const sent = await signalExecution(deps, execution.id, signal, {
+    const update = { approve: approvePlanUpdate, revise: revisePlanUpdate, reject: rejectPlanUpdate }[decision];
+    const result = await decide(deps, execution.id, update, {
       planVersion: version,
       by: by(c),
       ...('feedback' in body && { feedback: body.feedback }),
       ...('reason' in body && { reason: body.reason }),
     });
-    if (sent === 'closed') throw closedConflict(`${decision} a plan`);
+    if (result === 'closed') throw closedConflict(`${decision} a plan`);
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
@@ -90,26 +88,30 @@ export function executionActionRoutes(deps: AppDeps) {
     if (pending !== callId) {
       throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${pending})`);
     }
-    const sent = await signalExecution(deps, execution.id, decision === 'approve' ? approveToolSignal : denyToolSignal, { callId, by: by(c) });
-    if (sent === 'closed') throw closedConflict(`${decision} a tool call`);
+    const result = await decide(deps, execution.id, decision === 'approve' ? approveToolUpdate : denyToolUpdate, { callId, by: by(c) });
+    if (result === 'closed') throw closedConflict(`${decision} a tool call`);
     return accepted(c, execution.id, `${decision}Tool`, { callId });
   };
 
   const reopeningRoute =
     (action: 'message' | 'retry' | 'resume', allowed: (status: Status) => boolean, rule: string) => async (c: Context<AuthEnv>) => {
       const body = validate(action === 'message' ? bodies.message : bodies.none, await readOptionalJson(c));
-      const { execution, runs, status } = await current(c);
+      const { execution, status } = await current(c);
       if (!allowed(status)) throw conflict(action === 'message' ? 'send a message' : action, status, rule);
-      const options = {
+      // A closed (idle) workflow is started again with only the execution's id: it loads the rest.
+      const start = new WithStartWorkflowOperation<typeof executionWorkflow>('executionWorkflow', {
         taskQueue: deps.taskQueue,
         workflowId: executionWorkflowId(execution.id),
-        args: [reopenInput(execution, runs, deps.executionIdleTimeoutMs)] as [ExecutionInput],
+        args: [{ reopen: { executionId: execution.id, idleTimeoutMs: deps.executionIdleTimeoutMs } }],
         typedSearchAttributes: executionSearchAttributes(execution),
-      };
-      const signal = { message: sendMessageSignal, retry: retrySignal, resume: resumeSignal }[action];
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
       const payload = { ...body, by: by(c) };
+      const update = { message: sendMessageUpdate, retry: retryUpdate, resume: resumeUpdate }[action];
+      const result = await decide(deps, execution.id, update as typeof retryUpdate, payload, start);
+      if (result === 'closed') throw closedConflict(action === 'message' ? 'send a message' : action);
       // New work brings an archived execution back: it must not run unseen by lists and the status summary.
-      if (execution.archivedAt)
+      if (execution.archivedAt) {
         await appendEvent(db, {
           eventId: randomUUID(),
           type: 'execution.unarchived',
@@ -118,7 +120,7 @@ export function executionActionRoutes(deps: AppDeps) {
           occurredAt: new Date().toISOString(),
           payload: { reason: action },
         });
-      await client.workflow.signalWithStart('executionWorkflow', { ...options, signal: signal as typeof retrySignal, signalArgs: [payload] });
+      }
       return accepted(c, execution.id, action === 'message' ? 'sendMessage' : action);
     };
 
@@ -150,21 +152,20 @@ export function executionActionRoutes(deps: AppDeps) {
       const { execution, status } = await current(c);
       if (!ACTIVE_STATUSES.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE_STATUSES.join(', ')}`);
       const runId = execution.currentRunId;
-      if ((await signalExecution(deps, execution.id, stopSignal, { by: by(c) })) === 'closed') {
-        // Its workflow had closed (terminated by an operator): now recorded, it has nothing left to stop.
-        const found = await findExecution(db, execution.id);
-        return c.json(await describeExecution(deps, found!.execution, found!.runs), 200);
+      if ((await decide(deps, execution.id, stopUpdate, { by: by(c) })) === 'closed' || wait === 'true') {
+        // Confirmed stop: the run's end is recorded only after its activities have stopped. (A workflow
+        // that had closed, terminated by an operator, is recorded as cancelled already.)
+        const deadline = Date.now() + WAIT_FOR_CANCEL_MS;
+        while (Date.now() < deadline) {
+          const found = await findExecution(db, execution.id);
+          const run = found?.runs.find((r) => r.id === runId);
+          const ended = found && (isTerminal(found.execution.status as Status) || (run && isTerminal(run.status as Status)));
+          if (ended) return c.json(await describeExecution(deps, found.execution, found.runs), 200);
+          await sleep(200);
+        }
+        throw new ApiError(504, 'timeout', `the run did not stop within ${WAIT_FOR_CANCEL_MS / 1000} s; the stop is still under way`);
       }
-      if (wait !== 'true') return accepted(c, execution.id, 'stop');
-      // Confirmed stop: the run's cancellation is recorded only after its activities have stopped.
-      const deadline = Date.now() + WAIT_FOR_CANCEL_MS;
-      while (Date.now() < deadline) {
-        const found = await findExecution(db, execution.id);
-        const run = found?.runs.find((r) => r.id === runId);
-        if (found && run && isTerminal(run.status as Status)) return c.json(await describeExecution(deps, found.execution, found.runs), 200);
-        await sleep(200);
-      }
-      throw new ApiError(504, 'timeout', `the run did not stop within ${WAIT_FOR_CANCEL_MS / 1000} s; the stop is still under way`);
+      return accepted(c, execution.id, 'stop');
     });
 }
 
@@ -178,38 +179,4 @@ const closedConflict = (action: string) =>
 
 function conflict(action: string, status: Status, rule: string): ApiError {
   return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);
-}
-
-/** The input that reopens a closed execution workflow with what it had, from Postgres. */
-function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: number): ExecutionInput {
-  return {
-    executionId: execution.id,
-    projectId: execution.projectId,
-    ownerId: execution.ownerId,
-    agentId: execution.agentId ?? undefined,
-    prompt: execution.prompt,
-    planMode: execution.planMode as PlanMode,
-    model: execution.model as ModelChoice,
-    budgets: (execution.budgets ?? undefined) as ExecutionInput['budgets'],
-    ticket: execution.ticket ?? undefined,
-    target: execution.targetType && execution.targetId ? { type: execution.targetType, id: execution.targetId } : undefined,
-    background: execution.background,
-    approvalTimeoutMs: execution.approvalTimeoutMs,
-    idleTimeoutMs,
-    createdEventId: '',
-    createdAt: execution.createdAt.toISOString(),
-    carried: {
-      runs: runs.map((run) => ({
-        runId: run.id,
-        index: run.index,
-        trigger: run.trigger as RunTrigger,
-        turnNumber: run.turnNumber,
-        attempt: run.attempt,
-        status: run.status as Status,
-        reason: run.cancelReason ?? undefined,
-      })),
-      requests: [],
-      status: execution.status as Status,
-    },
-  };
 }

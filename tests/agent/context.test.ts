@@ -26,7 +26,7 @@ describe('what a run knows', () => {
     await stack.putProject('p-remembering', { type: 'path', path: template });
     const id = await stack.run('unattended', 'remembering', { prompt: 'Write the first file' });
     await stack.waitForStatus(id, 'completed');
-    expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now the follow-up' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now the follow-up' })).status).toBe(200);
     await stack.waitForEvent(id, 'run.completed', (e) => e.turnNumber === 2);
 
     const first = remembering.doStreamCalls[0]!;
@@ -68,7 +68,7 @@ describe('what a run knows', () => {
     expect(waiting.plan).toEqual({ version: 1, text: '1. Count to three.' });
     // While planning only read-only tools and propose_plan are offered.
     expect(planner.doStreamCalls[0]!.tools?.map((t: any) => t.name).sort()).toEqual(['list_files', 'propose_plan', 'read_file', 'search']);
-    expect((await stack.post(`/v1/executions/${id}/plan/approve`, {})).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`, {})).status).toBe(200);
     const done = await stack.waitForStatus(id, 'completed');
     expect(done.runs[0].summary).toBe('Counted to three.');
     expect(promptText(planner.doStreamCalls[1]!)).toContain('Plan approved. Carry it out now.');

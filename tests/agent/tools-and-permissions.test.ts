@@ -47,14 +47,14 @@ describe('tools in the workspace', () => {
     const wrong = await stack.post(`/v1/executions/${id}/tools/00000000-0000-4000-8000-000000000000/approve`);
     expect(wrong.status).toBe(409);
     expect((await wrong.json()).error.code).toBe('stale_tool_call');
-    expect((await stack.post(`/v1/executions/${id}/tools/${first.pendingToolCall.callId}/approve`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/tools/${first.pendingToolCall.callId}/approve`)).status).toBe(200);
 
     const second = await waitFor('the second call to wait', async () => {
       const body = await (await stack.api(`/v1/executions/${id}`)).json();
       return body.status === 'waiting_permission' && body.pendingToolCall?.callId !== first.pendingToolCall.callId ? body : undefined;
     });
     expect(second.pendingToolCall.input).toEqual({ command: 'echo denied > denied.txt' });
-    expect((await stack.post(`/v1/executions/${id}/tools/${second.pendingToolCall.callId}/deny`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/tools/${second.pendingToolCall.callId}/deny`)).status).toBe(200);
 
     const done = await stack.waitForStatus(id, 'completed');
     expect(done.pendingToolCall).toBeNull();
@@ -98,7 +98,7 @@ describe('tools in the workspace', () => {
     const waiting = await stack.waitForStatus(id, 'waiting_permission');
     // Meanwhile the agent loses every tool but read_file (and with it the approval rule).
     await stack.putAgent('steady', { allowedTools: ['read_file'], toolsNeedingApproval: [] });
-    expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(200);
     await stack.waitForStatus(id, 'completed');
     const declared = steady.doStreamCalls.map((options) => options.tools?.map((tool: any) => tool.name).sort());
     expect(declared).toHaveLength(2);

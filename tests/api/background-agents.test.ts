@@ -67,7 +67,7 @@ describe('background agents (seed 002)', () => {
       (await panel()).active.find((item: any) => item.instanceId === started.instanceId)?.status === 'running' ? true : undefined,
     );
     const stop = await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' });
-    expect(stop.status).toBe(202);
+    expect(stop.status).toBe(200);
     expect(await stop.json()).toEqual({ instanceId: started.instanceId, action: 'stop', accepted: true });
     expect(await inHistory(started.instanceId)).toMatchObject({ status: 'cancelled', active: false });
     const again = await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' });

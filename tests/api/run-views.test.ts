@@ -95,9 +95,9 @@ describe('run views', () => {
   it('shows plan decisions: proposed with its text, revision with the feedback, approved by whom', async () => {
     const id = await stack.createExecution({ projectId: 'rv-plan', prompt: 'Plan the notes', planMode: 'always' });
     await stack.waitForStatus(id, 'awaiting_approval');
-    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Mention the tests' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Mention the tests' })).status).toBe(200);
     await stack.waitForExecution(id, 'plan version 2', (body) => body.plan?.version === 2);
-    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
     const done = await stack.waitForStatus(id, 'completed', 'failed');
 
     const steps = await timeline(done.runs[0].id);
@@ -189,7 +189,7 @@ describe('run views', () => {
     expect(open.waitingMs).toBe(open.periods.at(-1).durationMs);
 
     await sleep(1000);
-    expect((await stack.post(`/v1/executions/${holder}/plan/approve`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${holder}/plan/approve`)).status).toBe(200);
     await stack.waitForStatus(holder, 'completed');
     const done = await stack.waitForStatus(waiting, 'completed');
 

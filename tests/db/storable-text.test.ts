@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findUnstorableText, storableText, storableValue, unstorableProblem } from '../../common/storable-text.ts';
+import { findUnstorableText, nestingDepth, storableText, storableValue, unstorableProblem } from '../../common/storable-text.ts';
 import type { DatabaseHandle } from '../../db/client.ts';
 import { appendEvent, listExecutionEvents } from '../../db/events.ts';
 import { runFiles, toolCalls } from '../../db/schema.ts';
@@ -29,6 +29,15 @@ describe('storable text', () => {
     let deep: unknown = `bottom${NUL}`;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(findUnstorableText(deep)?.problem).toContain('NUL');
+  });
+
+  it('measures nesting depth without recursion, stopping past a limit', () => {
+    expect(nestingDepth('x')).toBe(0);
+    expect(nestingDepth({ a: [1, { b: [] }] })).toBe(4);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(nestingDepth(deep)).toBe(100_000);
+    expect(nestingDepth(deep, 64)).toBe(65);
   });
 
   it('makes values storable, keys and strings, leaving clean values as they are', () => {

@@ -58,6 +58,7 @@ export async function startTestStack(
     models?: ActivityDeps['models'];
     pricingFile?: string;
     streamLimits?: ApiServerDeps['streamLimits'];
+    decisionDeadlineMs?: number;
   } = {},
 ): Promise<TestStack> {
   const database = await openDatabase({ databaseUrl: inject('databaseUrl') });
@@ -92,6 +93,7 @@ export async function startTestStack(
       taskQueue,
       executionIdleTimeoutMs: options.executionIdleTimeoutMs ?? 7 * 86_400_000,
       streamLimits: options.streamLimits,
+      decisionDeadlineMs: options.decisionDeadlineMs,
     },
     { host: '127.0.0.1', port: 0 },
   );

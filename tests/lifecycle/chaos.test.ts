@@ -121,11 +121,16 @@ describe('worker crashes during side effects', () => {
       for (const id of ids) count += (await stack.events(id)).filter((e) => e.type === 'tool.call_started').length;
       return count;
     };
+    const allDone = async () => {
+      for (const id of ids) if ((await (await stack.api(`/v1/executions/${id}`)).json()).status !== 'completed') return false;
+      return true;
+    };
     for (let i = 0; i < 4; i++) {
       const before = await started();
       spawnWorker();
       // Let the new worker pick work up, then kill it at a random moment while commands run.
-      await waitFor('a command to start on this worker', async () => ((await started()) > before ? true : undefined), 60_000);
+      await waitFor('a command to start on this worker', async () => ((await started()) > before || (await allDone()) ? true : undefined), 60_000);
+      if (await allDone()) break;
       await sleep(500 + next() * 3000);
       killWorker();
       kills++;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker } from '../../worker/create-worker.ts';
-import { executionWorkflowId } from '../../workflows/definitions.ts';
+import { executionWorkflowId, sendMessageSignal } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -32,21 +32,35 @@ describe('requests at the end of a workflow', () => {
     await stack?.close();
   });
 
-  it('a follow-up that arrives with the idle-close timer (in the same workflow task) is run, not dropped', async () => {
+  // With no worker, the idle timer fires on the server and the follow-up waits behind it: the next
+  // worker gets both in one workflow task.
+  it('a follow-up (an Update) that arrives with the idle-close timer, in the same workflow task, is run', async () => {
     const id = await stack.createExecution({ projectId: 'idle-race', prompt: 'first turn', planMode: 'never' });
     await stack.waitForStatus(id, 'completed');
-    // With no worker, the idle timer fires on the server and the follow-up is queued behind it: the
-    // next worker gets both in one workflow task.
     await stopWorker();
     await sleep(2500);
-    const response = await stack.post(`/v1/executions/${id}/messages`, { text: 'second turn' });
-    expect(response.status).toBeLessThan(300);
+    const response = stack.post(`/v1/executions/${id}/messages`, { text: 'second turn' });
+    await sleep(500);
     await startWorker();
+    expect((await response).status).toBe(200);
     const done = await stack.waitForExecution(id, 'to run the follow-up', (body) => body.runs.length === 2 && body.status === 'completed', 60_000);
     expect(done.runs.map((r: any) => [r.turnNumber, r.status])).toEqual([
       [1, 'completed'],
       [2, 'completed'],
     ]);
+  });
+
+  it('a follow-up signal (a chat client) that arrives with the idle-close timer is run too', async () => {
+    const id = await stack.createExecution({ projectId: 'idle-race-signal', prompt: 'first turn', planMode: 'never' });
+    await stack.waitForStatus(id, 'completed');
+    await stopWorker();
+    await sleep(2500);
+    await stack.env.client.workflow
+      .getHandle(executionWorkflowId(id))
+      .signal(sendMessageSignal, { text: 'second turn', by: { kind: 'integration', id: 'chat' } });
+    await startWorker();
+    const done = await stack.waitForExecution(id, 'to run the follow-up', (body) => body.runs.length === 2 && body.status === 'completed', 60_000);
+    expect(done.runs[1]).toMatchObject({ turnNumber: 2, status: 'completed' });
   });
 
   it('cancel of an execution whose workflow an operator terminated answers with it cancelled, not a 500', async () => {

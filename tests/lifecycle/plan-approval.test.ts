@@ -28,14 +28,14 @@ describe('plan approval', () => {
     expect(first.plan.text).toContain('Add a health check');
     expect(first.currentRun).toMatchObject({ status: 'awaiting_approval', trigger: 'initial' });
 
-    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Also log it' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Also log it' })).status).toBe(200);
     const second = await awaitingPlan(id, 2);
     expect(second.plan.text).toContain('Revised after feedback: "Also log it"');
-    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Shorter', planVersion: 2 })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/revise`, { feedback: 'Shorter', planVersion: 2 })).status).toBe(200);
     await awaitingPlan(id, 3);
 
     const approve = await stack.post(`/v1/executions/${id}/plan/approve`);
-    expect(approve.status).toBe(202);
+    expect(approve.status).toBe(200);
     expect(await approve.json()).toMatchObject({ action: 'approvePlan', planVersion: 3 });
     const done = await stack.waitForStatus(id, 'completed');
     expect(done.plan).toBeNull();
@@ -88,7 +88,7 @@ describe('plan approval', () => {
   it('ends the run and the execution cancelled (plan_rejected) on reject', async () => {
     const id = await create({ projectId: 'plan-reject' });
     await awaitingPlan(id, 1);
-    expect((await stack.post(`/v1/executions/${id}/plan/reject`, { reason: 'not now' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/plan/reject`, { reason: 'not now' })).status).toBe(200);
     const cancelled = await stack.waitForStatus(id, 'cancelled');
     expect(cancelled.runs[0]).toMatchObject({ status: 'cancelled', cancelReason: 'plan_rejected' });
     const rejected = ((await (await stack.api(`/v1/executions/${id}/events`)).json()).items as any[]).find((e) => e.type === 'plan.rejected');

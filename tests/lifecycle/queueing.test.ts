@@ -37,7 +37,7 @@ describe('queueing per project', () => {
     await stack.waitForStatus(other, 'completed');
     expect((await get(b)).status).toBe('queued');
 
-    expect((await approve(a)).status).toBe(202);
+    expect((await approve(a)).status).toBe(200);
     await stack.waitForStatus(a, 'completed');
     await until('B to take the slot', b, (e) => e.status === 'awaiting_approval');
     await until('C to move up', c, (e) => e.status === 'queued' && e.queuePosition === 1);

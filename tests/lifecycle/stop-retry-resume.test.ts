@@ -40,10 +40,10 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(runEvents.filter((e) => e.type === 'model.step_completed').length).toBeLessThan(4);
 
     // The execution stays open and resumes as a new run of the same turn.
-    expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(200);
     const resumed = await stack.waitForExecution(id, 'the resumed run to start', (body) => body.runs.length === 2);
     expect(resumed.runs[1]).toMatchObject({ index: 2, trigger: 'resume', turnNumber: 1, attempt: 2 });
-    expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(200);
     await stack.waitForStatus(id, 'cancelled');
   });
 
@@ -51,7 +51,7 @@ describe('stop, resume, retry, follow-ups', () => {
     const id = await create({ model: { provider: 'demo', model: 'demo-fail' } });
     const failed = await stack.waitForStatus(id, 'failed');
     expect(failed.runs[0].error).toEqual({ type: 'model_request', message: 'HTTP 400: demo-fail fails at its first step by design' });
-    expect((await stack.post(`/v1/executions/${id}/retry`)).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/retry`)).status).toBe(200);
     const retried = await stack.waitForExecution(id, 'the retry to fail too', (body) => body.runs.length === 2 && body.status === 'failed');
     expect(retried.runs[1]).toMatchObject({ index: 2, trigger: 'retry', turnNumber: 1, attempt: 2, status: 'failed' });
     expect(retried.runs[1].number).toBeGreaterThan(retried.runs[0].number);
@@ -61,7 +61,7 @@ describe('stop, resume, retry, follow-ups', () => {
   it('runs a follow-up message as the next turn, with the conversation so far as context', async () => {
     const id = await create({ prompt: 'Write the changelog' });
     await stack.waitForStatus(id, 'completed');
-    expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now add the release date' })).status).toBe(202);
+    expect((await stack.post(`/v1/executions/${id}/messages`, { text: 'Now add the release date' })).status).toBe(200);
     const done = await stack.waitForExecution(id, 'the follow-up to complete', (body) => body.runs.length === 2 && body.status === 'completed');
     expect(done.runs[1]).toMatchObject({ trigger: 'message', turnNumber: 2, attempt: 1 });
     expect(done.runs[1].summary).toBe('Done: "Now add the release date". Context: 1 earlier turn(s), starting with "Write the changelog".');
@@ -116,7 +116,8 @@ describe('stop, resume, retry, follow-ups', () => {
     expect(terminated).toHaveLength(1);
     expect(terminated[0]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
     // It can be resumed like any cancelled execution: the workflow reopens.
-    expect((await stack.post(`/v1/executions/${id}/resume`)).status).toBe(202);
+    const resumed = await stack.post(`/v1/executions/${id}/resume`);
+    expect(resumed.status, await resumed.clone().text()).toBe(200);
     await stack.waitForExecution(id, 'the resumed run', (body) => body.runs.length === 2 && body.status === 'completed');
   });
 

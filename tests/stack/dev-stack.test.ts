@@ -132,7 +132,7 @@ describe('npm run dev', () => {
       });
       expect(waiting.pendingToolCall).toMatchObject({ tool: 'run_command', input: { command: 'wc -l NOTES.md' } });
       const approve = `${stack.apiUrl}/v1/executions/${executionId}/tools/${waiting.pendingToolCall.callId}/approve`;
-      expect((await fetch(approve, { method: 'POST', headers })).status).toBe(202);
+      expect((await fetch(approve, { method: 'POST', headers })).status).toBe(200);
       await waitFor('the execution to complete', async () => {
         const body = await (await fetch(`${stack.apiUrl}/v1/executions/${executionId}`, { headers })).json();
         return body.status === 'completed' ? body : undefined;

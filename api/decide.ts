@@ -1,0 +1,70 @@
+import {
+  type Client,
+  isGrpcServiceError,
+  type WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { createClosedExecutionActivities } from '../activities/closed-executions.ts';
+import type { Database } from '../db/client.ts';
+import { type DecisionBase, type DecisionResult, executionWorkflowId } from '../workflows/definitions.ts';
+import type { executionWorkflow } from '../workflows/execution.ts';
+import { ApiError } from './errors.ts';
+
+/** How long a decision waits for a worker to judge it before the API answers 503 worker_unavailable. */
+export const DECISION_DEADLINE_MS = 10_000;
+/** The decision itself expires this much earlier, so one judged after the API gave up changes nothing. */
+const DEADLINE_MARGIN_MS = 2_000;
+
+/**
+ * Sends a decision to an execution's workflow as a Workflow Update and waits for its verdict: the
+ * result when accepted, a 409 naming why when refused (the workflow's validator decides, with the
+ * code it gives), a 503 `worker_unavailable` when no worker answers in time (the decision then
+ * expires unheard: nothing changes). With `start`, a closed workflow is reopened (update-with-start).
+ * A workflow that has closed without recording it (an operator terminated it) is recorded now and
+ * `closed` is answered.
+ */
+export async function decide<Arg extends DecisionBase>(
+  deps: { db: Database; client: Client; decisionDeadlineMs?: number },
+  executionId: string,
+  update: UpdateDefinition<DecisionResult, [Arg]>,
+  arg: Omit<Arg, 'deadline'>,
+  start?: WithStartWorkflowOperation<typeof executionWorkflow>,
+): Promise<DecisionResult | 'closed'> {
+  const waitMs = deps.decisionDeadlineMs ?? DECISION_DEADLINE_MS;
+  const deadline = Date.now() + waitMs;
+  const args: [Arg] = [{ ...arg, deadline: new Date(deadline - Math.min(DEADLINE_MARGIN_MS, waitMs / 2)).toISOString() } as Arg];
+  const handle = deps.client.workflow.getHandle(executionWorkflowId(executionId));
+  try {
+    return await deps.client.connection.withDeadline(deadline, () =>
+      start ? deps.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation: start }) : handle.executeUpdate(update, { args }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      if (err.cause.type === 'expired') throw workerUnavailable(waitMs);
+      throw new ApiError(409, err.cause.type ?? 'invalid_state', err.cause.message);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      const closed = await handle.describe().catch(() => undefined);
+      if (closed) await createClosedExecutionActivities(deps.db, deps.client).recordClosedExecution(closed.workflowId, closed.runId);
+      return 'closed';
+    }
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isGrpcServiceError(err) && err.code === 4) || isDeadline(err)) {
+      throw workerUnavailable(waitMs);
+    }
+    throw new ApiError(503, 'temporal_unavailable', `could not reach the execution's workflow: ${(err as Error).message}`);
+  }
+}
+
+const workerUnavailable = (waitMs: number) =>
+  new ApiError(503, 'worker_unavailable', `no worker answered within ${waitMs / 1000} s; nothing was changed, try again`);
+
+/** A gRPC deadline, however the client wrapped it. */
+function isDeadline(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === 4 || /deadline/i.test(String((e as Error).message))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,74 @@
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorker } from '../../worker/create-worker.ts';
+import { approvePlanUpdate, executionWorkflowId } from '../../workflows/definitions.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+
+// Decisions are Workflow Updates: the caller hears the workflow's own verdict at once (200 or 409),
+// and when no worker answers in time, a 503 with nothing changed.
+describe('decisions as Workflow Updates', () => {
+  let stack: TestStack;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker(stack.workerDeps);
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker?.shutdown();
+    await running;
+    worker = undefined;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ startWorker: false, decisionDeadlineMs: 3000 });
+    await startWorker();
+  });
+  afterAll(async () => {
+    await stopWorker();
+    await stack?.close();
+  });
+
+  const awaitingPlan = (id: string) => stack.waitForExecution(id, 'to await approval', (body) => body.status === 'awaiting_approval');
+
+  it('two approvals of the same plan at once: one is accepted (200), the other refused by the workflow (409)', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-twice', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const responses = await Promise.all([stack.post(`/v1/executions/${id}/plan/approve`), stack.post(`/v1/executions/${id}/plan/approve`)]);
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const refused = await responses.find((r) => r.status === 409)!.json();
+    expect(refused.error.code).toBe('stale_plan_version');
+    expect((await stack.waitForStatus(id, 'completed')).runs).toHaveLength(1);
+    expect((await stack.events(id)).filter((e) => e.type === 'plan.approved')).toHaveLength(1);
+  });
+
+  it('any Temporal client gets the verdict of an Update: a stale version is refused, naming it', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-client', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
+    await expect(handle.executeUpdate(approvePlanUpdate, { args: [{ planVersion: 7, by: { kind: 'integration', id: 'bot' } }] })).rejects.toThrow(
+      /update/i,
+    );
+    const accepted = await handle.executeUpdate(approvePlanUpdate, { args: [{ planVersion: 1, by: { kind: 'integration', id: 'bot' } }] });
+    expect(accepted).toMatchObject({ executionId: id, action: 'approvePlan' });
+    await stack.waitForStatus(id, 'completed');
+  });
+
+  it('with no worker to answer: 503 worker_unavailable, and the decision is not applied later', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-no-worker', prompt: 'plan it' });
+    await awaitingPlan(id);
+    await stopWorker();
+    const response = await stack.post(`/v1/executions/${id}/plan/approve`);
+    expect(response.status).toBe(503);
+    expect((await response.json()).error.code).toBe('worker_unavailable');
+    await startWorker();
+    // The expired decision reaches the workflow once a worker is back, and is refused: still waiting.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const body = await (await stack.api(`/v1/executions/${id}`)).json();
+    expect(body.status).toBe('awaiting_approval');
+    expect((await stack.events(id)).some((e) => e.type === 'plan.approved')).toBe(false);
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    await stack.waitForStatus(id, 'completed');
+  });
+});
