@@ -53,7 +53,9 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
         .getHandle(workflowId, runId)
         .describe()
         .catch(() => undefined);
-      if (!description || description.status.name === 'RUNNING') return;
+      // Only a workflow that ended without recording it (terminated, timed out, failed): one that completed
+      // (closed idle), was cancelled or continued as new said so itself.
+      if (!description || !['TERMINATED', 'TIMED_OUT', 'FAILED'].includes(description.status.name)) return;
       const executionId = workflowId.replace(/^execution-/, '');
       const found = await findExecution(db, executionId);
       if (!found) return;

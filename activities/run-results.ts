@@ -1,3 +1,4 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { progressEntries, runFiles, runs } from '../db/schema.ts';
@@ -31,17 +32,20 @@ export interface RunEnding extends RunIds {
  */
 export function createRunResultActivities({ db, workspaces }: { db: Database; workspaces: WorkspaceDriver }) {
   return {
-    finishRun: (ending: RunEnding) => withHeartbeats(() => finishRun(ending)),
+    finishRun: (ending: RunEnding) => withHeartbeats(() => finishRun(ending, Context.current().cancellationSignal)),
   };
 
-  async function finishRun(ending: RunEnding): Promise<{ summary: string }> {
+  /** A stop cuts it short (`signal`): git is stopped, and nothing is written after it. */
+  async function finishRun(ending: RunEnding, signal: AbortSignal): Promise<{ summary: string }> {
+    const stopped = () => new CancelledFailure("the recording of the run's results was stopped");
     const [run] = await db.select().from(runs).where(eq(runs.id, ending.runId));
+    const limits = { maxFiles: MAX_RUN_FILES, maxTotalDiffChars: MAX_RUN_DIFF_CHARS, signal };
     const { files: changes, total } = run?.baseline
-      ? await (await workspaces.open(ending.executionId)).changesSince(run.baseline, {
-          maxFiles: MAX_RUN_FILES,
-          maxTotalDiffChars: MAX_RUN_DIFF_CHARS,
+      ? await (await workspaces.open(ending.executionId)).changesSince(run.baseline, limits).catch((err) => {
+          throw signal.aborted ? stopped() : err;
         })
       : { files: [], total: 0 };
+    if (signal.aborted) throw stopped();
     const summary = ending.summary?.trim() || systemSummary(ending, changes, total, run?.modelSteps ?? 0, run?.toolCalls ?? 0);
     const files = listFiles(
       changes.map((c) => `${c.path} (+${c.added}/-${c.removed})`),

@@ -43,8 +43,14 @@ export async function decide<Arg extends DecisionBase>(
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      if (err.cause.type === 'expired') throw workerUnavailable(waitMs);
-      throw new ApiError(409, err.cause.type ?? 'invalid_state', err.cause.message);
+      if (err.cause.type === 'expired') {
+        throw new ApiError(
+          503,
+          'worker_unavailable',
+          `${err.cause.message}: no worker judged it in time (or the clocks of this API and Temporal disagree); nothing was changed`,
+        );
+      }
+      throw new ApiError(err.cause.type === 'invalid_request' ? 400 : 409, err.cause.type ?? 'invalid_state', err.cause.message);
     }
     if (err instanceof WorkflowNotFoundError) {
       const closed = await handle.describe().catch(() => undefined);

@@ -5,7 +5,7 @@
 //
 // SOAK_SECONDS (default 300), SOAK_RUNS (runs at a time, default 6), SOAK_COMMANDS (per run, default 5),
 // SOAK_SEED. Needs Postgres at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +21,8 @@ import { findExecution } from '../db/executions.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { issueToken } from '../db/tokens.ts';
 import { type FakeResponse, startFakeOpenAIServer } from '../tests/helpers/fake-openai-server.ts';
+import { mulberry32 } from '../tests/helpers/seeded-random.ts';
+import { spawnWorkerProcess } from '../tests/helpers/spawn-worker.ts';
 import { UNATTENDED_AGENT } from '../tests/helpers/test-stack.ts';
 import { createTestDatabase } from '../tests/setup/test-database.ts';
 import { workflowsPath } from '../worker/create-worker.ts';
@@ -31,16 +33,8 @@ const seconds = Number(process.env.SOAK_SECONDS ?? 300);
 const concurrent = Number(process.env.SOAK_RUNS ?? 6);
 const commands = Number(process.env.SOAK_COMMANDS ?? 5);
 const seed = Number(process.env.SOAK_SEED ?? Date.now() % 100_000);
-let rng = seed >>> 0;
-const random = () => {
-  rng = (rng + 0x6d2b79f5) >>> 0;
-  let t = rng;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = mulberry32(seed);
 
-const root = path.resolve(import.meta.dirname, '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-soak-'));
 const taskQueue = `soak-${randomUUID()}`;
 console.log(`[soak] ${seconds} s, ${concurrent} runs at a time, ${commands} commands each, seed ${seed}`);
@@ -72,18 +66,7 @@ const token = await issueToken(handle.db, 'soak', 'soak');
 
 let worker: ChildProcess | undefined;
 const spawnWorker = () => {
-  worker = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/worker-process.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATA_DIR: dataDir,
-      WORKFLOW_BUNDLE: bundlePath,
-    },
-    stdio: 'ignore',
-  });
+  worker = spawnWorkerProcess({ databaseUrl: database.url, temporalAddress: temporal.address, taskQueue, dataDir, workflowBundlePath: bundlePath });
 };
 const create = async () => {
   const response = await fetch(`${api.url}/v1/executions`, {

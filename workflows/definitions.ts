@@ -43,7 +43,8 @@ export interface ExecutionInput {
 
 /** Reopening a closed execution (update-with-start): only what identifies it; the workflow loads the rest. */
 export interface ReopenInput {
-  reopen: { executionId: string; idleTimeoutMs: number };
+  /** The project names the execution's slots workflow, whose signals may come before the rest is loaded. */
+  reopen: { executionId: string; projectId: string; idleTimeoutMs: number };
 }
 
 /** What starts an execution workflow: a new execution, a continue-as-new, or a reopening. */

@@ -125,17 +125,15 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
       payload: { signal, reason, status: state.status, ...extra },
     }).catch(() => undefined);
   };
-  const slot = projectSlot(
-    () => input!.projectId,
-    async (position) => {
-      const first = state.queuePosition === null;
-      state.queuePosition = position;
-      setStatus('queued');
-      // The first report queues the run; later ones move it up (the projection keeps the position).
-      const type = first ? 'run.queued' : 'run.queue_position';
-      if (state.currentRun) await recordEvent({ ...runIds(state.currentRun), type, payload: { position } }).catch(() => undefined);
-    },
-  );
+  const projectId = 'reopen' in start ? start.reopen.projectId : start.projectId;
+  const slot = projectSlot(projectId, async (position) => {
+    const first = state.queuePosition === null;
+    state.queuePosition = position;
+    setStatus('queued');
+    // The first report queues the run; later ones move it up (the projection keeps the position).
+    const type = first ? 'run.queued' : 'run.queue_position';
+    if (state.currentRun) await recordEvent({ ...runIds(state.currentRun), type, payload: { position } }).catch(() => undefined);
+  });
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
   setHandler(stateQuery, () => state);
@@ -163,7 +161,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
     const current = state.plan?.version;
     const extra = { planVersion, currentPlanVersion: current ?? null };
-    if (!active || state.status !== 'awaiting_approval' || current === undefined) {
+    if (!active || active.stopped || state.status !== 'awaiting_approval' || current === undefined) {
       return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${state.status}`, extra };
     }
     if (current !== planVersion) {
@@ -183,7 +181,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const judgeTool = ({ callId }: ToolDecision): Refusal | undefined => {
     const pending = state.pendingToolCall?.callId;
     const extra = { callId, pendingCallId: pending ?? null };
-    if (!active || state.status !== 'waiting_permission' || pending === undefined) {
+    if (!active || active.stopped || state.status !== 'waiting_permission' || pending === undefined) {
       return {
         code: 'invalid_state',
         reason: 'no tool call awaits permission',
@@ -244,6 +242,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     name: string,
     update: UpdateDefinition<DecisionResult, [Arg]>,
     signal: SignalDefinition<[Arg]>,
+    fields: Record<string, 'string' | 'number' | 'string?'>,
     judge: (arg: Arg) => Refusal | undefined,
     accept: (arg: Arg) => void | Promise<void>,
   ) {
@@ -251,43 +250,47 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
       if (refusal)
         throw ApplicationFailure.create({ type: refusal.code, message: `cannot ${name}: ${refusal.message ?? refusal.reason}`, nonRetryable: true });
     };
+    // Anything may be sent by any Temporal client: a malformed payload is refused, never thrown on.
+    const malformed = (arg: unknown): Refusal | undefined => {
+      const problem = payloadProblem(arg, fields);
+      return problem ? { code: 'invalid_request', reason: `malformed ${name}: ${problem}` } : undefined;
+    };
+    // The caller stopped waiting at its deadline (no worker answered in time): too late to change anything.
+    const expired = (arg: Arg): Refusal | undefined =>
+      arg.deadline && Date.now() > Date.parse(arg.deadline)
+        ? { code: 'expired', reason: `${name} came after its deadline (${arg.deadline})` }
+        : undefined;
     setHandler(
       update,
       async (arg) => {
         // Updates that came with a reopening start (update-with-start) are judged once it has loaded.
         if (!loaded()) {
           await condition(loaded);
-          refuseUpdate(judge(arg));
+          refuseUpdate(expired(arg) ?? judge(arg));
         }
         await accept(arg);
         return { executionId, action: name, status: state.status };
       },
-      {
-        validator: (arg) => {
-          // The caller stopped waiting at its deadline (no worker answered): too late to change anything.
-          if (arg.deadline && Date.now() > Date.parse(arg.deadline)) {
-            throw ApplicationFailure.create({ type: 'expired', message: `${name} came after its deadline`, nonRetryable: true });
-          }
-          if (loaded()) refuseUpdate(judge(arg));
-        },
-      },
+      { validator: (arg) => refuseUpdate(malformed(arg) ?? expired(arg) ?? (loaded() ? judge(arg) : undefined)) },
     );
     setHandler(signal, async (arg) => {
+      const bad = malformed(arg);
+      if (bad) return refuse(name, wellFormedActor((arg as { by?: unknown } | undefined)?.by), bad.reason);
       if (!loaded()) await condition(loaded);
       const refusal = judge(arg);
       if (refusal) return refuse(name, arg.by, refusal.reason, refusal.extra);
       await accept(arg);
     });
   }
-  decision('sendMessage', sendMessageUpdate, sendMessageSignal, judgeMessage, acceptMessage);
-  decision('retry', retryUpdate, retrySignal, judgeRetry, acceptRetry);
-  decision('resume', resumeUpdate, resumeSignal, judgeResume, acceptResume);
-  decision('stop', stopUpdate, stopSignal, judgeStop, acceptStop);
-  decision('approvePlan', approvePlanUpdate, approvePlanSignal, judgePlan, acceptPlan('approve'));
-  decision('revisePlan', revisePlanUpdate, revisePlanSignal, judgePlan, acceptPlan('revise'));
-  decision('rejectPlan', rejectPlanUpdate, rejectPlanSignal, judgePlan, acceptPlan('reject'));
-  decision('approveTool', approveToolUpdate, approveToolSignal, judgeTool, acceptTool('approve'));
-  decision('denyTool', denyToolUpdate, denyToolSignal, judgeTool, acceptTool('deny'));
+  decision('sendMessage', sendMessageUpdate, sendMessageSignal, { text: 'string' }, judgeMessage, acceptMessage);
+  decision('retry', retryUpdate, retrySignal, {}, judgeRetry, acceptRetry);
+  decision('resume', resumeUpdate, resumeSignal, {}, judgeResume, acceptResume);
+  decision('stop', stopUpdate, stopSignal, { reason: 'string?' }, judgeStop, acceptStop);
+  decision('approvePlan', approvePlanUpdate, approvePlanSignal, { planVersion: 'number' }, judgePlan, acceptPlan('approve'));
+  decision('revisePlan', revisePlanUpdate, revisePlanSignal, { planVersion: 'number', feedback: 'string' }, judgePlan, acceptPlan('revise'));
+  decision('rejectPlan', rejectPlanUpdate, rejectPlanSignal, { planVersion: 'number', reason: 'string?' }, judgePlan, acceptPlan('reject'));
+  decision('approveTool', approveToolUpdate, approveToolSignal, { callId: 'string' }, judgeTool, acceptTool('approve'));
+  decision('denyTool', denyToolUpdate, denyToolSignal, { callId: 'string' }, judgeTool, acceptTool('deny'));
 
   /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
   async function runNext(request: ExecutionRequest): Promise<void> {
@@ -355,7 +358,9 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
         // The execution itself was cancelled by an operator: recorded below, where that is handled.
         if (!active.stopped) throw err;
         outcome = { status: 'cancelled', reason: 'stopped' };
-        // Stopped before its child started (while pending or queued): nobody else records it.
+        // Stopped before its child started (while pending or queued): nobody else records it. The
+        // status is this workflow's before Postgres shows it, so a resume right after is judged on it.
+        setStatus(outcome.status);
         await recordEvent({ ...runIds(run), type: 'run.cancelled', payload: { reason: 'stopped' } });
       } else if (err instanceof ChildWorkflowFailure) {
         // The child itself broke (terminated or cancelled by an operator, timed out): it wrote no
@@ -365,11 +370,13 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
           ? { status: 'cancelled', reason: 'operator' }
           : { status: 'failed', error: { type: 'run_workflow_failed', message: err.cause?.message ?? err.message } };
         const details = outcome.status === 'failed' ? { error: outcome.error } : { reason: 'operator' };
+        setStatus(outcome.status);
         await recordEvent({ ...runIds(run), type: `run.${outcome.status}`, payload: details });
       } else if (err instanceof ActivityFailure) {
         // Its bookkeeping failed for good (the slot could not be asked for, say): the run ends failed.
         const error = { type: 'system_error', message: `the run could not be started: ${err.cause?.message ?? err.message}` };
         outcome = { status: 'failed', error };
+        setStatus(outcome.status);
         await recordEvent({ ...runIds(run), type: 'run.failed', payload: { error } }).catch(() => undefined);
       } else {
         throw err;
@@ -440,4 +447,32 @@ async function stopChild(child: ChildWorkflowHandle<typeof runWorkflow>, stop: {
   } catch {
     // closed already: it recorded its own outcome
   }
+}
+
+const ACTOR_KINDS = ['user', 'integration', 'operator', 'system'];
+
+/** What is wrong with a decision's payload (`by` and the named fields), or undefined when it is well formed. */
+function payloadProblem(arg: unknown, fields: Record<string, 'string' | 'number' | 'string?'>): string | undefined {
+  if (!arg || typeof arg !== 'object') return 'the payload must be an object';
+  const value = arg as Record<string, unknown>;
+  const by = value.by as Record<string, unknown> | undefined;
+  if (!by || typeof by !== 'object' || typeof by.id !== 'string' || !ACTOR_KINDS.includes(by.kind as string)) {
+    return `"by" must be {"kind": ${ACTOR_KINDS.map((k) => `"${k}"`).join(' | ')}, "id": "..."}`;
+  }
+  if (value.deadline !== undefined && (typeof value.deadline !== 'string' || Number.isNaN(Date.parse(value.deadline))))
+    return '"deadline" must be an ISO time';
+  for (const [field, type] of Object.entries(fields)) {
+    const present = value[field] !== undefined;
+    if (type === 'string?' ? present && typeof value[field] !== 'string' : typeof value[field] !== type)
+      return `"${field}" must be a ${type.replace('?', '')}`;
+  }
+  return undefined;
+}
+
+/** Who sent a malformed decision, as far as it says: recorded with the refusal. */
+function wellFormedActor(by: unknown): Actor {
+  const value = by as Partial<Actor> | undefined;
+  return value && typeof value === 'object' && typeof value.id === 'string' && ACTOR_KINDS.includes(value.kind as string)
+    ? { kind: value.kind!, id: value.id }
+    : { kind: 'integration', id: 'unknown' };
 }

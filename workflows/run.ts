@@ -128,6 +128,12 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     }
   }
 
+  /** Nobody decided in time: the execution stops taking decisions at once (the run is still being finished). */
+  async function timedOut(): Promise<RunOutcome> {
+    await report('running');
+    return { status: 'cancelled', reason: 'approval_timeout' };
+  }
+
   /** Waits for a person's decision, up to the approval timeout; undefined when none came. */
   async function decision<T>(queue: T[]): Promise<T | undefined> {
     if (!(await condition(() => queue.length > 0, input.approvalTimeoutMs))) return undefined;
@@ -140,7 +146,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     await report('awaiting_approval', { planVersion: version });
     await bookkeeping.recordPlan({ ...ids, version, ...answer });
     const decided = await decision(planDecisions);
-    if (!decided) return { status: 'cancelled', reason: 'approval_timeout' };
+    if (!decided) return timedOut();
     const { decision: kind, by, reason, feedback } = decided;
     if (kind === 'reject') {
       await recordEvent({ ...ids, type: 'plan.rejected', actor: by, payload: { version, reason } });
@@ -159,7 +165,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     await report('waiting_permission', { callId });
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
-    if (!decided) return { status: 'cancelled', reason: 'approval_timeout' };
+    if (!decided) return timedOut();
     await bookkeeping.decideToolCall({ ...ids, callId, decision: decided.decision, by: decided.by });
     await report('running');
     return decided.decision === 'approve';

@@ -13,10 +13,10 @@ const { requestProjectSlot } = proxyActivities<Activities>({
  * The execution's side of its project's slot (see project-slots.ts). One request at a time; a grant
  * that arrives for an abandoned request (stopped while queued) is handed straight back.
  */
-export function projectSlot(project: () => string, onQueued: (position: number) => Promise<void>) {
+export function projectSlot(projectId: string, onQueued: (position: number) => Promise<void>) {
   let wanted: string | null = null;
   let granted = false;
-  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(project()));
+  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(projectId));
   const release = async (requestId: string) => {
     try {
       await slots().signal(releaseSlotSignal, { requestId });
@@ -39,8 +39,11 @@ export function projectSlot(project: () => string, onQueued: (position: number) 
       wanted = uuid4();
       granted = false;
       const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
-      await requestProjectSlot({ projectId: project(), request: { requesterId, requesterRunId, requestId: wanted, requestedAt } });
-      await condition(() => granted);
+      const request = { requesterId, requesterRunId, requestId: wanted, requestedAt };
+      await requestProjectSlot({ projectId, request });
+      // Asked again now and then: should the slots workflow be gone (an operator terminated it), the
+      // request starts a new one; the same request id is not queued twice.
+      while (!(await condition(() => granted, '1 minute'))) await requestProjectSlot({ projectId, request });
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */
     async release(): Promise<void> {

@@ -31,6 +31,8 @@ export interface ChangeLimits {
   maxFiles?: number;
   /** Once the diffs add up to this many characters, later files keep their counts but not their diff. */
   maxTotalDiffChars?: number;
+  /** Aborting stops git (a stop of the run while its results are recorded). */
+  signal?: AbortSignal;
 }
 
 export interface Changes {
@@ -43,7 +45,8 @@ export interface Changes {
  * first use), so that a workspace that is itself a repo stays untouched.
  */
 export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
-  const baselineGit = (args: string[]) => git(['--git-dir', baselineGitDir, '--work-tree', root, ...BASELINE_GIT_CONFIG, ...args], root);
+  const baselineGit = (args: string[], signal?: AbortSignal) =>
+    git(['--git-dir', baselineGitDir, '--work-tree', root, ...BASELINE_GIT_CONFIG, ...args], root, signal);
   const ensureBaselineRepo = async () => {
     if (await exists(path.join(baselineGitDir, 'HEAD'))) return;
     await fs.mkdir(path.dirname(baselineGitDir), { recursive: true });
@@ -58,23 +61,23 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
       return (await baselineGit(['rev-parse', 'HEAD'])).trim();
     },
 
-    async changesSince(baseline, { maxFiles = Number.POSITIVE_INFINITY, maxTotalDiffChars = Number.POSITIVE_INFINITY } = {}) {
+    async changesSince(baseline, { maxFiles = Number.POSITIVE_INFINITY, maxTotalDiffChars = Number.POSITIVE_INFINITY, signal } = {}) {
       if (!/^[0-9a-f]{40,64}$/.test(baseline)) throw new Error(`invalid baseline id ${JSON.stringify(baseline)}`);
       await ensureBaselineRepo();
       // Staging everything (in the baseline repo's own index) makes new files part of the diff.
-      await baselineGit(['add', '-A']);
+      await baselineGit(['add', '-A'], signal);
       // Paths are literal (a file named "*.ts" is that file); counts first, for every file, then
       // patches only for the files described, so 20,000 changed files cost no 20,000 diffs.
       const diffArgs = ['--literal-pathspecs', 'diff', '--cached', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color'];
-      const all = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline])).sort(byPath);
+      const all = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline], signal)).sort(byPath);
       const described = all.slice(0, maxFiles);
       const patched = described.filter((stat) => stat.added + stat.removed <= MAX_DIFF_LINES);
       const patches = new Map<string, string>();
       if (patched.length > 0) {
         const paths = ['--', ...patched.map((stat) => stat.path)];
-        const numstat = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths]));
-        const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline, ...paths]);
-        const sections = patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git '));
+        const numstat = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths], signal));
+        const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline, ...paths], signal);
+        const sections = mergeSameFile(patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git ')));
         if (numstat.length !== sections.length) {
           throw new Error(`git diff gave ${numstat.length} numstat entries but ${sections.length} patch sections`);
         }
@@ -106,6 +109,21 @@ function parseNumstat(numstat: string): Array<{ path: string; added: number; rem
       const count = (value: string) => (value === '-' ? 0 : Number(value));
       return { path: match[3]!, added: count(match[1]!), removed: count(match[2]!) };
     });
+}
+
+/**
+ * A file that became a symlink (or the other way round) has two patch sections, a deletion and an
+ * addition under the same header, and one numstat entry: they are one change.
+ */
+function mergeSameFile(sections: string[]): string[] {
+  const merged: string[] = [];
+  for (const section of sections) {
+    const header = section.slice(0, section.indexOf('\n'));
+    const last = merged.at(-1);
+    if (last !== undefined && last.slice(0, last.indexOf('\n')) === header) merged[merged.length - 1] = last + section;
+    else merged.push(section);
+  }
+  return merged;
 }
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

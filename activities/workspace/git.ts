@@ -7,7 +7,7 @@ const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJ
 const execFileAsync = promisify(execFile);
 
 /** Runs git with a fixed identity, no prompts, and none of the caller's repository-location variables; returns stdout. */
-export async function git(args: string[], cwd?: string): Promise<string> {
+export async function git(args: string[], cwd?: string, signal?: AbortSignal): Promise<string> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GIT_AUTHOR_NAME: 'agent-runs',
@@ -17,6 +17,6 @@ export async function git(args: string[], cwd?: string): Promise<string> {
     GIT_TERMINAL_PROMPT: '0',
   };
   for (const name of GIT_LOCATION_ENV) delete env[name];
-  const { stdout } = await execFileAsync('git', args, { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' });
+  const { stdout } = await execFileAsync('git', args, { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', signal });
   return stdout;
 }

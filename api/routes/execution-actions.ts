@@ -102,7 +102,7 @@ export function executionActionRoutes(deps: AppDeps) {
       const start = new WithStartWorkflowOperation<typeof executionWorkflow>('executionWorkflow', {
         taskQueue: deps.taskQueue,
         workflowId: executionWorkflowId(execution.id),
-        args: [{ reopen: { executionId: execution.id, idleTimeoutMs: deps.executionIdleTimeoutMs } }],
+        args: [{ reopen: { executionId: execution.id, projectId: execution.projectId, idleTimeoutMs: deps.executionIdleTimeoutMs } }],
         typedSearchAttributes: executionSearchAttributes(execution),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });

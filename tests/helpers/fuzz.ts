@@ -3,19 +3,9 @@ import { sql } from 'drizzle-orm';
 import { storableText } from '../../common/storable-text.ts';
 import type { Database } from '../../db/client.ts';
 
-/** A seeded PRNG (mulberry32): the same seed gives the same cases. */
-export type Rng = () => number;
+import type { Rng } from './seeded-random.ts';
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng } from './seeded-random.ts';
 
 export const int = (rng: Rng, n: number) => Math.floor(rng() * n);
 export const pick = <T>(rng: Rng, list: readonly T[]): T => list[int(rng, list.length)]!;

@@ -1,27 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakeOpenAIServer, type FakeResponse, startFakeOpenAIServer } from '../helpers/fake-openai-server.ts';
+import { mulberry32 } from '../helpers/seeded-random.ts';
+import { spawnWorkerProcess } from '../helpers/spawn-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 /** Side-effecting commands each run makes: each appends its number to effects.log, then takes a moment. */
 const COMMANDS = 3;
-
-/** A seeded PRNG (mulberry32), so a failing schedule of kills can be replayed with CHAOS_SEED. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The model decides from the conversation alone (how many tool results it has seen), so a retried
 // step asks for the same command: each run makes COMMANDS run_command calls, then answers.
@@ -39,18 +28,13 @@ describe('worker crashes during side effects', () => {
   let fake: FakeOpenAIServer;
   let worker: ChildProcess | undefined;
   const spawnWorker = () => {
-    worker = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/worker-process.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: inject('databaseUrl'),
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: stack.taskQueue,
-        DATA_DIR: stack.dataDir,
-        WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-        OPENAI_COMPATIBLE_BASE_URL: `${fake.baseURL}/v1`,
-      },
-      stdio: 'ignore',
+    worker = spawnWorkerProcess({
+      databaseUrl: inject('databaseUrl'),
+      temporalAddress: inject('temporalAddress'),
+      taskQueue: stack.taskQueue,
+      dataDir: stack.dataDir,
+      workflowBundlePath: inject('workflowBundlePath'),
+      env: { OPENAI_COMPATIBLE_BASE_URL: `${fake.baseURL}/v1` },
     });
   };
   const killWorker = () => {
@@ -113,7 +97,7 @@ describe('worker crashes during side effects', () => {
 
   it('survives repeated kills with no event lost or doubled and no effect twice', async () => {
     const seed = Number(process.env.CHAOS_SEED ?? 20261202);
-    const next = random(seed);
+    const next = mulberry32(seed);
     const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => start(`chaos-${name}`)));
     let kills = 0;
     const started = async () => {

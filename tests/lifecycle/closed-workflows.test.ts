@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../../worker/create-worker.ts';
 import { executionWorkflowId, sendMessageSignal } from '../../workflows/definitions.ts';
+import { restartableWorker } from '../helpers/restartable-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -11,20 +10,12 @@ import { waitFor } from '../helpers/wait-for.ts';
 // so nothing else records the terminated one first.
 describe('requests at the end of a workflow', () => {
   let stack: TestStack;
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  const startWorker = async () => {
-    worker = await createWorker(stack.workerDeps);
-    running = worker.run();
-  };
-  const stopWorker = async () => {
-    worker?.shutdown();
-    await running;
-    worker = undefined;
-  };
+  let startWorker: () => Promise<void>;
+  let stopWorker: () => Promise<void>;
 
   beforeAll(async () => {
     stack = await startTestStack({ startWorker: false, executionIdleTimeoutMs: 1500 });
+    ({ start: startWorker, stop: stopWorker } = restartableWorker(stack.workerDeps));
     await startWorker();
   });
   afterAll(async () => {

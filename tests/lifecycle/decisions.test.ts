@@ -1,27 +1,19 @@
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../../worker/create-worker.ts';
-import { approvePlanUpdate, executionWorkflowId } from '../../workflows/definitions.ts';
+import { approvePlanSignal, approvePlanUpdate, executionWorkflowId } from '../../workflows/definitions.ts';
+import { restartableWorker } from '../helpers/restartable-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // Decisions are Workflow Updates: the caller hears the workflow's own verdict at once (200 or 409),
 // and when no worker answers in time, a 503 with nothing changed.
 describe('decisions as Workflow Updates', () => {
   let stack: TestStack;
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  const startWorker = async () => {
-    worker = await createWorker(stack.workerDeps);
-    running = worker.run();
-  };
-  const stopWorker = async () => {
-    worker?.shutdown();
-    await running;
-    worker = undefined;
-  };
+  let startWorker: () => Promise<void>;
+  let stopWorker: () => Promise<void>;
 
   beforeAll(async () => {
     stack = await startTestStack({ startWorker: false, decisionDeadlineMs: 3000 });
+    ({ start: startWorker, stop: stopWorker } = restartableWorker(stack.workerDeps));
     await startWorker();
   });
   afterAll(async () => {
@@ -68,6 +60,25 @@ describe('decisions as Workflow Updates', () => {
     const body = await (await stack.api(`/v1/executions/${id}`)).json();
     expect(body.status).toBe('awaiting_approval');
     expect((await stack.events(id)).some((e) => e.type === 'plan.approved')).toBe(false);
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    await stack.waitForStatus(id, 'completed');
+  });
+
+  it('a malformed signal from any client is refused and audited, and the execution goes on', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-malformed', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
+    await handle.signal('stop');
+    await handle.signal(approvePlanSignal, { planVersion: 'one', by: { kind: 'integration', id: 'bot' } } as never);
+    await expect(handle.executeUpdate(approvePlanUpdate, { args: [{ by: { kind: 'robot', id: 'x' } } as never] })).rejects.toThrow();
+    const ignored = await waitFor('both refusals to be audited', async () => {
+      const found = (await stack.events(id)).filter((e) => e.type === 'execution.signal_ignored');
+      return found.length === 2 ? found : undefined;
+    });
+    expect(ignored.map((e) => e.payload.reason)).toEqual([
+      expect.stringContaining('malformed stop'),
+      expect.stringContaining('"planVersion" must be a number'),
+    ]);
     expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
     await stack.waitForStatus(id, 'completed');
   });

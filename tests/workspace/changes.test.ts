@@ -80,4 +80,26 @@ describe('snapshot and changesSince', () => {
     expect(git(workspace.root, 'status', '--porcelain')).toBe(' M app.ts\n');
     await expect(fs.access(path.join(temp.dir, 'baselines', 'changes-2.git', 'HEAD'))).resolves.toBeUndefined();
   });
+
+  it('counts a file replaced by a symlink once (git gives it two patch sections), and caps what it describes', async () => {
+    const workspace = await temp.driver.prepare('changes-3', { type: 'empty' });
+    await workspace.writeFile('target.txt', 'target\n');
+    await workspace.writeFile('becomes-link.txt', 'a file\n');
+    for (let i = 0; i < 5; i++) await workspace.writeFile(`many/f${i}.txt`, `${i}\n`);
+    const baseline = await workspace.snapshot();
+    await fs.rm(path.join(workspace.root, 'becomes-link.txt'));
+    await fs.symlink('target.txt', path.join(workspace.root, 'becomes-link.txt'));
+    for (let i = 0; i < 5; i++) await workspace.writeFile(`many/f${i}.txt`, `${i}!\n`);
+
+    const all = await workspace.changesSince(baseline);
+    expect(all.total).toBe(6);
+    const link = all.files.find((f) => f.path === 'becomes-link.txt')!;
+    expect(link.diff).toContain('deleted file mode');
+    expect(link.diff).toContain('new file mode 120000');
+
+    const capped = await workspace.changesSince(baseline, { maxFiles: 2, maxTotalDiffChars: link.diff.length + 10 });
+    expect(capped.total).toBe(6);
+    expect(capped.files.map((f) => f.path)).toEqual(['becomes-link.txt', 'many/f0.txt']);
+    expect(capped.files[1]!.diff).toContain('[diff not stored');
+  });
 });
