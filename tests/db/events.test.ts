@@ -80,6 +80,26 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     expect(failed.runNumber).toBe(found?.runs[0]?.number);
   });
 
+  it('keeps the first terminal event of a run: a later or racing one (a stop and a completion) is not stored', async () => {
+    const executionId = randomUUID();
+    const runId = randomUUID();
+    await appendEvent(handle.db, createdEvent(executionId));
+    await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' }));
+    const [a, b] = await Promise.all([
+      appendEvent(handle.db, runEvent(executionId, runId, 'run.completed', { summary: 'done' })),
+      appendEvent(handle.db, runEvent(executionId, runId, 'run.cancelled', { reason: 'stopped' })),
+    ]);
+    expect(a.eventId).toBe(b.eventId);
+    const late = await appendEvent(handle.db, runEvent(executionId, runId, 'run.failed', { error: { type: 'x', message: 'late' } }));
+    expect(late.eventId).toBe(a.eventId);
+    const terminal = (await listExecutionEvents(handle.db, executionId, { limit: 10 })).filter((e) =>
+      ['run.completed', 'run.cancelled', 'run.failed'].includes(e.type),
+    );
+    expect(terminal).toHaveLength(1);
+    const found = await findExecution(handle.db, executionId);
+    expect(found?.runs[0]?.status).toBe(terminal[0]!.type.slice('run.'.length));
+  });
+
   it('numbers runs from one global sequence across executions', async () => {
     const numbers: number[] = [];
     for (let i = 0; i < 3; i++) {
