@@ -6,8 +6,10 @@ import { git } from './git.ts';
 
 /** A file's diff in `changesSince` is cut beyond this many characters (lock files, generated code). */
 const MAX_DIFF_CHARS = 100_000;
-/** A file with more changed lines than this gets no diff at all: git is not even asked for it. */
+/** A file with more changed lines than this, or larger than MAX_DIFF_FILE_BYTES, gets no diff at all: git is not even asked for it. */
 const MAX_DIFF_LINES = 20_000;
+const MAX_DIFF_FILE_BYTES = 2 * 1024 * 1024;
+const PATHS_PER_CALL = 200;
 /** Baseline commits must work without any git config on the machine, and never prompt or sign. */
 const BASELINE_GIT_CONFIG = [
   'commit.gpgsign=false',
@@ -71,24 +73,31 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
       const diffArgs = ['--literal-pathspecs', 'diff', '--cached', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color'];
       const all = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline], signal)).sort(byPath);
       const described = all.slice(0, maxFiles);
-      const patched = described.filter((stat) => stat.added + stat.removed <= MAX_DIFF_LINES);
+      const tooLarge = new Map<string, string>();
+      for (const stat of described) {
+        const size = (await fs.lstat(path.join(root, stat.path)).catch(() => undefined))?.size ?? 0;
+        if (stat.added + stat.removed > MAX_DIFF_LINES) tooLarge.set(stat.path, `[diff not shown: ${stat.added + stat.removed} lines changed]`);
+        else if (size > MAX_DIFF_FILE_BYTES) tooLarge.set(stat.path, `[diff not shown: the file is ${size} bytes]`);
+      }
+      const patched = described.filter((stat) => !tooLarge.has(stat.path));
       const patches = new Map<string, string>();
-      if (patched.length > 0) {
-        const paths = ['--', ...patched.map((stat) => stat.path)];
+      // A few hundred paths a git call: a thousand long paths would not fit on one command line.
+      for (let i = 0; i < patched.length; i += PATHS_PER_CALL) {
+        const paths = ['--', ...patched.slice(i, i + PATHS_PER_CALL).map((stat) => stat.path)];
         const numstat = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths], signal));
         const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline, ...paths], signal);
         const sections = mergeSameFile(patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git ')));
         if (numstat.length !== sections.length) {
           throw new Error(`git diff gave ${numstat.length} numstat entries but ${sections.length} patch sections`);
         }
-        numstat.forEach((stat, i) => {
-          patches.set(stat.path, sections[i]!);
+        numstat.forEach((stat, j) => {
+          patches.set(stat.path, sections[j]!);
         });
       }
       let diffChars = 0;
       const files = described.map(({ path: file, added, removed }) => {
         const patch = patches.get(file);
-        let diff = patch === undefined ? `[diff not shown: ${added + removed} lines changed]` : capText(patch, MAX_DIFF_CHARS);
+        let diff = patch === undefined ? (tooLarge.get(file) ?? '[no diff]') : capText(patch, MAX_DIFF_CHARS);
         if (diffChars + diff.length > maxTotalDiffChars) diff = `[diff not stored: this run's diffs passed ${maxTotalDiffChars} characters]`;
         diffChars += diff.length;
         return { path: file, added, removed, diff };

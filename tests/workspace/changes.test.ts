@@ -101,5 +101,10 @@ describe('snapshot and changesSince', () => {
     expect(capped.total).toBe(6);
     expect(capped.files.map((f) => f.path)).toEqual(['becomes-link.txt', 'many/f0.txt']);
     expect(capped.files[1]!.diff).toContain('[diff not stored');
+
+    // A file too large to diff (one 3 MB line) keeps its counts, without a diff.
+    await workspace.writeFile('bundle.min.js', `${'x'.repeat(3 * 1024 * 1024)}\n`);
+    const big = (await workspace.changesSince(baseline)).files.find((f) => f.path === 'bundle.min.js')!;
+    expect(big).toMatchObject({ added: 1, removed: 0, diff: expect.stringContaining('[diff not shown: the file is') });
   });
 });
