@@ -56,13 +56,13 @@ describe('how runs end', () => {
     const before = performance.now();
     const response = await stack.post(`/v1/executions/${id}/cancel?wait=true`);
     const stopMs = performance.now() - before;
+    // 200: it ended within the stop's wait (a 504 otherwise); the time it took is a figure, not a test.
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body.status).toBe('failed');
     expect(body.runs[0].error.type).toBe('model_request');
     const ended = await terminalEvents(id);
     expect(ended.map((e) => e.type)).toEqual(['run.failed']);
-    expect(stopMs).toBeLessThan(30_000);
     console.log(`[endings] stop of a run stuck in bookkeeping: ${Math.round(stopMs)} ms until its terminal event`);
     mode = 'normal';
   });
