@@ -41,10 +41,14 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     F = await insertOld(20, 'Twenty days old');
     G = await insertOld(60, 'Sixty days old');
 
-    const create = (body: Record<string, unknown>) => stack.createExecution({ planMode: 'never', ...body });
+    // Run numbers are handed out as runs are recorded: each execution's run is recorded before the next
+    // is created, so run numbers follow creation order (the agent's Runs tab below relies on it).
+    const create = async (body: Record<string, unknown>) => {
+      const id = await stack.createExecution({ planMode: 'never', ...body });
+      await stack.waitForExecution(id, 'its run to be recorded', (execution) => execution.runs.length === 1);
+      return id;
+    };
     A = await create({ projectId: 'ls-a', prompt: 'Fix billing invoice rounding', ticket: 'T-1', target: { type: 'issue', id: '1' } });
-    // Run numbers are handed out as runs are recorded: B's run must come after A's for the order below.
-    await stack.waitForExecution(A, 'its run to be recorded', (body) => body.runs.length === 1);
     B = await create({ projectId: 'ls-b', prompt: 'Refactor the billing module', ticket: 'T-2', model: { provider: 'demo', model: 'demo-fail' } });
     C = await create({ projectId: 'ls-a', prompt: 'Write release notes', agentId: 'lister' });
     D = await create({ projectId: 'ls-c', prompt: 'Tidy the billing changelog', agentId: 'lister' });
