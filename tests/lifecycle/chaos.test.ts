@@ -28,6 +28,7 @@ describe('worker crashes during side effects', () => {
   let fake: FakeOpenAIServer;
   let worker: ChildProcess | undefined;
   const spawnWorker = () => {
+    killWorker(); // one worker at a time: none is left behind
     worker = spawnWorkerProcess({
       databaseUrl: inject('databaseUrl'),
       temporalAddress: inject('temporalAddress'),
