@@ -2,12 +2,12 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { type LanguageModel, type ModelMessage, streamText } from 'ai';
 import { Ajv } from 'ajv';
 import { eq } from 'drizzle-orm';
+import { capText } from '../common/cap-text.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
 import { loadPrompt, type NewToolCall, saveNote, saveStep } from '../db/transcript.ts';
 import type { ModelChoice } from '../workflows/definitions.ts';
-import { capText } from './cap-text.ts';
 import { withHeartbeats } from './heartbeat.ts';
 import { classifyModelError } from './models/model-error.ts';
 import { costUsd, type Pricing, priceFor } from './models/pricing.ts';

@@ -1,5 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
+import { runEndingSentence } from '../common/run-ending.ts';
 import type { Database } from '../db/client.ts';
 import { progressEntries, runFiles, runs } from '../db/schema.ts';
 import type { RunError } from '../workflows/definitions.ts';
@@ -72,12 +73,7 @@ export function createRunResultActivities({ db, workspaces }: { db: Database; wo
 
 /** What the system says of a run the agent did not sum up (it failed, was stopped, or said nothing). */
 function systemSummary(ending: RunEnding, changes: FileChange[], total: number, modelSteps: number, toolCalls: number): string {
-  const how =
-    ending.status === 'failed'
-      ? `The run failed (${ending.error?.type ?? 'error'}: ${ending.error?.message ?? 'no details'}).`
-      : ending.status === 'cancelled'
-        ? `The run was cancelled (${ending.reason ?? 'stopped'}).`
-        : 'The agent finished without a summary.';
+  const how = runEndingSentence(ending);
   const work = `${modelSteps} model step(s), ${toolCalls} tool call(s)`;
   const files = total
     ? `${total} file(s) changed: ${listFiles(

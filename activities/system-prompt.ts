@@ -1,4 +1,4 @@
-import { capText } from './cap-text.ts';
+import { capText } from '../common/cap-text.ts';
 
 /** The most of AGENTS.md and of the progress log that goes into a prompt. */
 const AGENTS_MD_LIMIT = 20_000;

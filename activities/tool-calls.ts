@@ -1,9 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
 import { findToolCall, saveNote, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
-import { capText } from './cap-text.ts';
 import { withHeartbeats } from './heartbeat.ts';
 import { type AgentCall, type RunIds, recordRunEvent, runEventWriter } from './run-events.ts';
 import { executeTool } from './tools/execute-tool.ts';

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
-import { capText } from '../activities/cap-text.ts';
+import { capText } from '../common/cap-text.ts';
 
 /** SQLSTATE classes of errors that go away by themselves: connection, rollback (deadlock), resources, shutdown, system. */
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '40', '53', '57', '58'];

@@ -14,7 +14,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { BudgetName, Budgets } from '../common/budgets.ts';
+import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
+import { runEndingSentence } from '../common/run-ending.ts';
 import type { Status } from '../common/statuses.ts';
 import {
   type PlanDecision,
@@ -290,12 +292,7 @@ async function recordTerminalEvent(
 
 /** What the system says of a run whose results could not be recorded (or were cut short by a stop). */
 function systemSummary(outcome: RunOutcome, stopped: boolean): string {
-  const how =
-    outcome.status === 'failed'
-      ? `The run failed (${outcome.error.type}: ${outcome.error.message}).`
-      : outcome.status === 'cancelled'
-        ? `The run was cancelled (${outcome.reason}).`
-        : 'The agent finished without a summary.';
+  const how = runEndingSentence({ ...outcome, error: outcome.status === 'failed' ? outcome.error : undefined });
   return `${how} ${stopped ? 'A stop cut the recording of its results short' : 'Its results were not recorded'}. (Summary written by the system.)`;
 }
 
@@ -310,4 +307,4 @@ function describeFailure(failure: unknown): RunError {
   return { type: 'error', message: cap(String(cause)) };
 }
 
-const cap = (text: string) => (text.length > 2000 ? `${text.slice(0, 2000)}…` : text);
+const cap = (text: string) => capText(text, 2000);

@@ -1,4 +1,4 @@
-import { capText } from '../cap-text.ts';
+import { capText } from '../../common/cap-text.ts';
 import type { CommandResult, FileChange, Workspace } from '../workspace/driver.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, isToolName, type ToolInput, type ToolName, toolInputSchemas } from './definitions.ts';
 import { ToolError } from './tool-error.ts';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { capText } from '../cap-text.ts';
+import { capText } from '../../common/cap-text.ts';
 import type { FileChange } from './driver.ts';
 import { git } from './git.ts';
 

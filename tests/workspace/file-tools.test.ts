@@ -2,10 +2,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { capText } from '../../activities/cap-text.ts';
 import { READ_ONLY_TOOLS, TOOL_NAMES, toolDeclarations } from '../../activities/tools/definitions.ts';
 import { executeTool, TOOL_OUTPUT_LIMIT } from '../../activities/tools/execute-tool.ts';
 import type { Workspace } from '../../activities/workspace/driver.ts';
+import { capText } from '../../common/cap-text.ts';
 import { tempWorkspaces } from '../helpers/temp-workspaces.ts';
 
 const temp = tempWorkspaces('file-tools');
