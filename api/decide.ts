@@ -18,13 +18,17 @@ export const DECISION_DEADLINE_MS = 10_000;
 /** The decision itself expires this much earlier, so one judged after the API gave up changes nothing. */
 const DEADLINE_MARGIN_MS = 2_000;
 
+/** How long the API waits, once a decision is accepted, for its handler to finish passing it on. */
+const RESULT_WAIT_MS = 30_000;
+
 /**
- * Sends a decision to an execution's workflow as a Workflow Update and waits for its verdict: the
- * result when accepted, a 409 naming why when refused (the workflow's validator decides, with the
- * code it gives), a 503 `worker_unavailable` when no worker answers in time (the decision then
- * expires unheard: nothing changes). With `start`, a closed workflow is reopened (update-with-start).
- * A workflow that has closed without recording it (an operator terminated it) is recorded now and
- * `closed` is answered.
+ * Sends a decision to an execution's workflow as a Workflow Update. Until the workflow accepts it,
+ * the deadline holds: a refusal is a 409 naming why (the workflow's validator decides, with the code
+ * it gives), no worker in time a 503 `worker_unavailable` (the decision then expires unheard: nothing
+ * changes). Once accepted it will happen, so the API then waits for its result without that deadline
+ * (`accepted` when the handler takes long). With `start`, a closed workflow is reopened
+ * (update-with-start). A workflow that has closed without recording it (an operator terminated it)
+ * is recorded now and `closed` is answered.
  */
 export async function decide<Arg extends DecisionBase>(
   deps: { db: Database; client: Client; decisionDeadlineMs?: number },
@@ -32,15 +36,24 @@ export async function decide<Arg extends DecisionBase>(
   update: UpdateDefinition<DecisionResult, [Arg]>,
   arg: Omit<Arg, 'deadline'>,
   start?: WithStartWorkflowOperation<typeof executionWorkflow>,
-): Promise<DecisionResult | 'closed'> {
+): Promise<DecisionResult | 'accepted' | 'closed'> {
   const waitMs = deps.decisionDeadlineMs ?? DECISION_DEADLINE_MS;
   const deadline = Date.now() + waitMs;
   const args: [Arg] = [{ ...arg, deadline: new Date(deadline - Math.min(DEADLINE_MARGIN_MS, waitMs / 2)).toISOString() } as Arg];
   const handle = deps.client.workflow.getHandle(executionWorkflowId(executionId));
   try {
-    return await deps.client.connection.withDeadline(deadline, () =>
-      start ? deps.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation: start }) : handle.executeUpdate(update, { args }),
+    const accepted = await deps.client.connection.withDeadline(deadline, () =>
+      start
+        ? deps.client.workflow.startUpdateWithStart(update, { args, waitForStage: 'ACCEPTED', startWorkflowOperation: start })
+        : handle.startUpdate(update, { args, waitForStage: 'ACCEPTED' }),
     );
+    try {
+      return await deps.client.connection.withDeadline(Date.now() + RESULT_WAIT_MS, () => accepted.result());
+    } catch (err) {
+      // A refusal judged after acceptance (a reopened execution judges once it has loaded) is still a refusal.
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+      return 'accepted';
+    }
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       if (err.cause.type === 'expired') {
