@@ -1,0 +1,6 @@
+// agent-runs' worker for the benchmark: tests/helpers/worker-process.ts (worker/main.ts with a
+// pre-built bundle) with Prometheus metrics on, in a process of its own.
+import { installMetrics } from './metrics.ts';
+
+installMetrics();
+await import('../tests/helpers/worker-process.ts');
