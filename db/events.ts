@@ -11,10 +11,87 @@ export const EVENTS_CHANNEL = 'agent_runs_events';
 /**
  * Appends an event and updates the projections it changes, in one transaction. Idempotent: an
  * event whose `eventId` is already stored changes nothing and the stored row is returned.
+ *
+ * Group commit: appends that arrive while a write is in flight wait for it and are then written
+ * together, in the order they arrived, in one transaction (one commit, one advisory lock, one
+ * multi-row insert, one NOTIFY). A lone append is written at once. Should a batch fail as a whole
+ * (a row the database refuses, a race with another process), each of its events is written on its
+ * own, so one bad event fails only its own caller.
  */
-export async function appendEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
+export function appendEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
+  let writer = writers.get(db);
+  if (!writer) {
+    writer = new EventWriter(db);
+    writers.set(db, writer);
+  }
+  return writer.append(event);
+}
+
+/** Events written in one transaction at most. */
+const MAX_BATCH = 200;
+const writers = new WeakMap<Database, EventWriter>();
+
+interface PendingAppend {
+  event: NewEvent;
+  resolve: (stored: StoredEvent) => void;
+  reject: (err: unknown) => void;
+}
+
+class EventWriter {
+  private queue: PendingAppend[] = [];
+  private writing = false;
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  append(event: NewEvent): Promise<StoredEvent> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        if (batch.length === 1) {
+          await settle(batch[0]!, () => appendOne(this.db, batch[0]!.event));
+          continue;
+        }
+        let stored: StoredEvent[];
+        try {
+          stored = await insertBatch(
+            this.db,
+            batch.map((p) => p.event),
+          );
+        } catch {
+          for (const pending of batch) await settle(pending, () => appendOne(this.db, pending.event));
+          continue;
+        }
+        for (const [i, pending] of batch.entries()) pending.resolve(stored[i]!);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}
+
+async function settle(pending: PendingAppend, write: () => Promise<StoredEvent>): Promise<void> {
   try {
-    return await insertEvent(db, event);
+    pending.resolve(await write());
+  } catch (err) {
+    pending.reject(err);
+  }
+}
+
+/** One event in its own transaction; a duplicate event id (another process won a race) returns the stored row. */
+async function appendOne(db: Database, event: NewEvent): Promise<StoredEvent> {
+  try {
+    return (await insertBatch(db, [event]))[0]!;
   } catch (err) {
     // Two writers raced (the API and the workflow both write execution.created): the loser's
     // transaction rolled back whole, and the winner's row is the answer.
@@ -24,20 +101,32 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<Stored
   }
 }
 
-function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
+/** Writes `batch` in one transaction, in order; returns what is stored for each (the earlier row for a repeated id). */
+function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
   return db.transaction(async (tx) => {
-    const [existing] = await tx.select().from(events).where(eq(events.eventId, event.eventId));
-    if (existing) return toStoredEvent(existing);
-    const ended = await runEndedAlready(tx, event);
-    if (ended) return toStoredEvent(ended);
+    const ids = [...new Set(batch.map((e) => e.eventId))];
+    const known = new Map<string, StoredEvent>();
+    for (const row of await tx.select().from(events).where(inArray(events.eventId, ids))) known.set(row.eventId, toStoredEvent(row));
 
-    const runNumber = await applyProjection(tx, event);
-    // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
-    // will never later find a committed event with a smaller cursor (streams rely on this).
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('agent-runs:events'))`);
-    const [row] = await tx
-      .insert(events)
-      .values({
+    const fresh: Array<typeof events.$inferInsert> = [];
+    /** A later terminal event of a run that ended earlier in this batch: answered with that first one. */
+    const endedHere = new Map<string, string>();
+    const sameAs = new Map<string, string>();
+    for (const event of batch) {
+      if (known.has(event.eventId) || fresh.some((row) => row.eventId === event.eventId)) continue;
+      const terminal = event.runId && RUN_ENDED_TYPES.includes(event.type) ? event.runId : undefined;
+      if (terminal && endedHere.has(terminal)) {
+        sameAs.set(event.eventId, endedHere.get(terminal)!);
+        continue;
+      }
+      const ended = await runEndedAlready(tx, event);
+      if (ended) {
+        known.set(event.eventId, toStoredEvent(ended));
+        continue;
+      }
+      const runNumber = await applyProjection(tx, event);
+      if (terminal) endedHere.set(terminal, event.eventId);
+      fresh.push({
         eventId: event.eventId,
         type: event.type,
         version: event.version ?? 1,
@@ -49,11 +138,22 @@ function insertEvent(db: Database, event: NewEvent): Promise<StoredEvent> {
         actor: event.actor ?? null,
         occurredAt: new Date(event.occurredAt),
         payload: event.payload ?? {},
-      })
-      .returning();
-    // Delivered at commit: every API process's event feed then reads the new rows (db/../api/streams).
-    await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${String(row!.cursor)})`);
-    return toStoredEvent(row!);
+      });
+    }
+    if (fresh.length > 0) {
+      // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
+      // will never later find a committed event with a smaller cursor (streams rely on this).
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('agent-runs:events'))`);
+      const rows = await tx.insert(events).values(fresh).returning();
+      let last = 0;
+      for (const row of rows) {
+        known.set(row.eventId, toStoredEvent(row));
+        last = Math.max(last, row.cursor);
+      }
+      // Delivered at commit: every API process's event feed then reads the new rows (db/../api/streams).
+      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${String(last)})`);
+    }
+    return batch.map((event) => known.get(sameAs.get(event.eventId) ?? event.eventId)!);
   });
 }
 

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../common/events.ts';
 import type { DatabaseHandle } from '../../db/client.ts';
-import { appendEvent, listExecutionEvents } from '../../db/events.ts';
+import { openDatabase } from '../../db/client.ts';
+import { appendEvent, EVENTS_CHANNEL, listExecutionEvents } from '../../db/events.ts';
 import { findExecution } from '../../db/executions.ts';
 import { DRIVERS, openFreshDatabase } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const now = () => new Date().toISOString();
 
@@ -123,5 +125,67 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     const rest = await listExecutionEvents(handle.db, executionId, { afterCursor: Number(all[0]!.cursor), limit: 10 });
     expect(rest.map((e) => e.cursor)).toEqual(all.slice(1).map((e) => e.cursor));
     expect(await listExecutionEvents(handle.db, executionId, { limit: 2 })).toHaveLength(2);
+  });
+
+  it('writes appends made at once together (group commit), in the order they were made, one NOTIFY per batch', async () => {
+    const executionId = randomUUID();
+    const runId = randomUUID();
+    await appendEvent(handle.db, createdEvent(executionId));
+    await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' }));
+    const notified: number[] = [];
+    let listening!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const unlisten = await handle.listen(
+      EVENTS_CHANNEL,
+      (payload) => notified.push(Number(payload)),
+      () => listening(),
+    );
+    await ready;
+
+    const appends = Array.from({ length: 40 }, (_, i) => runEvent(executionId, runId, 'model.text_delta', { step: 1, text: `part ${i}` }));
+    const stored = await Promise.all(appends.map((event) => appendEvent(handle.db, event)));
+    const cursors = stored.map((e) => Number(e.cursor));
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(stored.map((e) => e.payload.text)).toEqual(appends.map((e) => e.payload!.text));
+    expect(new Set(stored.map((e) => e.runNumber)).size).toBe(1);
+
+    await waitFor('the last batch to be announced', async () => (notified.includes(cursors.at(-1)!) ? true : undefined));
+    await unlisten();
+    // Written in batches: fewer commits (and notifications) than events, the last naming the newest cursor.
+    const mine = notified.filter((cursor) => cursor >= cursors[0]!);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.length).toBeLessThan(appends.length / 2);
+  });
+
+  it('fails only the append the database refuses when it is written with others', async () => {
+    const executionId = randomUUID();
+    await appendEvent(handle.db, createdEvent(executionId));
+    const good = Array.from({ length: 10 }, (_, i) => ({ ...createdEvent(executionId), type: 'bench.tick', payload: { i } }));
+    const bad = { ...createdEvent(executionId), type: 'bench.tick', executionId: 'not-a-uuid' };
+    const results = await Promise.allSettled([...good.slice(0, 5), bad, ...good.slice(5)].map((event) => appendEvent(handle.db, event)));
+    expect(results.map((r) => r.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected', ...Array(5).fill('fulfilled')]);
+    const listed = await listExecutionEvents(handle.db, executionId, { limit: 20 });
+    expect(listed.filter((e) => e.type === 'bench.tick').map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('the event log written by two processes', () => {
+  it('stores an event once when writers of two database handles race to write it', async () => {
+    const { handle, dispose } = await openFreshDatabase('postgres');
+    const other = await openDatabase({ databaseUrl: (handle as { url: string }).url });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const executionId = randomUUID();
+        const event = createdEvent(executionId);
+        const results = await Promise.all([appendEvent(handle.db, event), appendEvent(other.db, event), appendEvent(handle.db, event)]);
+        expect(new Set(results.map((r) => r.cursor)).size).toBe(1);
+        expect(await listExecutionEvents(handle.db, executionId, { limit: 10 })).toHaveLength(1);
+      }
+    } finally {
+      await other.close();
+      await dispose();
+    }
   });
 });
