@@ -58,21 +58,19 @@ class EventWriter {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
-        if (batch.length === 1) {
-          await settle(batch[0]!, () => appendOne(this.db, batch[0]!.event));
-          continue;
+        if (batch.length > 1) {
+          try {
+            const stored = await insertBatch(
+              this.db,
+              batch.map((p) => p.event),
+            );
+            for (const [k, pending] of batch.entries()) pending.resolve(stored[k]!);
+            continue;
+          } catch {
+            // Written one by one below: only the event the database refuses fails.
+          }
         }
-        let stored: StoredEvent[];
-        try {
-          stored = await insertBatch(
-            this.db,
-            batch.map((p) => p.event),
-          );
-        } catch {
-          for (const pending of batch) await settle(pending, () => appendOne(this.db, pending.event));
-          continue;
-        }
-        for (const [i, pending] of batch.entries()) pending.resolve(stored[i]!);
+        for (const pending of batch) await settle(pending, () => appendOne(this.db, pending.event));
       }
     } finally {
       this.writing = false;
@@ -112,8 +110,10 @@ function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
     /** A later terminal event of a run that ended earlier in this batch: answered with that first one. */
     const endedHere = new Map<string, string>();
     const sameAs = new Map<string, string>();
+    const inBatch = new Set<string>();
     for (const event of batch) {
-      if (known.has(event.eventId) || fresh.some((row) => row.eventId === event.eventId)) continue;
+      if (known.has(event.eventId) || inBatch.has(event.eventId)) continue;
+      inBatch.add(event.eventId);
       const terminal = event.runId && RUN_ENDED_TYPES.includes(event.type) ? event.runId : undefined;
       if (terminal && endedHere.has(terminal)) {
         sameAs.set(event.eventId, endedHere.get(terminal)!);
