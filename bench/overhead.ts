@@ -19,6 +19,7 @@ import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { freePort } from '../scripts/free-port.ts';
 import { startTemporalDevServer } from '../scripts/temporal-server.ts';
+import { UNATTENDED_AGENT } from '../tests/helpers/unattended-agent.ts';
 import { createTestDatabase } from '../tests/setup/test-database.ts';
 import { workflowsPath } from '../worker/create-worker.ts';
 import { startMaintenance } from '../worker/start-maintenance.ts';
@@ -44,20 +45,7 @@ const LONG_STEPS = Number(process.env.BENCH_LONG_STEPS ?? 2000);
 /** How many requests the benchmark's client has in flight at once. */
 const CLIENTS = 20;
 
-const AGENT = {
-  id: 'bench',
-  name: 'Benchmark agent',
-  provider: 'demo',
-  model: 'demo',
-  systemPrompt: 'You are a benchmark agent.',
-  allowedTools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command'],
-  toolsNeedingApproval: [],
-  enabled: true,
-  outputSchema: null,
-  maxSteps: 50,
-  maxCostUsd: null,
-  maxDurationMs: 3_600_000,
-};
+const AGENT = UNATTENDED_AGENT;
 
 // The long run's worker runs in this process: only its warnings are printed.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -233,10 +221,9 @@ function benchmark(deps: Deps) {
   async function throughput(n: number, shared: boolean, agentRuns: number[], bare: number[], order: boolean) {
     const project = `bench-${randomUUID()}`;
     const runAgentRuns = async () => {
-      const before =
-        shared || n !== THROUGHPUT[0] || perRun.commitsPerEvent !== undefined
-          ? undefined
-          : { commits: await commits(), events: await eventCount(), own: ownQueries };
+      // Commits per event are counted over the first throughput measure with projects of their own.
+      const countCommits = !shared && perRun.commitsPerEvent === undefined;
+      const before = countCommits ? { commits: await commits(), events: await eventCount(), own: ownQueries } : undefined;
       const t0 = Date.now();
       const ids = await inPool(Array.from({ length: n }), CLIENTS, (_, i) => create('never', shared ? project : `${project}-${i}`));
       await untilAll(ids, 'completed');

@@ -40,7 +40,7 @@ export async function startNodeProcess(name: string, script: string, env: NodeJS
   return { child, rssMiB: () => rssMiB(child.pid!), stop: () => stopProcess(child) };
 }
 
-/** Resident memory of a process (and its children, for a process that wraps another) in MiB. */
+/** Resident memory of a process in MiB. */
 export function rssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);

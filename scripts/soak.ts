@@ -23,7 +23,7 @@ import { issueToken } from '../db/tokens.ts';
 import { type FakeResponse, startFakeOpenAIServer } from '../tests/helpers/fake-openai-server.ts';
 import { mulberry32 } from '../tests/helpers/seeded-random.ts';
 import { spawnWorkerProcess } from '../tests/helpers/spawn-worker.ts';
-import { UNATTENDED_AGENT } from '../tests/helpers/test-stack.ts';
+import { UNATTENDED_AGENT } from '../tests/helpers/unattended-agent.ts';
 import { createTestDatabase } from '../tests/setup/test-database.ts';
 import { workflowsPath } from '../worker/create-worker.ts';
 import { freePort } from './free-port.ts';

@@ -11,7 +11,10 @@ import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { issueToken } from '../../db/tokens.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { startMaintenance } from '../../worker/start-maintenance.ts';
+import { UNATTENDED_AGENT } from './unattended-agent.ts';
 import { waitFor } from './wait-for.ts';
+
+export { UNATTENDED_AGENT };
 
 /**
  * A test file's own stack on the run's shared Temporal server and database: a worker on a task
@@ -144,21 +147,5 @@ export async function startTestStack(
     },
   };
 }
-
-/** The demo model with every tool and no permission gate: runs finish without a person. */
-export const UNATTENDED_AGENT = {
-  id: 'unattended',
-  name: 'Unattended test agent',
-  provider: 'demo',
-  model: 'demo',
-  systemPrompt: 'You are a test agent.',
-  allowedTools: ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command'],
-  toolsNeedingApproval: [],
-  enabled: true,
-  outputSchema: null,
-  maxSteps: 50,
-  maxCostUsd: null,
-  maxDurationMs: 3_600_000,
-};
 
 export type WorkerDeps = Parameters<typeof createWorker>[0];
