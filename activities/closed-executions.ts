@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { uuidFromName } from '../common/ids.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { findExecution } from '../db/executions.ts';
+import { projectSlotsWorkflowId, requesterClosedSignal } from '../workflows/definitions.ts';
 
 /** How far back each scan looks again, so a close that reached visibility late is not missed. */
 const SCAN_OVERLAP_MS = 60_000;
@@ -39,13 +40,14 @@ interface ScanProgress {
 
 /**
  * Execution workflows that ended without running their own code (terminated by an operator) are
- * recorded by these activities, called from the slots workflow and the maintenance workflow.
+ * recorded by these activities, called from the slots workflow and the maintenance workflow; what
+ * they held of their project's slot is freed.
  */
 export function createClosedExecutionActivities(db: Database, client: Client) {
   const activities = {
     /**
      * Records that an execution workflow closed without saying so (terminated by an operator, say):
-     * its unfinished run is cancelled (reason `operator`) and `execution.terminated` is appended.
+     * its unfinished run is cancelled (reason `operator`), its project slot freed, and `execution.terminated` appended.
      * Ids derive from the closed workflow run, so a retry or a second report writes nothing new.
      */
     async recordClosedExecution(workflowId: string, runId: string): Promise<void> {
@@ -77,6 +79,13 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
           payload: { reason: 'operator' },
         });
       }
+      // Its project slot is freed for the next in line (the slots workflow never polls holders).
+      await client.workflow
+        .getHandle(projectSlotsWorkflowId(found.execution.projectId))
+        .signal(requesterClosedSignal, { requesterId: workflowId, requesterRunId: runId })
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
       await appendEvent(db, {
         eventId: uuidFromName(`${runId}:execution.terminated`),
         type: 'execution.terminated',

@@ -1,8 +1,8 @@
 import { activityInfo } from '@temporalio/activity';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { projectSlotsWorkflowId, requestSlotSignal, type SlotRequest } from '../workflows/definitions.ts';
 
-/** Activities for the per-project slots: workflows cannot signal-with-start or describe other workflows. */
+/** Activities for the per-project slots: workflows cannot signal-with-start. */
 export function createSlotActivities(client: Client) {
   return {
     /** Asks the project's slots workflow for the slot, starting that workflow if it is not running. */
@@ -14,17 +14,6 @@ export function createSlotActivities(client: Client) {
         signal: requestSlotSignal,
         signalArgs: [input.request],
       });
-    },
-
-    /** Whether a workflow run is still running: a closed slot holder frees its slot. */
-    async isWorkflowOpen(workflowId: string, runId: string): Promise<boolean> {
-      try {
-        const description = await client.workflow.getHandle(workflowId, runId).describe();
-        return description.status.name === 'RUNNING';
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return false;
-        throw err;
-      }
     },
   };
 }

@@ -210,6 +210,8 @@ export interface SlotRequest {
 }
 export const requestSlotSignal = defineSignal<[SlotRequest]>('requestSlot');
 export const releaseSlotSignal = defineSignal<[{ requestId: string }]>('releaseSlot');
+/** A requester's workflow run closed without releasing (an operator terminated it): what it held or asked for is freed. */
+export const requesterClosedSignal = defineSignal<[{ requesterId: string; requesterRunId: string }]>('requesterClosed');
 export const slotGrantedSignal = defineSignal<[{ requestId: string }]>('slotGranted');
 export const queuePositionSignal = defineSignal<[{ requestId: string; position: number }]>('queuePosition');
 

@@ -8,23 +8,32 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { queuePositionSignal, releaseSlotSignal, requestSlotSignal, type SlotsState, slotGrantedSignal, slotsStateQuery } from './definitions.ts';
+import {
+  queuePositionSignal,
+  releaseSlotSignal,
+  requesterClosedSignal,
+  requestSlotSignal,
+  type SlotRequest,
+  type SlotsState,
+  slotGrantedSignal,
+  slotsStateQuery,
+} from './definitions.ts';
 
-// Bounded: when they fail, the holder is simply checked again later (and the maintenance workflow
-// records closed executions too), so the project's queue never stops on them.
-const { isWorkflowOpen, recordClosedExecution } = proxyActivities<Activities>({
+// Bounded: when it fails, the maintenance workflow records the closed requester later, so the
+// project's queue never stops on it.
+const { recordClosedExecution } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
-/** How often the holder is checked for having closed without releasing (terminated by an operator, say). */
-const HOLDER_CHECK_INTERVAL = '20 seconds';
 /** A project with nobody holding or waiting closes its slots workflow; the next request starts it again. */
 const IDLE_CLOSE_AFTER = '10 minutes';
 
 /**
  * One per project (`project-slots-<projectId>`): hands the project's single slot to one execution at
  * a time, in the order the requests arrived, and tells each waiter its 1-based queue position.
+ * It does nothing while the holder works or waits (no timers, no polling): a holder that closes
+ * without releasing (terminated by an operator) is reported by the maintenance workflow's scan.
  */
 export async function projectSlotsWorkflow(input: { projectId: string; carried?: SlotsState }): Promise<void> {
   const state: SlotsState = input.carried ?? { holder: null, queue: [] };
@@ -42,6 +51,11 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
   setHandler(releaseSlotSignal, ({ requestId }) => {
     if (state.holder?.requestId === requestId) state.holder = null;
     else state.queue = state.queue.filter((r) => r.requestId !== requestId);
+  });
+  setHandler(requesterClosedSignal, ({ requesterId, requesterRunId }) => {
+    const closed = (r: SlotRequest) => r.requesterId === requesterId && r.requesterRunId === requesterRunId;
+    if (state.holder && closed(state.holder)) state.holder = null;
+    state.queue = state.queue.filter((r) => !closed(r));
   });
   const positionsStale = () => state.queue.some((r, i) => told.get(r.requestId) !== i + 1);
 
@@ -64,11 +78,7 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
 
     if (state.holder) {
       const holder = state.holder;
-      const changed = await condition(() => state.holder !== holder || positionsStale(), HOLDER_CHECK_INTERVAL);
-      if (!changed && !(await isWorkflowOpen(holder.requesterId, holder.requesterRunId).catch(() => true))) {
-        await recordClosedExecution(holder.requesterId, holder.requesterRunId).catch(() => undefined);
-        state.holder = null;
-      }
+      await condition(() => state.holder !== holder || positionsStale());
     } else if (!(await condition(() => state.queue.length > 0, IDLE_CLOSE_AFTER))) {
       break;
     }

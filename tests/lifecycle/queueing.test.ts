@@ -68,6 +68,12 @@ describe('queueing per project', () => {
     const next = await create(project, 'next in line');
     await until('the next to be queued', next, (e) => e.status === 'queued');
 
+    // While the slot is held the slots workflow does nothing: no timer, no activity checking the holder.
+    const slotsHistory = await stack.env.client.workflow.getHandle(projectSlotsWorkflowId(project)).fetchHistory();
+    const kinds = new Set(slotsHistory.events!.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes'))));
+    expect(kinds.has('timerStartedEventAttributes')).toBe(false);
+    expect(kinds.has('activityTaskScheduledEventAttributes')).toBe(false);
+
     await stack.env.client.workflow.getHandle(executionWorkflowId(holder)).terminate('operator test');
     await waitFor('the next execution to get the slot', async () => ((await get(next)).status === 'awaiting_approval' ? true : undefined), 60_000);
     const slots = await stack.env.client.workflow.getHandle(projectSlotsWorkflowId(project)).query(slotsStateQuery);
