@@ -103,31 +103,50 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   const budgetExceeded = (budget: BudgetName, detail: string) =>
     ApplicationFailure.create({ type: 'budget_exceeded', message: `${budget} budget exceeded: ${detail}`, nonRetryable: true, details: [budget] });
 
+  /**
+   * The time budget: one timer per stretch of work (from the first model step or tool after a start
+   * or a person's decision, to the next wait for a person or the end), not one per activity. When it
+   * fires, the work in flight is cancelled and the run fails with budget_exceeded.
+   */
+  let stretch: { timer: CancellationScope; startedAt: number } | undefined;
+  let inFlight: CancellationScope | undefined;
+  let outOfTime = false;
+  const outOfTimeFailure = () => budgetExceeded('maxDurationMs', `worked more than ${budgets!.maxDurationMs} ms`);
+
   /** Runs agent work within what is left of the time budget. */
   async function working<T>(fn: () => Promise<T>): Promise<T> {
-    const limit = budgets!.maxDurationMs;
-    const remaining = limit - workingMs;
-    if (remaining <= 0) throw budgetExceeded('maxDurationMs', `worked ${workingMs} ms of ${limit} ms`);
-    const started = Date.now();
-    let timedOut = false;
+    if (outOfTime) throw outOfTimeFailure();
+    if (!stretch) {
+      const remaining = budgets!.maxDurationMs - workingMs;
+      if (remaining <= 0) throw budgetExceeded('maxDurationMs', `worked ${workingMs} ms of ${budgets!.maxDurationMs} ms`);
+      const timer = new CancellationScope();
+      stretch = { timer, startedAt: Date.now() };
+      timer
+        .run(() => sleep(remaining))
+        .then(() => {
+          outOfTime = true;
+          inFlight?.cancel();
+        })
+        .catch(() => undefined); // cancelled: the stretch ended first
+    }
     const scope = new CancellationScope();
-    const timer = new CancellationScope();
-    timer
-      .run(() => sleep(remaining))
-      .then(() => {
-        timedOut = true;
-        scope.cancel();
-      })
-      .catch(() => undefined); // the timer is cancelled when the work ends first
+    inFlight = scope;
     try {
       return await scope.run(fn);
     } catch (err) {
-      if (timedOut && isCancellation(err)) throw budgetExceeded('maxDurationMs', `worked more than ${limit} ms`);
+      if (outOfTime && isCancellation(err)) throw outOfTimeFailure();
       throw err;
     } finally {
-      timer.cancel();
-      workingMs += Date.now() - started;
+      inFlight = undefined;
     }
+  }
+
+  /** Ends the stretch of work: waiting for a person, or the end of the work, does not count. */
+  function pauseWork(): void {
+    if (!stretch) return;
+    stretch.timer.cancel();
+    workingMs += Date.now() - stretch.startedAt;
+    stretch = undefined;
   }
 
   /** Nobody decided in time: the execution stops taking decisions at once (the run is still being finished). */
@@ -144,6 +163,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
   /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's outcome. */
   async function decidePlan(version: number, answer: { callId?: string; step: number }): Promise<boolean | RunOutcome> {
+    pauseWork();
     // The execution hears of the plan before Postgres shows it: a client that sees it can decide on it.
     await report('awaiting_approval', { planVersion: version });
     await bookkeeping.recordPlan({ ...ids, version, ...answer });
@@ -164,6 +184,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
   /** A tool call the agent's policy holds for a person: true to run it; false when denied (the model is told); or the run's outcome. */
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
+    pauseWork();
     await report('waiting_permission', { callId });
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
@@ -263,6 +284,8 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   } catch (err) {
     if (isCancellation(err)) outcome = { status: 'cancelled', reason: stop ? 'stopped' : 'operator' };
     else outcome = { status: 'failed', error: describeFailure(err) };
+  } finally {
+    pauseWork();
   }
   // Finishing is not cancelled with the workflow (an operator's cancel): only a stop cuts it short.
   return CancellationScope.nonCancellable(() => finish(outcome));

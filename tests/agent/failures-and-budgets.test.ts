@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorkflowId } from '../../workflows/definitions.ts';
 import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
 import { scriptedModel } from '../helpers/scripted-model.ts';
 
@@ -8,11 +9,12 @@ const looping = scriptedModel([{ toolCalls: [{ name: 'list_files', input: { patt
 const pricedLoop = scriptedModel([{ toolCalls: [{ name: 'list_files', input: { pattern: '*' } }], usage: { input: 100_000, output: 10_000 } }]);
 const slow = scriptedModel([{ delayMs: 20_000, text: 'too late' }]);
 const unpriced = scriptedModel([{ text: 'Free as far as anyone knows.' }]);
+const planned = scriptedModel([{ toolCalls: [{ name: 'propose_plan', input: { plan: 'Say done.' } }] }, { text: 'Done.' }]);
 
 describe('failures and budgets', () => {
   let stack: AgentStack;
   beforeAll(async () => {
-    stack = await startAgentStack({ flaky, unauthorized, looping, pricedLoop, slow, unpriced });
+    stack = await startAgentStack({ flaky, unauthorized, looping, pricedLoop, slow, unpriced, planned });
   });
   afterAll(() => stack?.close());
 
@@ -41,6 +43,11 @@ describe('failures and budgets', () => {
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.runs[0]).toMatchObject({ status: 'failed', modelSteps: 3, error: { type: 'budget_exceeded', budget: 'maxSteps' } });
     expect(done.runs[0].error.message).toContain('maxSteps budget exceeded');
+    // The time budget is one timer for the whole stretch of work, not one per model step and tool.
+    const history = await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).fetchHistory();
+    const timers = history.events!.filter((e) => e.timerStartedEventAttributes);
+    expect(history.events!.filter((e) => e.activityTaskScheduledEventAttributes).length).toBeGreaterThan(6);
+    expect(timers).toHaveLength(1);
   });
 
   it('ends a run at maxCostUsd, overridden per execution', async () => {
@@ -57,6 +64,15 @@ describe('failures and budgets', () => {
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.runs[0]).toMatchObject({ status: 'failed', error: { type: 'budget_exceeded', budget: 'maxDurationMs' } });
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('does not count the time a run waits for a person against maxDurationMs', async () => {
+    const id = await stack.run('unattended', 'planned', { planMode: 'always', budgets: { maxDurationMs: 1500 } });
+    const waiting = await stack.waitForStatus(id, 'awaiting_approval');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`, { planVersion: waiting.plan.version })).status).toBe(200);
+    const done = await stack.waitForStatus(id, 'completed', 'failed');
+    expect(done.runs[0]).toMatchObject({ status: 'completed', summary: 'Done.' });
   });
 
   it('records an unpriced model with cost null and a warning, never 0', async () => {
