@@ -12,6 +12,7 @@ import { withHeartbeats } from './heartbeat.ts';
 import { classifyModelError } from './models/model-error.ts';
 import { costUsd, type Pricing, priceFor } from './models/pricing.ts';
 import { toStepUsage } from './models/usage.ts';
+import { deliverPlanAnswer, type PlanAnswer } from './plan-answers.ts';
 import { type AgentCall, runEventWriter, textBatcher } from './run-events.ts';
 import { isToolName, READ_ONLY_TOOLS, type ToolName, toolDeclarations } from './tools/definitions.ts';
 
@@ -41,9 +42,11 @@ export interface ModelStepDeps {
 export function createModelStepActivity({ db, resolveModel, pricing }: ModelStepDeps) {
   const ajv = new Ajv({ allErrors: true, strict: false });
 
-  return async function modelStep(call: AgentCall & { step: number; phase: 'plan' | 'work' }): Promise<ModelStepResult> {
+  return async function modelStep(call: AgentCall & { step: number; phase: 'plan' | 'work'; planAnswer?: PlanAnswer }): Promise<ModelStepResult> {
     const context = Context.current();
     const { step, phase, runId } = call;
+    // A person's plan decision travels with the step that follows it: delivered first, one activity fewer.
+    if (call.planAnswer) await deliverPlanAnswer(db, call, call.planAnswer);
     const write = runEventWriter(db, call, call.eventId, { kind: 'system', id: `${call.model.provider}/${call.model.model}` });
     // The prompt, tools and output schema as the run was prepared with them (not the agent as it is now).
     const prompt = await loadPrompt(db, call);

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, asc, eq } from 'drizzle-orm';
 import { type Budgets, effectiveBudgets } from '../common/budgets.ts';
+import { uuidFromName } from '../common/ids.ts';
 import { modelProblem } from '../common/models.ts';
 import type { PlanMode } from '../common/statuses.ts';
 import { agentBudgets, findAgent } from '../db/agents.ts';
@@ -8,9 +9,18 @@ import type { Database } from '../db/client.ts';
 import { findProject } from '../db/projects.ts';
 import { messages, progressEntries, runs } from '../db/schema.ts';
 import { withHeartbeats } from './heartbeat.ts';
-import { type AgentCall, runEventWriter } from './run-events.ts';
+import { type AgentCall, recordRunEvent, runEventWriter } from './run-events.ts';
 import { composeSystemPrompt } from './system-prompt.ts';
 import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
+
+export interface PrepareRunCall extends AgentCall {
+  projectId: string;
+  planMode: PlanMode;
+  budgets?: Partial<Budgets>;
+  /** For run.started: the run's index in its execution, and what started it. */
+  index: number;
+  trigger: string;
+}
 
 export interface RunSetup {
   planNeeded: boolean;
@@ -21,17 +31,18 @@ export interface RunSetup {
 
 /**
  * A run's first activity: checks its agent and model, prepares the workspace (from the project's
- * template, the first time) and its baseline, and writes the system prompt its model steps use.
+ * template, the first time) and its baseline, writes the system prompt its model steps use, and
+ * marks the run started.
  */
 export function createRunSetupActivities({ db, workspaces, env }: { db: Database; workspaces: WorkspaceDriver; env: NodeJS.ProcessEnv }) {
   return {
-    async prepareRun(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
+    async prepareRun(call: PrepareRunCall): Promise<RunSetup> {
       return withHeartbeats(() => prepare(call));
     },
   };
 
   // Cloning or copying a template, and its baseline commit, may take a while: it heartbeats meanwhile.
-  async function prepare(call: AgentCall & { projectId: string; planMode: PlanMode; budgets?: Partial<Budgets> }): Promise<RunSetup> {
+  async function prepare(call: PrepareRunCall): Promise<RunSetup> {
     const agent = await findAgent(db, call.agentId);
     if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
     if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
@@ -74,6 +85,8 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
       budgets,
       planNeeded,
     });
+    // The agent can start: the run is `running` (one id per run, so a retried attempt writes it once).
+    await recordRunEvent(db, call, uuidFromName(`${call.runId}:run.started`), 'run.started', { index: call.index, trigger: call.trigger });
     return { planNeeded, needsApproval, budgets };
   }
 }

@@ -3,8 +3,9 @@ import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
 import { uuidFromName } from '../common/ids.ts';
 import type { Database } from '../db/client.ts';
-import { findToolCall, saveNote, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
+import { findToolCall, stepText, type ToolCallRow, updateToolCall } from '../db/transcript.ts';
 import { withHeartbeats } from './heartbeat.ts';
+import { deliverPlanAnswer, type PlanAnswer } from './plan-answers.ts';
 import { type AgentCall, type RunIds, recordRunEvent, runEventWriter } from './run-events.ts';
 import { executeTool } from './tools/execute-tool.ts';
 import type { WorkspaceDriver } from './workspace/driver.ts';
@@ -37,10 +38,9 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
       await record(input, `plan:${input.version}`, 'plan.proposed', { version: input.version, text, callId: input.callId });
     },
 
-    /** Tells the model something: as the result of a tool call, or as a note after the step. */
-    async answerModel(input: RunIds & { step: number; callId?: string; text: string }): Promise<void> {
-      if (input.callId) await updateToolCall(db, input.callId, { status: 'completed', output: input.text, isError: false, completedAt: new Date() });
-      else await saveNote(db, input.runId, input.step, input.text);
+    /** Delivers a plan decision that no model step carries (the run ends, or a tool call comes first). */
+    async answerPlan(input: RunIds & { answer: PlanAnswer }): Promise<void> {
+      await deliverPlanAnswer(db, input, input.answer);
     },
 
     async requestPermission(input: RunIds & { callId: string }): Promise<void> {

@@ -161,10 +161,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
     const current = state.plan?.version;
     const extra = { planVersion, currentPlanVersion: current ?? null };
-    if (!active || active.stopped || state.status !== 'awaiting_approval' || current === undefined) {
-      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${state.status}`, extra };
-    }
-    if (current !== planVersion) {
+    const awaiting = active && !active.stopped && state.status === 'awaiting_approval' && current !== undefined;
+    if (awaiting && current !== planVersion) {
       return {
         code: 'stale_plan_version',
         reason: 'stale plan version',
@@ -172,8 +170,12 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
         extra,
       };
     }
-    if (decidedPlans.has(`${active.run.runId}:${planVersion}`)) {
+    // Decided already (the run is back at work): saying so is clearer than "no plan awaits".
+    if (active && decidedPlans.has(`${active.run.runId}:${planVersion}`)) {
       return { code: 'stale_plan_version', reason: 'already decided', message: `plan version ${planVersion} has been decided already`, extra };
+    }
+    if (!awaiting) {
+      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${state.status}`, extra };
     }
     return undefined;
   };
@@ -181,15 +183,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const judgeTool = ({ callId }: ToolDecision): Refusal | undefined => {
     const pending = state.pendingToolCall?.callId;
     const extra = { callId, pendingCallId: pending ?? null };
-    if (!active || active.stopped || state.status !== 'waiting_permission' || pending === undefined) {
-      return {
-        code: 'invalid_state',
-        reason: 'no tool call awaits permission',
-        message: `no tool call awaits permission while ${state.status}`,
-        extra,
-      };
-    }
-    if (pending !== callId) {
+    const waiting = active && !active.stopped && state.status === 'waiting_permission' && pending !== undefined;
+    if (waiting && pending !== callId) {
       return {
         code: 'stale_tool_call',
         reason: 'not the tool call awaiting permission',
@@ -199,6 +194,14 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     }
     if (decidedToolCalls.has(callId))
       return { code: 'stale_tool_call', reason: 'already decided', message: `tool call ${callId} has been decided already`, extra };
+    if (!waiting) {
+      return {
+        code: 'invalid_state',
+        reason: 'no tool call awaits permission',
+        message: `no tool call awaits permission while ${state.status}`,
+        extra,
+      };
+    }
     return undefined;
   };
 
@@ -217,12 +220,23 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const acceptPlan = (kind: PlanDecisionKind) => async (decision: PlanDecision) => {
     const run = active!;
     decidedPlans.add(`${run.run.runId}:${decision.planVersion}`);
+    if (kind !== 'reject') backToWork();
     await passOn(run.child!, () => run.child!.signal(planDecisionSignal, { ...decision, decision: kind }));
   };
   const acceptTool = (kind: 'approve' | 'deny') => async (decision: ToolDecision) => {
     const run = active!;
     decidedToolCalls.add(decision.callId);
+    backToWork();
     await passOn(run.child!, () => run.child!.signal(toolDecisionSignal, { ...decision, decision: kind }));
+  };
+  /**
+   * A decided run works again: marked here, before the run hears of it, so a report of its next wait
+   * (or its end) always comes after. The run does not report this itself (one signal fewer per decision).
+   */
+  const backToWork = () => {
+    state.plan = null;
+    state.pendingToolCall = null;
+    setStatus('running');
   };
   /** Passes a decision to the run; a run that closed just before (it timed out waiting, say) can no longer take it. */
   const passOn = async (child: ChildWorkflowHandle<typeof runWorkflow>, send: () => Promise<void>) => {
@@ -348,6 +362,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
         });
         active!.child = child;
         started = true;
+        // Running from here (Postgres says so once the run has prepared its workspace): the run does not report it.
+        setStatus('running');
         // A stop that came while the child was being started.
         if (active!.stopped) await stopChild(child, active!.stopped);
         // The child ends with its outcome, its terminal event written, whether it completed, failed or was stopped.

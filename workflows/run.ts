@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { PlanAnswer } from '../activities/plan-answers.ts';
 import type { BudgetName, Budgets } from '../common/budgets.ts';
 import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
@@ -164,6 +165,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's outcome. */
   async function decidePlan(version: number, answer: { callId?: string; step: number }): Promise<boolean | RunOutcome> {
     pauseWork();
+    await deliverPlanAnswer(); // a plan before this one in the same step
     // The execution hears of the plan before Postgres shows it: a client that sees it can decide on it.
     await report('awaiting_approval', { planVersion: version });
     await bookkeeping.recordPlan({ ...ids, version, ...answer });
@@ -174,34 +176,39 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       await recordEvent({ ...ids, type: 'plan.rejected', actor: by, payload: { version, reason } });
       return { status: 'cancelled', reason: 'plan_rejected' };
     }
-    const approved = kind === 'approve';
-    await recordEvent({ ...ids, type: approved ? 'plan.approved' : 'plan.revision_requested', actor: by, payload: { version, feedback } });
-    const text = approved ? 'Plan approved. Carry it out now.' : `Revise the plan: ${feedback}`;
-    await bookkeeping.answerModel({ ...ids, ...answer, text });
-    await report('running');
-    return approved;
+    // The execution marked itself running when it passed the decision on; the next model step
+    // delivers the answer (or deliverPlanAnswer, should anything else come first).
+    undelivered = { decision: kind, version, by, feedback, ...answer };
+    return kind === 'approve';
+  }
+
+  /** A plan decision not yet audited nor told to the model. */
+  let undelivered: PlanAnswer | undefined;
+  async function deliverPlanAnswer(): Promise<void> {
+    if (!undelivered) return;
+    await bookkeeping.answerPlan({ ...ids, answer: undelivered });
+    undelivered = undefined;
   }
 
   /** A tool call the agent's policy holds for a person: true to run it; false when denied (the model is told); or the run's outcome. */
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
     pauseWork();
+    await deliverPlanAnswer();
     await report('waiting_permission', { callId });
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
     if (!decided) return timedOut();
     await bookkeeping.decideToolCall({ ...ids, callId, decision: decided.decision, by: decided.by });
-    await report('running');
     return decided.decision === 'approve';
   }
 
   /** The agent's work, from preparation to the model's final answer (or a plan decision that ends the run). */
   async function agentLoop(): Promise<RunOutcome> {
-    // Still `pending` while the workspace is prepared; `running` once the agent can start.
+    // Still `pending` while the workspace is prepared; `running` (run.started, written by prepareRun)
+    // once the agent can start. The execution marked itself running when it started this run.
     const setup = await agent.prepareRun.executeWithOptions({ summary: 'prepare workspace and prompt' }, [
-      { ...call(), projectId: input.projectId, planMode: input.planMode, budgets: input.budgets },
+      { ...call(), projectId: input.projectId, planMode: input.planMode, budgets: input.budgets, index: input.index, trigger: input.trigger },
     ]);
-    await report('running');
-    await recordEvent({ ...ids, type: 'run.started', payload: { index: input.index, trigger: input.trigger } });
     budgets = setup.budgets;
     let phase: 'plan' | 'work' = setup.planNeeded ? 'plan' : 'work';
     let planVersion = 0;
@@ -209,9 +216,13 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     for (;;) {
       if (steps >= budgets.maxSteps) throw budgetExceeded('maxSteps', `the run took ${steps} model steps`);
       const step = ++steps;
+      const planAnswer = undelivered;
       const result = await working(() =>
-        agent.modelStep.executeWithOptions({ summary: `${phase === 'plan' ? 'plan' : 'model'} step ${step}` }, [{ ...call(), step, phase }]),
+        agent.modelStep.executeWithOptions({ summary: `${phase === 'plan' ? 'plan' : 'model'} step ${step}` }, [
+          { ...call(), step, phase, ...(planAnswer && { planAnswer }) },
+        ]),
       );
+      undelivered = undefined;
       if (result.costUsd !== null) costUsd += result.costUsd;
       if (budgets.maxCostUsd !== null && costUsd > budgets.maxCostUsd) {
         throw budgetExceeded('maxCostUsd', `spent $${costUsd.toFixed(4)} of $${budgets.maxCostUsd}`);
@@ -238,6 +249,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
           if (typeof allowed === 'object') return allowed;
           if (!allowed) continue;
         }
+        await deliverPlanAnswer();
         await working(() => agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId }]));
       }
     }
@@ -251,6 +263,8 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function finish(ended: RunOutcome): Promise<RunOutcome> {
     let outcome = ended;
     let summary = outcome.status === 'completed' ? outcome.summary : undefined;
+    // An accepted decision is audited even when the run ends before its next step (a stop, a budget).
+    await deliverPlanAnswer().catch(() => undefined);
     finishing = new CancellationScope();
     if (stop) finishing.cancel();
     try {

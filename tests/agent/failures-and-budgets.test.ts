@@ -10,11 +10,12 @@ const pricedLoop = scriptedModel([{ toolCalls: [{ name: 'list_files', input: { p
 const slow = scriptedModel([{ delayMs: 20_000, text: 'too late' }]);
 const unpriced = scriptedModel([{ text: 'Free as far as anyone knows.' }]);
 const planned = scriptedModel([{ toolCalls: [{ name: 'propose_plan', input: { plan: 'Say done.' } }] }, { text: 'Done.' }]);
+const plannedOnly = scriptedModel([{ toolCalls: [{ name: 'propose_plan', input: { plan: 'Say done.' } }] }]);
 
 describe('failures and budgets', () => {
   let stack: AgentStack;
   beforeAll(async () => {
-    stack = await startAgentStack({ flaky, unauthorized, looping, pricedLoop, slow, unpriced, planned });
+    stack = await startAgentStack({ flaky, unauthorized, looping, pricedLoop, slow, unpriced, planned, plannedOnly });
   });
   afterAll(() => stack?.close());
 
@@ -73,6 +74,17 @@ describe('failures and budgets', () => {
     expect((await stack.post(`/v1/executions/${id}/plan/approve`, { planVersion: waiting.plan.version })).status).toBe(200);
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.runs[0]).toMatchObject({ status: 'completed', summary: 'Done.' });
+  });
+
+  it('records an approval that no model step follows (the step budget is spent): it is never lost', async () => {
+    await stack.putAgent('one-step', { maxSteps: 1, toolsNeedingApproval: [] });
+    const id = await stack.run('one-step', 'plannedOnly', { planMode: 'always' });
+    await stack.waitForStatus(id, 'awaiting_approval');
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    const done = await stack.waitForStatus(id, 'completed', 'failed');
+    expect(done.runs[0]).toMatchObject({ status: 'failed', error: { type: 'budget_exceeded', budget: 'maxSteps' } });
+    const types = (await stack.events(id)).map((e) => e.type);
+    expect(types.slice(types.indexOf('plan.proposed'))).toEqual(['plan.proposed', 'plan.approved', 'run.failed']);
   });
 
   it('records an unpriced model with cost null and a warning, never 0', async () => {

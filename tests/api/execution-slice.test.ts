@@ -66,7 +66,7 @@ describe('an execution through the API', () => {
       runNumber: finished.runs[0].number,
       turnNumber: 1,
       attempt: 1,
-      actor: null,
+      actor: { kind: 'system', id: 'agent-runs' },
       occurredAt: expect.any(String),
       payload: { index: 1, trigger: 'initial' },
     });
@@ -110,7 +110,6 @@ describe('an execution through the API', () => {
     expect(summaries).toEqual([
       `Run 1 (initial) of execution ${created.id}`,
       'prepare workspace and prompt',
-      'record run.started',
       'model step 1',
       'list_files (step 1)',
       'model step 2',

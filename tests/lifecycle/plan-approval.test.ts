@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvePlanSignal, executionWorkflowId } from '../../workflows/definitions.ts';
+import { approvePlanSignal, executionWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -52,6 +52,20 @@ describe('plan approval', () => {
     expect(types.at(-1)).toBe('run.completed');
     const events = await stack.events(id);
     expect(events.find((e: any) => e.type === 'plan.approved').actor).toEqual({ kind: 'user', id: stack.ownerId });
+
+    // Each decision goes straight to the next model step, which records it: no activity in between,
+    // and the run reports nothing to the execution (which marked itself running when it passed it on).
+    const history = (await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).fetchHistory()).events!;
+    const decisions = history.flatMap((e, i) => (e.workflowExecutionSignaledEventAttributes?.signalName === 'planDecision' ? [i] : []));
+    expect(decisions).toHaveLength(3);
+    for (const at of decisions) {
+      const next = history.slice(at).find((e) => e.activityTaskScheduledEventAttributes)!;
+      expect(next.activityTaskScheduledEventAttributes!.activityType!.name).toBe('modelStep');
+    }
+    const reports = history
+      .filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)
+      .map((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes!.signalName);
+    expect(reports).toEqual(['runStatus', 'runStatus', 'runStatus', 'runStatus']); // three plans, then the outcome
   });
 
   it('refuses a stale plan version through the API with 409, and records a stale signal as ignored', async () => {
