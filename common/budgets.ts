@@ -13,7 +13,8 @@ export interface Budgets {
 export type BudgetName = keyof Budgets;
 
 export const BUDGET_LIMITS = {
-  maxSteps: { min: 1, max: 1000 },
+  // Long runs continue as new (workflows/run.ts), so history does not bound the number of steps.
+  maxSteps: { min: 1, max: 10_000 },
   maxCostUsd: { min: 0, max: 10_000 },
   maxDurationMs: { min: 1000, max: 7 * 86_400_000 },
 } as const;

@@ -24,6 +24,8 @@ export const CONFIG_VARS = {
   OPENAI_COMPATIBLE_BASE_URL: 'enables the `openai-compatible` provider: Ollama, vLLM, LM Studio, a gateway (e.g. http://localhost:11434/v1)',
   OPENAI_COMPATIBLE_API_KEY: 'optional: API key for the `openai-compatible` endpoint',
   PRICING_FILE: 'optional: a JSON pricing file merged over the shipped data/pricing.json',
+  WORKER_CACHED_WORKFLOWS:
+    'worker: workflows kept in memory between their tasks (default 500); one evicted is rebuilt from its history when it next has work',
 } as const;
 
 export interface Config {
@@ -39,6 +41,7 @@ export interface Config {
   apiToken: string | undefined;
   executionIdleTimeoutMs: number;
   pricingFile: string | undefined;
+  workerCachedWorkflows: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: read(env, 'AGENT_RUNS_TOKEN'),
     executionIdleTimeoutMs: readDuration(env, 'EXECUTION_IDLE_TIMEOUT', '7d'),
     pricingFile: read(env, 'PRICING_FILE'),
+    workerCachedWorkflows: readCount(env, 'WORKER_CACHED_WORKFLOWS', 500),
   };
 }
 
@@ -70,6 +74,14 @@ function readDuration(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fa
   const ms = parseDuration(raw);
   if (ms === undefined || ms < 1000) throw new ConfigError(`${name} must be a duration of at least 1s (like 30s, 5m, 7d), got "${raw}"`);
   return ms;
+}
+
+function readCount(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError(`${name} must be a whole number of at least 1, got "${raw}"`);
+  return count;
 }
 
 function readPort(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS, fallback: number): number {

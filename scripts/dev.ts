@@ -65,6 +65,7 @@ try {
     client,
     dataDir: config.dataDir,
     pricingFile: config.pricingFile,
+    maxCachedWorkflows: config.workerCachedWorkflows,
   });
   const workerDone = worker.run();
   await startMaintenance(client, config.taskQueue);

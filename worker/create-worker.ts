@@ -22,6 +22,11 @@ export interface WorkerOptions {
   models?: ActivityDeps['models'];
   /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Workflows kept in memory between their tasks (WORKER_CACHED_WORKFLOWS). Bounded so that thousands
+   * of executions waiting for a person do not fill the worker: one evicted is replayed when it next has work.
+   */
+  maxCachedWorkflows?: number;
   /** Activities to register instead of the standard ones built from `db` (tests inject faults this way). */
   activities?: Activities;
 }
@@ -38,6 +43,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     // Heartbeats reach the server at least every second (not at 80% of the heartbeat timeout), so a
     // stop's cancellation reaches a running activity within about a second.
     maxHeartbeatThrottleInterval: '1 second',
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     ...workflows,
   });
 }

@@ -23,6 +23,7 @@ const worker = await createWorker({
   db: database.db,
   dataDir: config.dataDir,
   pricingFile: config.pricingFile,
+  maxCachedWorkflows: config.workerCachedWorkflows,
 });
 await startMaintenance(client, config.taskQueue);
 console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);

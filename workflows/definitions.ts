@@ -1,6 +1,8 @@
 // Types, signals and queries shared by the workflows and their clients (the API, tests, operators,
 // and any Temporal client that approves plans: chat bots, ticketing webhooks, `temporal workflow signal`).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PlanAnswer } from '../activities/plan-answers.ts';
+import type { RunSetup } from '../activities/run-setup.ts';
 import type { Budgets } from '../common/budgets.ts';
 import type { Actor, NewEvent } from '../common/events.ts';
 import type { PlanMode, Status } from '../common/statuses.ts';
@@ -95,6 +97,19 @@ export interface RunInput {
   model: ModelChoice;
   budgets?: Partial<Budgets>;
   approvalTimeoutMs: number;
+  /** Where a long run continued as new: its work so far (absent for a run's first workflow run). */
+  carried?: RunProgress;
+}
+
+/** A run's work so far, carried across continue-as-new so its budgets and phase hold. */
+export interface RunProgress {
+  setup: RunSetup;
+  steps: number;
+  costUsd: number;
+  workingMs: number;
+  phase: 'plan' | 'work';
+  planVersion: number;
+  planAnswer?: PlanAnswer;
 }
 
 export interface RunError {

@@ -60,7 +60,7 @@ import {
   type ToolDecision,
   toolDecisionSignal,
 } from './definitions.ts';
-import { recordEvent } from './record-event.ts';
+import { recordEvent, recordEvents } from './record-event.ts';
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -106,10 +106,13 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   } | null = null;
   const decidedPlans = new Set<string>();
 
+  /** The status the search attribute shows: upserted only when it changes (each upsert is a history event). */
+  let shownStatus: Status | undefined;
   const setStatus = (status: Status) => {
     state.status = status;
     if (state.currentRun) state.currentRun.status = status;
-    upsertSearchAttributes([{ key: AgentExecutionStatusKey, value: status }]);
+    if (status !== shownStatus) upsertSearchAttributes([{ key: AgentExecutionStatusKey, value: status }]);
+    shownStatus = status;
     const details = [`status: ${status}`];
     if (state.plan) details.push(`plan version: ${state.plan.version}`);
     if (state.pendingToolCall) details.push(`tool call awaiting permission: ${state.pendingToolCall.callId}`);
@@ -327,13 +330,12 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     const message = request.kind === 'message' ? request.text : undefined;
     // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
     const createdAt = request.kind === 'initial' ? input!.createdAt : new Date().toISOString();
-    await recordEvent({
-      ...runIds(run),
-      type: 'run.created',
-      actor,
-      occurredAt: createdAt,
-      payload: { index: run.index, trigger: run.trigger, message },
-    });
+    // The execution's own first event goes with its first run's (one activity).
+    const first = request.kind === 'initial' && !input!.carried ? [executionCreatedEvent(input!)] : [];
+    await recordEvents([
+      ...first,
+      { ...runIds(run), type: 'run.created', actor, occurredAt: createdAt, payload: { index: run.index, trigger: run.trigger, message } },
+    ]);
     setStatus('pending');
 
     let outcome: RunOutcome;
@@ -419,10 +421,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
 
   try {
     setStatus(state.status);
-    if (!input!.carried) {
-      await recordEvent(executionCreatedEvent(input));
-      requests.push({ kind: 'initial' });
-    }
+    if (!input!.carried) requests.push({ kind: 'initial' });
     for (;;) {
       await condition(() => requests.length > 0, input!.idleTimeoutMs);
       if (requests.length === 0) {

@@ -5,7 +5,7 @@ import type { NewEvent } from '../common/events.ts';
 // Writing the audit log outlasts a database outage (a day of retries: the workflow waits, it loses
 // nothing), while a write the database refuses for good is not retried (`storage_rejected`): the
 // caller then falls back (a run ends with system_error) instead of wedging.
-const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
+const { recordEvent: recordEventActivity, recordEvents: recordEventsActivity } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -15,9 +15,15 @@ const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
  * Records an audit event from workflow code. The event id comes from the workflow's deterministic
  * uuid4, so a retried activity or a replayed workflow writes the same id and adds no row.
  */
-export function recordEvent(event: Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string }) {
+export function recordEvent(event: WorkflowEvent) {
   // The summary names the event in the Temporal UI's timeline.
-  return recordEventActivity.executeWithOptions({ summary: `record ${event.type}` }, [
-    { eventId: uuid4(), occurredAt: new Date().toISOString(), ...event },
-  ]);
+  return recordEventActivity.executeWithOptions({ summary: `record ${event.type}` }, [withIds(event)]);
 }
+
+/** Records events in order with one activity (ids as recordEvent gives them). */
+export function recordEvents(events: WorkflowEvent[]) {
+  return recordEventsActivity.executeWithOptions({ summary: `record ${events.map((e) => e.type).join(', ')}` }, [events.map(withIds)]);
+}
+
+type WorkflowEvent = Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string };
+const withIds = (event: WorkflowEvent): NewEvent => ({ eventId: uuid4(), occurredAt: new Date().toISOString(), ...event });

@@ -2,8 +2,11 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
+  ContinueAsNew,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
@@ -26,6 +29,7 @@ import {
   type RunError,
   type RunInput,
   type RunOutcome,
+  type RunProgress,
   runStatusSignal,
   stopRunSignal,
   type ToolDecision,
@@ -95,10 +99,11 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     (finishing ?? work).cancel();
   });
 
-  let steps = 0;
-  let costUsd = 0;
+  const carried = input.carried;
+  let steps = carried?.steps ?? 0;
+  let costUsd = carried?.costUsd ?? 0;
   /** Time spent working (model steps and tools); waiting for a person does not count. */
-  let workingMs = 0;
+  let workingMs = carried?.workingMs ?? 0;
   let budgets: Budgets | undefined;
 
   const budgetExceeded = (budget: BudgetName, detail: string) =>
@@ -183,7 +188,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   }
 
   /** A plan decision not yet audited nor told to the model. */
-  let undelivered: PlanAnswer | undefined;
+  let undelivered: PlanAnswer | undefined = carried?.planAnswer;
   async function deliverPlanAnswer(): Promise<void> {
     if (!undelivered) return;
     await bookkeeping.answerPlan({ ...ids, answer: undelivered });
@@ -206,15 +211,24 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function agentLoop(): Promise<RunOutcome> {
     // Still `pending` while the workspace is prepared; `running` (run.started, written by prepareRun)
     // once the agent can start. The execution marked itself running when it started this run.
-    const setup = await agent.prepareRun.executeWithOptions({ summary: 'prepare workspace and prompt' }, [
-      { ...call(), projectId: input.projectId, planMode: input.planMode, budgets: input.budgets, index: input.index, trigger: input.trigger },
-    ]);
+    const setup =
+      carried?.setup ??
+      (await agent.prepareRun.executeWithOptions({ summary: 'prepare workspace and prompt' }, [
+        { ...call(), projectId: input.projectId, planMode: input.planMode, budgets: input.budgets, index: input.index, trigger: input.trigger },
+      ]));
     budgets = setup.budgets;
-    let phase: 'plan' | 'work' = setup.planNeeded ? 'plan' : 'work';
-    let planVersion = 0;
+    let phase: 'plan' | 'work' = carried?.phase ?? (setup.planNeeded ? 'plan' : 'work');
+    let planVersion = carried?.planVersion ?? 0;
 
     for (;;) {
       if (steps >= budgets.maxSteps) throw budgetExceeded('maxSteps', `the run took ${steps} model steps`);
+      // A long run goes on in a fresh history (same workflow id: the execution's handle and signals still reach it).
+      if (workflowInfo().continueAsNewSuggested && !stop) {
+        pauseWork();
+        await condition(allHandlersFinished);
+        const progress: RunProgress = { setup, steps, costUsd, workingMs, phase, planVersion, ...(undelivered && { planAnswer: undelivered }) };
+        await continueAsNew<typeof runWorkflow>({ ...input, carried: progress });
+      }
       const step = ++steps;
       const planAnswer = undelivered;
       const result = await working(() =>
@@ -296,6 +310,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   try {
     outcome = await work.run(agentLoop);
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) outcome = { status: 'cancelled', reason: stop ? 'stopped' : 'operator' };
     else outcome = { status: 'failed', error: describeFailure(err) };
   } finally {

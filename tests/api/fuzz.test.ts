@@ -520,7 +520,7 @@ describe('fuzz: hostile input to every route', () => {
                       { maxCostUsd: 0 },
                       { maxDurationMs: 60_000 },
                       { maxSteps: 0 },
-                      { maxSteps: 1001 },
+                      { maxSteps: 10_001 },
                     ])
                   : object({ maxSteps: () => field(() => 5), maxCostUsd: () => field(() => 1), maxDurationMs: () => field(() => 60_000) }),
               0.3,

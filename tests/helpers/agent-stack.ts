@@ -25,13 +25,14 @@ export interface AgentStack extends TestStack {
  * A test stack whose worker serves `openai-compatible/<name>` with the scripted model of that name,
  * priced by SCRIPTED_PRICES for models whose name starts with `priced`.
  */
-export async function startAgentStack(models: Record<string, MockLanguageModelV4>): Promise<AgentStack> {
+export async function startAgentStack(models: Record<string, MockLanguageModelV4>, options: { temporalAddress?: string } = {}): Promise<AgentStack> {
   // The API only checks that the provider is configured; the worker uses the scripted models.
   process.env.OPENAI_COMPATIBLE_BASE_URL ??= 'http://127.0.0.1:9/v1';
   const pricingFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pricing-')), 'pricing.json');
   const priced = Object.keys(models).filter((name) => name.startsWith('priced'));
   fs.writeFileSync(pricingFile, JSON.stringify(Object.fromEntries(priced.map((name) => [`openai-compatible/${name}`, SCRIPTED_PRICES]))));
   const stack = await startTestStack({
+    ...options,
     pricingFile,
     models: (choice) => {
       const model = models[choice.model];

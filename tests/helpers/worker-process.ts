@@ -19,6 +19,7 @@ const worker = await createWorker({
   db: database.db,
   dataDir: config.dataDir,
   workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE! },
+  maxCachedWorkflows: config.workerCachedWorkflows,
 });
 console.log('[worker-process] polling');
 await worker.run();

@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
       temporalUiPort: 8233,
       apiToken: undefined,
       executionIdleTimeoutMs: 7 * 86_400_000,
+      workerCachedWorkflows: 500,
     });
   });
 
@@ -31,6 +32,7 @@ describe('configuration from the environment', () => {
       TEMPORAL_NAMESPACE: ' ',
       TEMPORAL_UI_PORT: '9000',
       AGENT_RUNS_TOKEN: 'secret',
+      WORKER_CACHED_WORKFLOWS: '2000',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -40,12 +42,17 @@ describe('configuration from the environment', () => {
       temporalNamespace: 'default',
       temporalUiPort: 9000,
       apiToken: 'secret',
+      workerCachedWorkflows: 2000,
     });
   });
 
   it.each(['abc', '-1', '70000', '3.5'])('refuses PORT=%s with a clear error', (value) => {
     expect(() => loadConfig({ PORT: value })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: value })).toThrow(/PORT must be a port number/);
+  });
+
+  it.each(['0', '-5', '1.5', 'many'])('refuses WORKER_CACHED_WORKFLOWS=%s with a clear error', (value) => {
+    expect(() => loadConfig({ WORKER_CACHED_WORKFLOWS: value })).toThrow(/WORKER_CACHED_WORKFLOWS must be a whole number of at least 1/);
   });
 
   it('requires DATABASE_URL for the separate api and worker processes', () => {

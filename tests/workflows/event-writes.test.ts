@@ -24,6 +24,12 @@ describe('audit event writes under activity retries', () => {
           if (attempt === 1) throw new Error(`injected failure after writing ${event.type}`);
           return stored;
         },
+        async recordEvents(events) {
+          const { attempt } = Context.current().info;
+          for (const event of events) attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
+          await standard.recordEvents(events);
+          if (attempt === 1) throw new Error(`injected failure after writing ${events.map((e) => e.type).join(', ')}`);
+        },
       }),
     });
   });

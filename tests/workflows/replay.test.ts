@@ -8,7 +8,8 @@ import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Workflow code must replay its own histories: the ones it makes now, and the committed ones from
-// earlier versions (tests/fixtures/histories), one per lifecycle path. Re-record with RECORD_HISTORIES=1.
+// earlier versions (tests/fixtures/histories), one per lifecycle path. Re-record with RECORD_HISTORIES=1
+// (this file and tests/lifecycle/continue-as-new.test.ts, which records a long run's chain).
 const { History } = temporal.api.history.v1;
 const fixturesDir = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
 const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
@@ -85,7 +86,6 @@ describe('workflow replay', () => {
       histories.push({ name, workflowId, history: await stack.env.client.workflow.getHandle(workflowId).fetchHistory() });
     }
     if (process.env.RECORD_HISTORIES) {
-      for (const file of fs.readdirSync(fixturesDir)) fs.rmSync(path.join(fixturesDir, file));
       for (const h of histories) {
         const json = History.fromObject(h.history as object).toJSON();
         fs.writeFileSync(path.join(fixturesDir, `${h.name}.json`), JSON.stringify({ workflowId: h.workflowId, history: json }));
