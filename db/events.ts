@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
-import { applyProjection, type Transaction } from './projections.ts';
+import { applyProjection, rememberRunNumbers, type Transaction } from './projections.ts';
 import { events, runs } from './schema.ts';
 
 /** The NOTIFY channel that announces each committed event; the payload is its cursor. */
@@ -100,8 +100,8 @@ async function appendOne(db: Database, event: NewEvent): Promise<StoredEvent> {
 }
 
 /** Writes `batch` in one transaction, in order; returns what is stored for each (the earlier row for a repeated id). */
-function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
-  return db.transaction(async (tx) => {
+async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
+  const stored = await db.transaction(async (tx) => {
     const ids = [...new Set(batch.map((e) => e.eventId))];
     const known = new Map<string, StoredEvent>();
     for (const row of await tx.select().from(events).where(inArray(events.eventId, ids))) known.set(row.eventId, toStoredEvent(row));
@@ -155,6 +155,8 @@ function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
     }
     return batch.map((event) => known.get(sameAs.get(event.eventId) ?? event.eventId)!);
   });
+  rememberRunNumbers(stored);
+  return stored;
 }
 
 /**

@@ -132,8 +132,27 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
 }
 
 async function runNumber(tx: Transaction, runId: string): Promise<number | null> {
+  const known = committedRunNumbers.get(runId);
+  if (known !== undefined) return known;
   const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, runId));
   return run?.number ?? null;
+}
+
+/**
+ * Run numbers of committed runs, which never change: each event of a run then needs no lookup of
+ * its run. Only numbers seen committed are kept (one read inside a transaction that rolls back could
+ * belong to a run that was never stored); the oldest are forgotten past RUN_NUMBERS_KEPT.
+ */
+const committedRunNumbers = new Map<string, number>();
+const RUN_NUMBERS_KEPT = 10_000;
+
+/** Remembers the run numbers of committed events. */
+export function rememberRunNumbers(stored: ReadonlyArray<{ runId: string | null; runNumber: number | null }>): void {
+  for (const { runId, runNumber } of stored) {
+    if (!runId || runNumber === null || committedRunNumbers.has(runId)) continue;
+    committedRunNumbers.set(runId, runNumber);
+    if (committedRunNumbers.size > RUN_NUMBERS_KEPT) committedRunNumbers.delete(committedRunNumbers.keys().next().value!);
+  }
 }
 
 function addMessage(tx: Transaction, event: NewEvent, turnNumber: number, role: 'user' | 'assistant', content: string) {
