@@ -41,7 +41,7 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
     },
   };
 
-  // Cloning or copying a template, and its baseline commit, may take a while: it heartbeats meanwhile.
+  // Cloning or copying a template, and recording its baseline, may take a while: it heartbeats meanwhile.
   async function prepare(call: PrepareRunCall): Promise<RunSetup> {
     const agent = await findAgent(db, call.agentId);
     if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');

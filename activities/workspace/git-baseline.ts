@@ -59,8 +59,9 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
     async snapshot() {
       await ensureBaselineRepo();
       await baselineGit(['add', '-A']);
-      await baselineGit(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'baseline']);
-      return (await baselineGit(['rev-parse', 'HEAD'])).trim();
+      // The staged tree is the baseline (diffs take any tree-ish): two git processes, not a commit's three.
+      // Nothing prunes it: the baseline repo never runs gc (gc.auto=0).
+      return (await baselineGit(['write-tree'])).trim();
     },
 
     async changesSince(baseline, { maxFiles = Number.POSITIVE_INFINITY, maxTotalDiffChars = Number.POSITIVE_INFINITY, signal } = {}) {
@@ -71,7 +72,8 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
       // Paths are literal (a file named "*.ts" is that file); counts first, for every file, then
       // patches only for the files described, so 20,000 changed files cost no 20,000 diffs.
       const diffArgs = ['--literal-pathspecs', 'diff', '--cached', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color'];
-      const all = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline], signal)).sort(byPath);
+      const inGitOrder = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline], signal));
+      const all = [...inGitOrder].sort(byPath);
       const described = all.slice(0, maxFiles);
       const tooLarge = new Map<string, string>();
       for (const stat of described) {
@@ -84,7 +86,9 @@ export function gitBaseline(root: string, baselineGitDir: string): GitBaseline {
       // A few hundred paths a git call: a thousand long paths would not fit on one command line.
       for (let i = 0; i < patched.length; i += PATHS_PER_CALL) {
         const paths = ['--', ...patched.slice(i, i + PATHS_PER_CALL).map((stat) => stat.path)];
-        const numstat = parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths], signal));
+        // Every changed file in one call: the counts read above are these paths' counts, in git's order.
+        const everyFile = patched.length === inGitOrder.length && patched.length <= PATHS_PER_CALL;
+        const numstat = everyFile ? inGitOrder : parseNumstat(await baselineGit([...diffArgs, '--numstat', '-z', baseline, ...paths], signal));
         const patch = await baselineGit([...diffArgs, '--src-prefix=a/', '--dst-prefix=b/', baseline, ...paths], signal);
         const sections = mergeSameFile(patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git ')));
         if (numstat.length !== sections.length) {
