@@ -25,6 +25,12 @@ export async function findExecution(db: Database, id: string): Promise<{ executi
   );
 }
 
+/** An execution's row alone (no runs): one query, for a decision's quick check. */
+export async function findExecutionRow(db: Database, id: string): Promise<ExecutionRow | undefined> {
+  const [execution] = await db.select(executionColumns).from(executions).where(eq(executions.id, id));
+  return execution;
+}
+
 /** A run by its id or its global number, with its execution's owner. */
 export async function findRun(db: Database, idOrNumber: { id: string } | { number: number }) {
   const [row] = await db

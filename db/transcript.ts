@@ -63,6 +63,9 @@ export async function loadPrompt(
  */
 export async function saveStep(db: Database, runId: string, step: number, message: ModelMessage | undefined, calls: NewToolCall[]) {
   await db.transaction(async (tx) => {
+    // Two attempts of one step can save at once (one timed out on a late heartbeat but still ran):
+    // the run's row makes them take turns, so the later one replaces the earlier's rows instead of colliding.
+    await tx.select({ id: runs.id }).from(runs).where(eq(runs.id, runId)).for('update');
     await tx.delete(runMessages).where(and(eq(runMessages.runId, runId), eq(runMessages.step, step)));
     await tx.delete(toolCalls).where(and(eq(toolCalls.runId, runId), eq(toolCalls.step, step)));
     if (message) await tx.insert(runMessages).values({ runId, step, kind: 'assistant', message });

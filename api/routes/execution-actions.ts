@@ -27,7 +27,7 @@ import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
 import { describeExecution } from '../execution-view.ts';
-import { loadOwnExecution } from '../own-execution.ts';
+import { loadOwnExecutionRow } from '../own-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
@@ -51,9 +51,10 @@ const WAIT_FOR_CANCEL_MS = 60_000;
 export function executionActionRoutes(deps: AppDeps) {
   const { db } = deps;
 
+  // The recorded status for the quick check: the execution's row alone (one query on the way to the workflow).
   async function current(c: Context<AuthEnv>) {
-    const { execution, runs } = await loadOwnExecution(db, c.req.param('id')!, c.var.ownerId);
-    return { execution, runs, status: execution.status as Status };
+    const execution = await loadOwnExecutionRow(db, c.req.param('id')!, c.var.ownerId);
+    return { execution, status: execution.status as Status };
   }
   const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>

@@ -57,3 +57,32 @@ describe("a model step's prompt", () => {
     expect(JSON.stringify(prompt.messages)).not.toContain('files of step 2');
   });
 });
+
+// A model step whose attempt timed out (a late heartbeat) may still be saving while its retry saves
+// the same step: on Postgres, both must succeed, leaving one step's message and calls.
+describe('two attempts saving the same model step at once', () => {
+  let handle: DatabaseHandle;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    ({ handle, dispose } = await openFreshDatabase('postgres'));
+  });
+  afterAll(() => dispose?.());
+
+  it('both succeed, and the step keeps one message and one set of calls', async () => {
+    const executionId = randomUUID();
+    const runId = randomUUID();
+    const at = () => new Date().toISOString();
+    const payload = { projectId: 'p', ownerId: 'o', prompt: 'List the files', planMode: 'never' };
+    await appendEvent(handle.db, { eventId: randomUUID(), type: 'execution.created', executionId, occurredAt: at(), payload });
+    const created = { eventId: randomUUID(), type: 'run.created', executionId, runId, turnNumber: 1, attempt: 1, occurredAt: at() };
+    await appendEvent(handle.db, { ...created, payload: { index: 1, trigger: 'initial' } });
+    const callId = randomUUID();
+    const message: ModelMessage = { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'p1', toolName: 'list_files', input: {} }] };
+    const calls = [{ id: callId, executionId, runId, step: 1, position: 0, providerCallId: 'p1', tool: 'list_files', input: {}, status: 'pending' }];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([saveStep(handle.db, runId, 1, message, calls), saveStep(handle.db, runId, 1, message, calls)]);
+    }
+    const prompt = await loadPrompt(handle.db, { runId, executionId, turnNumber: 1, step: 2 });
+    expect(prompt.messages.filter((m) => m.role === 'assistant')).toHaveLength(1);
+  });
+});
