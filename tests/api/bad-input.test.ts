@@ -51,14 +51,18 @@ describe('bad input to POST /v1/executions', () => {
   });
 
   it('refuses an oversized body sent without Content-Length (chunked) before reading it all', async () => {
-    // The server answers 413 as soon as the limit is passed, while the client is still sending.
-    const status = await new Promise<number>((resolve, reject) => {
+    // The server answers 413 as soon as the limit is passed, while the client is still sending, and
+    // closes the connection. A client still writing may see that close (EPIPE, ECONNRESET) before it
+    // reads the 413: either way the server stopped before reading the whole body.
+    const outcome = await new Promise<{ status: number | 'cut'; sent: number }>((resolve, reject) => {
       const request = http.request(`${stack.url}/v1/executions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.token}`, 'transfer-encoding': 'chunked' },
       });
-      request.on('response', (response) => resolve(response.statusCode ?? 0));
-      request.on('error', reject);
+      request.on('response', (response) => resolve({ status: response.statusCode ?? 0, sent }));
+      request.on('error', (err: NodeJS.ErrnoException) =>
+        ['EPIPE', 'ECONNRESET'].includes(err.code ?? '') ? resolve({ status: 'cut', sent }) : reject(err),
+      );
       const chunk = 'x'.repeat(64 * 1024);
       let sent = 0;
       const pump = () => {
@@ -67,7 +71,8 @@ describe('bad input to POST /v1/executions', () => {
       };
       pump();
     });
-    expect(status).toBe(413);
+    if (outcome.status === 'cut') expect(outcome.sent).toBeLessThan(40);
+    else expect(outcome.status).toBe(413);
   });
 
   it('wrote no row and started no workflow for any of them', async () => {
