@@ -29,6 +29,22 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
     return row;
   }
 
+  /** A person's decision on a call; a denial becomes the tool's result, so the model learns of it. */
+  async function recordDecision(input: RunIds & { callId: string; decision: 'approve' | 'deny'; by: Actor }): Promise<void> {
+    const call = await loadCall(input.callId);
+    const denied = input.decision === 'deny';
+    await updateToolCall(db, input.callId, {
+      status: denied ? 'denied' : 'approved',
+      decidedBy: input.by,
+      ...(denied && {
+        output: `Denied: ${input.by.id} did not allow this ${call.tool} call. Do not try it again; go on without it, or finish and say what is left.`,
+        isError: true,
+        completedAt: new Date(),
+      }),
+    });
+    await record(input, `${input.callId}:decision`, denied ? 'tool.denied' : 'tool.approved', { callId: call.id, tool: call.tool }, input.by);
+  }
+
   return {
     /** Writes `plan.proposed`: the plan is a propose_plan call's input, or the step's text. */
     async recordPlan(input: RunIds & { version: number; step: number; callId?: string }): Promise<void> {
@@ -53,21 +69,8 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
       });
     },
 
-    /** Records a person's decision; a denial becomes the tool's result, so the model learns of it. */
-    async decideToolCall(input: RunIds & { callId: string; decision: 'approve' | 'deny'; by: Actor }): Promise<void> {
-      const call = await loadCall(input.callId);
-      const denied = input.decision === 'deny';
-      await updateToolCall(db, input.callId, {
-        status: denied ? 'denied' : 'approved',
-        decidedBy: input.by,
-        ...(denied && {
-          output: `Denied: ${input.by.id} did not allow this ${call.tool} call. Do not try it again; go on without it, or finish and say what is left.`,
-          isError: true,
-          completedAt: new Date(),
-        }),
-      });
-      await record(input, `${input.callId}:decision`, denied ? 'tool.denied' : 'tool.approved', { callId: call.id, tool: call.tool }, input.by);
-    },
+    /** Records a denial (the model's next step reads it), or an approval no runTool carries (the run ended first). */
+    decideToolCall: recordDecision,
 
     /**
      * Runs one tool call in the execution's workspace; its result is what the model sees next step.
@@ -76,7 +79,9 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
      * is marked started first: an attempt that finds it started by an earlier one, with no output (that
      * worker was lost while it ran), does not run it again blind but tells the model it may have run.
      */
-    async runTool(call: AgentCall & { callId: string }): Promise<{ isError: boolean }> {
+    async runTool(call: AgentCall & { callId: string; approvedBy?: Actor }): Promise<{ isError: boolean }> {
+      // A person's approval travels with the call it approves: recorded first (one activity fewer).
+      if (call.approvedBy) await recordDecision({ ...call, decision: 'approve', by: call.approvedBy });
       let row = await loadCall(call.callId);
       let durationMs: number | undefined;
       const interrupted = row.output === null && row.startedAt !== null;

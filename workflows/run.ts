@@ -187,6 +187,9 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     return kind === 'approve';
   }
 
+  /** A tool call a person approved, the approval not yet recorded. */
+  let approved: { callId: string; by: Actor } | undefined;
+
   /** A plan decision not yet audited nor told to the model. */
   let undelivered: PlanAnswer | undefined = carried?.planAnswer;
   async function deliverPlanAnswer(): Promise<void> {
@@ -203,7 +206,9 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
     if (!decided) return timedOut();
-    await bookkeeping.decideToolCall({ ...ids, callId, decision: decided.decision, by: decided.by });
+    // An approval is recorded by the call's runTool (or by finish, should the run end first).
+    if (decided.decision === 'approve') approved = { callId, by: decided.by };
+    else await bookkeeping.decideToolCall({ ...ids, callId, decision: 'deny', by: decided.by });
     return decided.decision === 'approve';
   }
 
@@ -264,7 +269,11 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
           if (!allowed) continue;
         }
         await deliverPlanAnswer();
-        await working(() => agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId }]));
+        const approvedBy = approved?.callId === callId ? approved.by : undefined;
+        await working(() =>
+          agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId, ...(approvedBy && { approvedBy }) }]),
+        );
+        approved = undefined;
       }
     }
   }
@@ -279,6 +288,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     let summary = outcome.status === 'completed' ? outcome.summary : undefined;
     // An accepted decision is audited even when the run ends before its next step (a stop, a budget).
     await deliverPlanAnswer().catch(() => undefined);
+    if (approved) await bookkeeping.decideToolCall({ ...ids, ...approved, decision: 'approve' }).catch(() => undefined);
     finishing = new CancellationScope();
     if (stop) finishing.cancel();
     try {

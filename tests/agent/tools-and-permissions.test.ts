@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorkflowId } from '../../workflows/definitions.ts';
 import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
 import { scriptedModel } from '../helpers/scripted-model.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -69,6 +70,12 @@ describe('tools in the workspace', () => {
       'tool.denied',
     ]);
     expect(events.find((e) => e.type === 'tool.denied').actor).toEqual({ kind: 'user', id: stack.ownerId });
+    expect(events.find((e) => e.type === 'tool.approved').actor).toEqual({ kind: 'user', id: stack.ownerId });
+    // The approval travels with the call it approves: the activity after the decision is runTool itself.
+    const history = (await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).fetchHistory()).events!;
+    const decided = history.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'toolDecision');
+    const next = history.slice(decided).find((e) => e.activityTaskScheduledEventAttributes)!;
+    expect(next.activityTaskScheduledEventAttributes!.activityType!.name).toBe('runTool');
     const deniedResult = gated.doStreamCalls[2]!.prompt.at(-1)!.content as any[];
     expect(deniedResult[0]).toMatchObject({ type: 'tool-result', output: { type: 'error-text', value: expect.stringMatching(/^Denied/) } });
     // Deciding again, or when nothing waits, is refused.

@@ -67,3 +67,35 @@ describe('a run whose tool activity fails transiently', () => {
     expect(toolAttempts).toBe(completed.length + 1);
   });
 });
+
+// A person's approval is recorded by the tool call it approves; should that call fail before it
+// records anything, the run's finish records the approval: an accepted decision is never lost.
+describe('a run whose approved tool call fails before it starts', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      activities: (standard) => ({
+        ...standard,
+        async runTool(call) {
+          if (call.approvedBy) throw ApplicationFailure.nonRetryable('the sandbox is gone', 'sandbox_unavailable');
+          return standard.runTool(call);
+        },
+      }),
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('ends failed, with the approval audited', async () => {
+    // The default agent holds the demo's run_command for permission.
+    const id = await stack.createExecution({ projectId: 'proj-approved-fail', prompt: 'run it', planMode: 'never', agentId: 'default' });
+    const waiting = await stack.waitForStatus(id, 'waiting_permission');
+    expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(200);
+    const failed = await stack.waitForStatus(id, 'failed', 'completed');
+    expect(failed.runs[0].error).toEqual({ type: 'sandbox_unavailable', message: 'the sandbox is gone' });
+    const { items } = await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json();
+    const approval = items.find((e: any) => e.type === 'tool.approved');
+    expect(approval).toMatchObject({ actor: { kind: 'user', id: stack.ownerId }, payload: { callId: waiting.pendingToolCall.callId } });
+    expect(items.at(-1).type).toBe('run.failed');
+  });
+});
