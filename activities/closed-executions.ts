@@ -51,10 +51,14 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
      * Ids derive from the closed workflow run, so a retry or a second report writes nothing new.
      */
     async recordClosedExecution(workflowId: string, runId: string): Promise<void> {
+      // Temporal not answering is retried (the activity fails); a workflow it no longer knows has nothing to record.
       const description = await client.workflow
         .getHandle(workflowId, runId)
         .describe()
-        .catch(() => undefined);
+        .catch((err) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
       // Only a workflow that ended without recording it (terminated, timed out, failed): one that completed
       // (closed idle), was cancelled or continued as new said so itself.
       if (!description || !['TERMINATED', 'TIMED_OUT', 'FAILED'].includes(description.status.name)) return;
@@ -112,7 +116,8 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
       const query = [
         `WorkflowType="executionWorkflow"`,
         `TaskQueue="${input.taskQueue}"`,
-        `ExecutionStatus="Terminated"`,
+        // Every way an execution workflow ends without running its own ending (holding its slot, maybe).
+        `ExecutionStatus IN ("Terminated", "Failed", "TimedOut")`,
         ...(input.since ? [`CloseTime >= "${input.since}"`] : []),
       ].join(' AND ');
       const page = await client.workflowService.listWorkflowExecutions({

@@ -46,7 +46,7 @@ export function createModelStepActivity({ db, resolveModel, pricing }: ModelStep
     const context = Context.current();
     const { step, phase, runId } = call;
     // A person's plan decision travels with the step that follows it: delivered first, one activity fewer.
-    if (call.planAnswer) await deliverPlanAnswer(db, call, call.planAnswer);
+    if (call.planAnswer) await withHeartbeats(() => deliverPlanAnswer(db, call, call.planAnswer!));
     const write = runEventWriter(db, call, call.eventId, { kind: 'system', id: `${call.model.provider}/${call.model.model}` });
     // The prompt, tools and output schema as the run was prepared with them (not the agent as it is now).
     const prompt = await loadPrompt(db, call);

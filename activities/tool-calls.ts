@@ -33,15 +33,17 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
   async function recordDecision(input: RunIds & { callId: string; decision: 'approve' | 'deny'; by: Actor }): Promise<void> {
     const call = await loadCall(input.callId);
     const denied = input.decision === 'deny';
-    await updateToolCall(db, input.callId, {
-      status: denied ? 'denied' : 'approved',
-      decidedBy: input.by,
-      ...(denied && {
-        output: `Denied: ${input.by.id} did not allow this ${call.tool} call. Do not try it again; go on without it, or finish and say what is left.`,
-        isError: true,
-        completedAt: new Date(),
-      }),
-    });
+    // Only while it waits: a retried runTool (or the run's finish) must not undo a call's later status.
+    if (call.status === 'waiting_permission')
+      await updateToolCall(db, input.callId, {
+        status: denied ? 'denied' : 'approved',
+        decidedBy: input.by,
+        ...(denied && {
+          output: `Denied: ${input.by.id} did not allow this ${call.tool} call. Do not try it again; go on without it, or finish and say what is left.`,
+          isError: true,
+          completedAt: new Date(),
+        }),
+      });
     await record(input, `${input.callId}:decision`, denied ? 'tool.denied' : 'tool.approved', { callId: call.id, tool: call.tool }, input.by);
   }
 
@@ -79,10 +81,15 @@ export function createToolCallActivities({ db, workspaces }: { db: Database; wor
      * is marked started first: an attempt that finds it started by an earlier one, with no output (that
      * worker was lost while it ran), does not run it again blind but tells the model it may have run.
      */
-    async runTool(call: AgentCall & { callId: string; approvedBy?: Actor }): Promise<{ isError: boolean }> {
+    async runTool(call: AgentCall & { callId: string; tool?: string; approvedBy?: Actor }): Promise<{ isError: boolean }> {
       // A person's approval travels with the call it approves: recorded first (one activity fewer).
-      if (call.approvedBy) await recordDecision({ ...call, decision: 'approve', by: call.approvedBy });
+      if (call.approvedBy) await withHeartbeats(() => recordDecision({ ...call, decision: 'approve', by: call.approvedBy! }));
       let row = await loadCall(call.callId);
+      // Never another tool than the one the run judged (and held for permission): an attempt of the step
+      // that timed out but still saved could have replaced the call.
+      if (call.tool !== undefined && row.tool !== call.tool) {
+        throw ApplicationFailure.nonRetryable(`tool call ${call.callId} is now ${row.tool}, not the ${call.tool} the run judged`, 'internal');
+      }
       let durationMs: number | undefined;
       const interrupted = row.output === null && row.startedAt !== null;
       if (interrupted) {

@@ -296,7 +296,13 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
       if (!loaded()) await condition(loaded);
       const refusal = judge(arg);
       if (refusal) return refuse(name, arg.by, refusal.reason, refusal.extra);
-      await accept(arg);
+      try {
+        await accept(arg);
+      } catch (err) {
+        // Thrown from a signal handler it would fail the whole execution: the run closed just before, say.
+        if (!(err instanceof ApplicationFailure)) throw err;
+        await refuse(name, arg.by, err.message);
+      }
     });
   }
   decision('sendMessage', sendMessageUpdate, sendMessageSignal, { text: 'string' }, judgeMessage, acceptMessage);
@@ -365,7 +371,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
         active!.child = child;
         started = true;
         // Running from here (Postgres says so once the run has prepared its workspace): the run does not report it.
-        setStatus('running');
+        // Only over pending or queued: a report from the run may have come with its start (a delayed workflow task).
+        if (state.status === 'pending' || state.status === 'queued') setStatus('running');
         // A stop that came while the child was being started.
         if (active!.stopped) await stopChild(child, active!.stopped);
         // The child ends with its outcome, its terminal event written, whether it completed, failed or was stopped.

@@ -271,7 +271,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
         await deliverPlanAnswer();
         const approvedBy = approved?.callId === callId ? approved.by : undefined;
         await working(() =>
-          agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId, ...(approvedBy && { approvedBy }) }]),
+          agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId, tool, ...(approvedBy && { approvedBy }) }]),
         );
         approved = undefined;
       }

@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolCalls } from '../../db/schema.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 // When a run's setup fails for good, the run and the execution end `failed` with the reason stored.
@@ -97,5 +99,37 @@ describe('a run whose approved tool call fails before it starts', () => {
     const approval = items.find((e: any) => e.type === 'tool.approved');
     expect(approval).toMatchObject({ actor: { kind: 'user', id: stack.ownerId }, payload: { callId: waiting.pendingToolCall.callId } });
     expect(items.at(-1).type).toBe('run.failed');
+  });
+});
+
+// A retried runTool carries the approval again: recording it again must not undo the call's later status.
+describe('an approved tool call whose activity is retried after it ran', () => {
+  let stack: TestStack;
+  let attempts = 0;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      activities: (standard) => ({
+        ...standard,
+        async runTool(call) {
+          const result = await standard.runTool(call);
+          if (call.approvedBy && ++attempts === 1) throw new Error('the worker lost its reply');
+          return result;
+        },
+      }),
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('completes, the call completed (not back to approved), approved once in the audit', async () => {
+    const id = await stack.createExecution({ projectId: 'proj-approved-retry', prompt: 'run it', planMode: 'never', agentId: 'default' });
+    const waiting = await stack.waitForStatus(id, 'waiting_permission');
+    expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(200);
+    await stack.waitForStatus(id, 'completed');
+    expect(attempts).toBe(2);
+    const [call] = await stack.database.db.select().from(toolCalls).where(eq(toolCalls.id, waiting.pendingToolCall.callId));
+    expect(call).toMatchObject({ status: 'completed', decidedBy: { kind: 'user', id: stack.ownerId } });
+    const { items } = await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json();
+    expect(items.filter((e: any) => e.type === 'tool.approved')).toHaveLength(1);
   });
 });
