@@ -107,6 +107,12 @@ try {
   });
   console.log(`agent-runs vs bare Temporal (${new Date().toISOString()}, ${os.cpus().length} cores, reps ${REPS})\n`);
   await bench.run();
+} catch (err) {
+  // Printed before the cleanup below: closing the connection fails the calls still pending, and those
+  // errors ("Channel has been shut down") would otherwise be all that is seen.
+  console.error('the benchmark failed:', err);
+  process.exitCode = 1;
+  process.on('unhandledRejection', () => undefined);
 } finally {
   for (const process of processes) await process.stop();
   await sql.end();
