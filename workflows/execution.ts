@@ -21,7 +21,7 @@ import type { Activities } from '../activities/index.ts';
 import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
-import { isTerminal, type Status } from '../common/statuses.ts';
+import { isTerminal, STATUSES, type Status } from '../common/statuses.ts';
 import {
   approvePlanSignal,
   approvePlanUpdate,
@@ -60,6 +60,7 @@ import {
   type ToolDecision,
   toolDecisionSignal,
 } from './definitions.ts';
+import { type Fields, payloadProblem, setInternalSignalHandler, wellFormedActor } from './payload-checks.ts';
 import { recordEvent, recordEvents } from './record-event.ts';
 
 const bookkeeping = proxyActivities<Activities>({
@@ -140,12 +141,16 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
   setHandler(stateQuery, () => state);
-  setHandler(runStatusSignal, ({ runId, status, planVersion, callId }) => {
-    if (active?.run.runId !== runId) return;
-    state.plan = status === 'awaiting_approval' && planVersion ? { version: planVersion } : null;
-    state.pendingToolCall = status === 'waiting_permission' && callId ? { callId } : null;
-    setStatus(status);
-  });
+  setInternalSignalHandler(
+    runStatusSignal,
+    { runId: 'string', status: STATUSES, planVersion: 'number?', callId: 'string?' },
+    ({ runId, status, planVersion, callId }) => {
+      if (active?.run.runId !== runId) return;
+      state.plan = status === 'awaiting_approval' && planVersion ? { version: planVersion } : null;
+      state.pendingToolCall = status === 'waiting_permission' && callId ? { callId } : null;
+      setStatus(status);
+    },
+  );
 
   // Every decision is judged by one rule, whether it comes as an Update (the caller hears the verdict
   // at once: the API's 200 or 409) or as a signal (chat and ticketing clients that cannot wait; a
@@ -259,7 +264,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     name: string,
     update: UpdateDefinition<DecisionResult, [Arg]>,
     signal: SignalDefinition<[Arg]>,
-    fields: Record<string, 'string' | 'number' | 'string?'>,
+    fields: Fields,
     judge: (arg: Arg) => Refusal | undefined,
     accept: (arg: Arg) => void | Promise<void>,
   ) {
@@ -269,7 +274,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     };
     // Anything may be sent by any Temporal client: a malformed payload is refused, never thrown on.
     const malformed = (arg: unknown): Refusal | undefined => {
-      const problem = payloadProblem(arg, fields);
+      const problem = payloadProblem(arg, { by: 'actor', deadline: 'time?', ...fields });
       return problem ? { code: 'invalid_request', reason: `malformed ${name}: ${problem}` } : undefined;
     };
     // The caller stopped waiting at its deadline (no worker answered in time): too late to change anything.
@@ -469,32 +474,4 @@ async function stopChild(child: ChildWorkflowHandle<typeof runWorkflow>, stop: {
   } catch {
     // closed already: it recorded its own outcome
   }
-}
-
-const ACTOR_KINDS = ['user', 'integration', 'operator', 'system'];
-
-/** What is wrong with a decision's payload (`by` and the named fields), or undefined when it is well formed. */
-function payloadProblem(arg: unknown, fields: Record<string, 'string' | 'number' | 'string?'>): string | undefined {
-  if (!arg || typeof arg !== 'object') return 'the payload must be an object';
-  const value = arg as Record<string, unknown>;
-  const by = value.by as Record<string, unknown> | undefined;
-  if (!by || typeof by !== 'object' || typeof by.id !== 'string' || !ACTOR_KINDS.includes(by.kind as string)) {
-    return `"by" must be {"kind": ${ACTOR_KINDS.map((k) => `"${k}"`).join(' | ')}, "id": "..."}`;
-  }
-  if (value.deadline !== undefined && (typeof value.deadline !== 'string' || Number.isNaN(Date.parse(value.deadline))))
-    return '"deadline" must be an ISO time';
-  for (const [field, type] of Object.entries(fields)) {
-    const present = value[field] !== undefined;
-    if (type === 'string?' ? present && typeof value[field] !== 'string' : typeof value[field] !== type)
-      return `"${field}" must be a ${type.replace('?', '')}`;
-  }
-  return undefined;
-}
-
-/** Who sent a malformed decision, as far as it says: recorded with the refusal. */
-function wellFormedActor(by: unknown): Actor {
-  const value = by as Partial<Actor> | undefined;
-  return value && typeof value === 'object' && typeof value.id === 'string' && ACTOR_KINDS.includes(value.kind as string)
-    ? { kind: value.kind!, id: value.id }
-    : { kind: 'integration', id: 'unknown' };
 }

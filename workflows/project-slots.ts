@@ -18,6 +18,7 @@ import {
   slotGrantedSignal,
   slotsStateQuery,
 } from './definitions.ts';
+import { type Fields, setInternalSignalHandler } from './payload-checks.ts';
 
 // Bounded: when it fails, the maintenance workflow records the closed requester later, so the
 // project's queue never stops on it.
@@ -41,18 +42,19 @@ export async function projectSlotsWorkflow(input: { projectId: string; carried?:
   const told = new Map<string, number>();
 
   setHandler(slotsStateQuery, () => state);
-  setHandler(requestSlotSignal, (request) => {
+  const request: Fields = { requesterId: 'string', requesterRunId: 'string', requestId: 'string', requestedAt: 'string' };
+  setInternalSignalHandler(requestSlotSignal, request, (request) => {
     const known = state.holder?.requestId === request.requestId || state.queue.some((r) => r.requestId === request.requestId);
     if (known) return;
     // Requests from different executions can arrive out of order; the queue follows creation time.
     const after = state.queue.findIndex((queued) => queued.requestedAt > request.requestedAt);
     state.queue.splice(after === -1 ? state.queue.length : after, 0, request);
   });
-  setHandler(releaseSlotSignal, ({ requestId }) => {
+  setInternalSignalHandler(releaseSlotSignal, { requestId: 'string' }, ({ requestId }) => {
     if (state.holder?.requestId === requestId) state.holder = null;
     else state.queue = state.queue.filter((r) => r.requestId !== requestId);
   });
-  setHandler(requesterClosedSignal, ({ requesterId, requesterRunId }) => {
+  setInternalSignalHandler(requesterClosedSignal, { requesterId: 'string', requesterRunId: 'string' }, ({ requesterId, requesterRunId }) => {
     const closed = (r: SlotRequest) => r.requesterId === requesterId && r.requesterRunId === requesterRunId;
     if (state.holder && closed(state.holder)) state.holder = null;
     state.queue = state.queue.filter((r) => !closed(r));

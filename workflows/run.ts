@@ -10,7 +10,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
-  setHandler,
   sleep,
   uuid4,
   workflowInfo,
@@ -35,6 +34,7 @@ import {
   type ToolDecision,
   toolDecisionSignal,
 } from './definitions.ts';
+import { setInternalSignalHandler } from './payload-checks.ts';
 import { recordEvent } from './record-event.ts';
 
 // Model steps and tools: transient failures (a provider's 429 or 5xx, a lost worker) are retried with
@@ -85,15 +85,24 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     parent.signal(runStatusSignal, { runId, status, ...extra });
 
   const planDecisions: Array<PlanDecision & { decision: PlanDecisionKind }> = [];
-  setHandler(planDecisionSignal, (decision) => void planDecisions.push(decision));
+  const decided = { by: 'actor', planVersion: 'number' } as const;
+  setInternalSignalHandler(
+    planDecisionSignal,
+    { ...decided, decision: ['approve', 'revise', 'reject'], feedback: 'string?', reason: 'string?' },
+    (decision) => void planDecisions.push(decision),
+  );
   const toolDecisions: Array<ToolDecision & { decision: 'approve' | 'deny' }> = [];
-  setHandler(toolDecisionSignal, (decision) => void toolDecisions.push(decision));
+  setInternalSignalHandler(
+    toolDecisionSignal,
+    { by: 'actor', callId: 'string', decision: ['approve', 'deny'] },
+    (decision) => void toolDecisions.push(decision),
+  );
 
   /** What a stop cancels: the work first, the finishing once the work has ended. */
   const work = new CancellationScope();
   let finishing: CancellationScope | undefined;
   let stop: { by: Actor; reason?: string } | undefined;
-  setHandler(stopRunSignal, (request) => {
+  setInternalSignalHandler(stopRunSignal, { by: 'actor', reason: 'string?' }, (request) => {
     if (stop) return;
     stop = request;
     (finishing ?? work).cancel();
@@ -170,7 +179,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's outcome. */
   async function decidePlan(version: number, answer: { callId?: string; step: number }): Promise<boolean | RunOutcome> {
     pauseWork();
-    await deliverPlanAnswer(); // a plan before this one in the same step
+    await deliverUndeliveredAnswer(); // a plan before this one in the same step
     // The execution hears of the plan before Postgres shows it: a client that sees it can decide on it.
     await report('awaiting_approval', { planVersion: version });
     await bookkeeping.recordPlan({ ...ids, version, ...answer });
@@ -182,7 +191,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       return { status: 'cancelled', reason: 'plan_rejected' };
     }
     // The execution marked itself running when it passed the decision on; the next model step
-    // delivers the answer (or deliverPlanAnswer, should anything else come first).
+    // delivers the answer (or deliverUndeliveredAnswer, should anything else come first).
     undelivered = { decision: kind, version, by, feedback, ...answer };
     return kind === 'approve';
   }
@@ -192,7 +201,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
   /** A plan decision not yet audited nor told to the model. */
   let undelivered: PlanAnswer | undefined = carried?.planAnswer;
-  async function deliverPlanAnswer(): Promise<void> {
+  async function deliverUndeliveredAnswer(): Promise<void> {
     if (!undelivered) return;
     await bookkeeping.answerPlan({ ...ids, answer: undelivered });
     undelivered = undefined;
@@ -201,7 +210,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   /** A tool call the agent's policy holds for a person: true to run it; false when denied (the model is told); or the run's outcome. */
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
     pauseWork();
-    await deliverPlanAnswer();
+    await deliverUndeliveredAnswer();
     await report('waiting_permission', { callId });
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);
@@ -268,7 +277,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
           if (typeof allowed === 'object') return allowed;
           if (!allowed) continue;
         }
-        await deliverPlanAnswer();
+        await deliverUndeliveredAnswer();
         const approvedBy = approved?.callId === callId ? approved.by : undefined;
         await working(() =>
           agent.runTool.executeWithOptions({ summary: `${tool} (step ${step})` }, [{ ...call(), callId, tool, ...(approvedBy && { approvedBy }) }]),
@@ -287,7 +296,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     let outcome = ended;
     let summary = outcome.status === 'completed' ? outcome.summary : undefined;
     // An accepted decision is audited even when the run ends before its next step (a stop, a budget).
-    await deliverPlanAnswer().catch(() => undefined);
+    await deliverUndeliveredAnswer().catch(() => undefined);
     if (approved) await bookkeeping.decideToolCall({ ...ids, ...approved, decision: 'approve' }).catch(() => undefined);
     finishing = new CancellationScope();
     if (stop) finishing.cancel();

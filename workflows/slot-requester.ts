@@ -1,6 +1,7 @@
-import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, slotGrantedSignal } from './definitions.ts';
+import { setInternalSignalHandler } from './payload-checks.ts';
 
 // Temporal itself answers this one: it outlasts a Temporal outage of up to a day.
 const { requestProjectSlot } = proxyActivities<Activities>({
@@ -25,11 +26,11 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
     }
   };
 
-  setHandler(slotGrantedSignal, async ({ requestId }) => {
+  setInternalSignalHandler(slotGrantedSignal, { requestId: 'string' }, async ({ requestId }) => {
     if (requestId === wanted) granted = true;
     else await release(requestId);
   });
-  setHandler(queuePositionSignal, async ({ requestId, position }) => {
+  setInternalSignalHandler(queuePositionSignal, { requestId: 'string', position: 'number' }, async ({ requestId, position }) => {
     if (requestId === wanted && !granted) await onQueued(position);
   });
 

@@ -1,5 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvePlanSignal, approvePlanUpdate, executionWorkflowId } from '../../workflows/definitions.ts';
+import {
+  approvePlanSignal,
+  approvePlanUpdate,
+  executionWorkflowId,
+  planDecisionSignal,
+  projectSlotsWorkflowId,
+  queuePositionSignal,
+  releaseSlotSignal,
+  requesterClosedSignal,
+  requestSlotSignal,
+  runStatusSignal,
+  runWorkflowId,
+  slotGrantedSignal,
+  stopRunSignal,
+  toolDecisionSignal,
+} from '../../workflows/definitions.ts';
 import { restartableWorker } from '../helpers/restartable-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -82,5 +97,31 @@ describe('decisions as Workflow Updates', () => {
     ]);
     expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
     await stack.waitForStatus(id, 'completed');
+  });
+
+  it('malformed signals between our own workflows, sent by hand, are ignored: the slots, the execution and its run go on', async () => {
+    const projectId = 'decide-malformed-internal';
+    const id = await stack.createExecution({ projectId, prompt: 'plan it' });
+    await awaitingPlan(id);
+    const { workflow } = stack.env.client;
+    const slots = workflow.getHandle(projectSlotsWorkflowId(projectId));
+    await slots.signal(requestSlotSignal, { requesterId: 42, requestId: 'x' } as never);
+    await slots.signal(releaseSlotSignal, null as never);
+    await slots.signal(requesterClosedSignal, 'x' as never);
+    const execution = workflow.getHandle(executionWorkflowId(id));
+    await execution.signal(runStatusSignal, { runId: 'r', status: 'exploded' } as never);
+    await execution.signal(slotGrantedSignal, [] as never);
+    await execution.signal(queuePositionSignal, { requestId: 'x', position: 'first' } as never);
+    const run = workflow.getHandle(runWorkflowId(id, 1));
+    await run.signal(planDecisionSignal, { planVersion: 1, decision: 'maybe', by: { kind: 'user', id: 'u' } } as never);
+    await run.signal(toolDecisionSignal, 7 as never);
+    await run.signal(stopRunSignal, { by: 'me' } as never);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Each still works: the plan awaits its decision, the run completes, the project's slot goes to the next.
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    await stack.waitForStatus(id, 'completed');
+    const next = await stack.createExecution({ projectId, prompt: 'plan it' });
+    await awaitingPlan(next);
+    expect((await stack.events(id)).some((e) => e.type === 'run.stop_requested' || e.type === 'run.cancelled')).toBe(false);
   });
 });

@@ -1,28 +1,33 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../activities/index.ts';
 import { toolCalls } from '../../db/schema.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
+/** A test stack for one describe block, its worker's activities changed by `activities`; read by tests once it has started. */
+function stackWith(activities: (standard: Activities) => Activities): { current: TestStack } {
+  const ref = {} as { current: TestStack };
+  beforeAll(async () => {
+    ref.current = await startTestStack({ activities });
+  });
+  afterAll(() => ref.current?.close());
+  return ref;
+}
+
 // When a run's setup fails for good, the run and the execution end `failed` with the reason stored.
 describe('a run whose work fails permanently', () => {
-  let stack: TestStack;
   let attempts = 0;
-
-  beforeAll(async () => {
-    stack = await startTestStack({
-      activities: (standard) => ({
-        ...standard,
-        async prepareRun() {
-          attempts++;
-          throw ApplicationFailure.nonRetryable('the workspace template is gone', 'workspace_unavailable');
-        },
-      }),
-    });
-  });
-  afterAll(() => stack?.close());
+  const ref = stackWith((standard) => ({
+    ...standard,
+    async prepareRun() {
+      attempts++;
+      throw ApplicationFailure.nonRetryable('the workspace template is gone', 'workspace_unavailable');
+    },
+  }));
 
   it('ends failed, with the error type and message and a system summary, after one attempt', async () => {
+    const stack = ref.current;
     const id = await stack.createExecution({ projectId: 'proj-fail', prompt: 'fail please', planMode: 'never' });
     const failed = await stack.waitForStatus(id, 'failed', 'completed');
     expect(failed.status).toBe('failed');
@@ -41,24 +46,18 @@ describe('a run whose work fails permanently', () => {
 
 // A transient error in a tool activity (a lost connection, a full disk) is retried and the run goes on.
 describe('a run whose tool activity fails transiently', () => {
-  let stack: TestStack;
   let toolAttempts = 0;
-
-  beforeAll(async () => {
-    stack = await startTestStack({
-      activities: (standard) => ({
-        ...standard,
-        async runTool(call) {
-          toolAttempts++;
-          if (toolAttempts === 1) throw new Error('connection reset');
-          return standard.runTool(call);
-        },
-      }),
-    });
-  });
-  afterAll(() => stack?.close());
+  const ref = stackWith((standard) => ({
+    ...standard,
+    async runTool(call) {
+      toolAttempts++;
+      if (toolAttempts === 1) throw new Error('connection reset');
+      return standard.runTool(call);
+    },
+  }));
 
   it('retries the tool and completes, each tool call completed once', async () => {
+    const stack = ref.current;
     const id = await stack.createExecution({ projectId: 'proj-transient', prompt: 'flaky network', planMode: 'never' });
     const done = await stack.waitForStatus(id, 'completed', 'failed');
     expect(done.status).toBe('completed');
@@ -73,22 +72,16 @@ describe('a run whose tool activity fails transiently', () => {
 // A person's approval is recorded by the tool call it approves; should that call fail before it
 // records anything, the run's finish records the approval: an accepted decision is never lost.
 describe('a run whose approved tool call fails before it starts', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack({
-      activities: (standard) => ({
-        ...standard,
-        async runTool(call) {
-          if (call.approvedBy) throw ApplicationFailure.nonRetryable('the sandbox is gone', 'sandbox_unavailable');
-          return standard.runTool(call);
-        },
-      }),
-    });
-  });
-  afterAll(() => stack?.close());
+  const ref = stackWith((standard) => ({
+    ...standard,
+    async runTool(call) {
+      if (call.approvedBy) throw ApplicationFailure.nonRetryable('the sandbox is gone', 'sandbox_unavailable');
+      return standard.runTool(call);
+    },
+  }));
 
   it('ends failed, with the approval audited', async () => {
+    const stack = ref.current;
     // The default agent holds the demo's run_command for permission.
     const id = await stack.createExecution({ projectId: 'proj-approved-fail', prompt: 'run it', planMode: 'never', agentId: 'default' });
     const waiting = await stack.waitForStatus(id, 'waiting_permission');
@@ -104,24 +97,18 @@ describe('a run whose approved tool call fails before it starts', () => {
 
 // A retried runTool carries the approval again: recording it again must not undo the call's later status.
 describe('an approved tool call whose activity is retried after it ran', () => {
-  let stack: TestStack;
   let attempts = 0;
-
-  beforeAll(async () => {
-    stack = await startTestStack({
-      activities: (standard) => ({
-        ...standard,
-        async runTool(call) {
-          const result = await standard.runTool(call);
-          if (call.approvedBy && ++attempts === 1) throw new Error('the worker lost its reply');
-          return result;
-        },
-      }),
-    });
-  });
-  afterAll(() => stack?.close());
+  const ref = stackWith((standard) => ({
+    ...standard,
+    async runTool(call) {
+      const result = await standard.runTool(call);
+      if (call.approvedBy && ++attempts === 1) throw new Error('the worker lost its reply');
+      return result;
+    },
+  }));
 
   it('completes, the call completed (not back to approved), approved once in the audit', async () => {
+    const stack = ref.current;
     const id = await stack.createExecution({ projectId: 'proj-approved-retry', prompt: 'run it', planMode: 'never', agentId: 'default' });
     const waiting = await stack.waitForStatus(id, 'waiting_permission');
     expect((await stack.post(`/v1/executions/${id}/tools/${waiting.pendingToolCall.callId}/approve`)).status).toBe(200);
