@@ -9,6 +9,7 @@ import { createClosedExecutionActivities } from './closed-executions.ts';
 import { createModelStepActivity } from './model-step.ts';
 import { loadPricing } from './models/pricing.ts';
 import { resolveModel } from './models/providers.ts';
+import { createDecisionActivities } from './pass-decision-on.ts';
 import { createSlotActivities } from './project-slots.ts';
 import { createReopenActivities } from './reopen-execution.ts';
 import { createRunResultActivities } from './run-results.ts';
@@ -47,6 +48,7 @@ export function createActivities({ db, client, dataDir, env = process.env, model
     ...createToolCallActivities({ db, workspaces }),
     ...createRunResultActivities({ db, workspaces }),
     ...createSlotActivities(client),
+    ...createDecisionActivities(client),
     ...createClosedExecutionActivities(db, client),
     ...createReopenActivities(db),
   };

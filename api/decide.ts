@@ -9,7 +9,7 @@ import {
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createClosedExecutionActivities } from '../activities/closed-executions.ts';
 import type { Database } from '../db/client.ts';
-import { type DecisionBase, type DecisionResult, executionWorkflowId } from '../workflows/definitions.ts';
+import { type DecisionBase, type DecisionResult, executionWorkflowId, runWorkflowId } from '../workflows/definitions.ts';
 import type { executionWorkflow } from '../workflows/execution.ts';
 import { ApiError } from './errors.ts';
 
@@ -22,25 +22,28 @@ const DEADLINE_MARGIN_MS = 2_000;
 const RESULT_WAIT_MS = 30_000;
 
 /**
- * Sends a decision to an execution's workflow as a Workflow Update. Until the workflow accepts it,
+ * Sends a decision to an execution's workflow as a Workflow Update; with `run`, to that run's
+ * workflow, which judges what it waits for (a plan, a tool call) itself: one workflow task fewer
+ * between a person's approval and the work it lets go on. Until the workflow accepts it,
  * the deadline holds: a refusal is a 409 naming why (the workflow's validator decides, with the code
  * it gives), no worker in time a 503 `worker_unavailable` (the decision then expires unheard: nothing
  * changes). Once accepted it will happen, so the API then waits for its result without that deadline
  * (`accepted` when the handler takes long). With `start`, a closed workflow is reopened
- * (update-with-start). A workflow that has closed without recording it (an operator terminated it)
- * is recorded now and `closed` is answered.
+ * (update-with-start). An execution workflow that has closed without recording it (an operator
+ * terminated it) is recorded now and `closed` is answered; a run that has just ended answers `ended`.
  */
 export async function decide<Arg extends DecisionBase>(
   deps: { db: Database; client: Client; decisionDeadlineMs?: number },
   executionId: string,
   update: UpdateDefinition<DecisionResult, [Arg]>,
   arg: Omit<Arg, 'deadline'>,
-  start?: WithStartWorkflowOperation<typeof executionWorkflow>,
-): Promise<DecisionResult | 'accepted' | 'closed'> {
+  target: { start?: WithStartWorkflowOperation<typeof executionWorkflow>; run?: number } = {},
+): Promise<DecisionResult | 'accepted' | 'closed' | 'ended'> {
+  const { start, run } = target;
   const waitMs = deps.decisionDeadlineMs ?? DECISION_DEADLINE_MS;
   const deadline = Date.now() + waitMs;
   const args: [Arg] = [{ ...arg, deadline: new Date(deadline - Math.min(DEADLINE_MARGIN_MS, waitMs / 2)).toISOString() } as Arg];
-  const handle = deps.client.workflow.getHandle(executionWorkflowId(executionId));
+  const handle = deps.client.workflow.getHandle(run ? runWorkflowId(executionId, run) : executionWorkflowId(executionId));
   try {
     const accepted = await deps.client.connection.withDeadline(deadline, () =>
       start
@@ -66,6 +69,7 @@ export async function decide<Arg extends DecisionBase>(
       throw new ApiError(err.cause.type === 'invalid_request' ? 400 : 409, err.cause.type ?? 'invalid_state', err.cause.message);
     }
     if (err instanceof WorkflowNotFoundError) {
+      if (run) return 'ended';
       const closed = await handle.describe().catch(() => undefined);
       if (closed) await createClosedExecutionActivities(deps.db, deps.client).recordClosedExecution(closed.workflowId, closed.runId);
       return 'closed';

@@ -31,6 +31,12 @@ export async function findExecutionRow(db: Database, id: string): Promise<Execut
   return execution;
 }
 
+/** A run's index within its execution (its workflow id is execution-<executionId>-run-<index>), or undefined. */
+export async function findRunIndex(db: Database, runId: string): Promise<number | undefined> {
+  const [row] = await db.select({ index: runs.index }).from(runs).where(eq(runs.id, runId));
+  return row?.index;
+}
+
 /** A run by its id or its global number, with its execution's owner. */
 export async function findRun(db: Database, idOrNumber: { id: string } | { number: number }) {
   const [row] = await db

@@ -205,10 +205,6 @@ export const stopUpdate = defineUpdate<DecisionResult, [StopRequest]>('stop');
 
 export type PlanDecisionKind = 'approve' | 'revise' | 'reject';
 
-/** execution → its current run: a validated plan decision. */
-export const planDecisionSignal = defineSignal<[PlanDecision & { decision: PlanDecisionKind }]>('planDecision');
-/** execution → its current run: a validated tool decision. */
-export const toolDecisionSignal = defineSignal<[ToolDecision & { decision: 'approve' | 'deny' }]>('toolDecision');
 /** execution → its current run: stop (the run cancels its work, or cuts its finishing short, and records how it ended). */
 export const stopRunSignal = defineSignal<[{ by: Actor; reason?: string }]>('stopRun');
 /** run → its execution: the run's status changed (so the execution's state and search attributes follow). */

@@ -22,11 +22,13 @@ import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
 import { isTerminal, STATUSES, type Status } from '../common/statuses.ts';
+import { type DecisionContext, setDecisionHandlers } from './decision-handlers.ts';
 import {
   approvePlanSignal,
   approvePlanUpdate,
   approveToolSignal,
   approveToolUpdate,
+  type DecisionBase,
   type DecisionResult,
   denyToolSignal,
   denyToolUpdate,
@@ -34,9 +36,6 @@ import {
   type ExecutionStart,
   type ExecutionState,
   executionCreatedEvent,
-  type PlanDecision,
-  type PlanDecisionKind,
-  planDecisionSignal,
   type Refusal,
   type ReopenInput as ReopenStart,
   type RunOutcome,
@@ -57,10 +56,8 @@ import {
   stopRunSignal,
   stopSignal,
   stopUpdate,
-  type ToolDecision,
-  toolDecisionSignal,
 } from './definitions.ts';
-import { type Fields, payloadProblem, setInternalSignalHandler, wellFormedActor } from './payload-checks.ts';
+import { type Fields, setInternalSignalHandler } from './payload-checks.ts';
 import { recordEvent, recordEvents } from './record-event.ts';
 
 const bookkeeping = proxyActivities<Activities>({
@@ -105,7 +102,6 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     starting: boolean;
     stopped?: { by: Actor; reason?: string };
   } | null = null;
-  const decidedPlans = new Set<string>();
 
   /** The status the search attribute shows: upserted only when it changes (each upsert is a history event). */
   let shownStatus: Status | undefined;
@@ -166,53 +162,6 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     !active || active.stopped || isTerminal(active.run.status)
       ? { code: 'invalid_state', reason: `nothing to stop while ${state.status}` }
       : undefined;
-  const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
-    const current = state.plan?.version;
-    const extra = { planVersion, currentPlanVersion: current ?? null };
-    const awaiting = active && !active.stopped && state.status === 'awaiting_approval' && current !== undefined;
-    if (awaiting && current !== planVersion) {
-      return {
-        code: 'stale_plan_version',
-        reason: 'stale plan version',
-        message: `plan version ${planVersion} is not the one awaiting approval (version ${current})`,
-        extra,
-      };
-    }
-    // Decided already (the run is back at work): saying so is clearer than "no plan awaits".
-    if (active && decidedPlans.has(`${active.run.runId}:${planVersion}`)) {
-      return { code: 'stale_plan_version', reason: 'already decided', message: `plan version ${planVersion} has been decided already`, extra };
-    }
-    if (!awaiting) {
-      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${state.status}`, extra };
-    }
-    return undefined;
-  };
-  const decidedToolCalls = new Set<string>();
-  const judgeTool = ({ callId }: ToolDecision): Refusal | undefined => {
-    const pending = state.pendingToolCall?.callId;
-    const extra = { callId, pendingCallId: pending ?? null };
-    const waiting = active && !active.stopped && state.status === 'waiting_permission' && pending !== undefined;
-    if (waiting && pending !== callId) {
-      return {
-        code: 'stale_tool_call',
-        reason: 'not the tool call awaiting permission',
-        message: `tool call ${callId} is not the one awaiting permission (${pending})`,
-        extra,
-      };
-    }
-    if (decidedToolCalls.has(callId))
-      return { code: 'stale_tool_call', reason: 'already decided', message: `tool call ${callId} has been decided already`, extra };
-    if (!waiting) {
-      return {
-        code: 'invalid_state',
-        reason: 'no tool call awaits permission',
-        message: `no tool call awaits permission while ${state.status}`,
-        extra,
-      };
-    }
-    return undefined;
-  };
-
   const acceptMessage = ({ text, by }: { text: string; by: Actor }) => void requests.push({ kind: 'message', text, by });
   const acceptRetry = ({ by }: { by: Actor }) => void requests.push({ kind: 'retry', by });
   const acceptResume = ({ by }: { by: Actor }) => void requests.push({ kind: 'resume', by });
@@ -225,100 +174,64 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     if (run.child) await stopChild(run.child, run.stopped);
     else if (!run.starting) run.scope.cancel();
   };
-  const acceptPlan = (kind: PlanDecisionKind) => async (decision: PlanDecision) => {
-    const run = active!;
-    decidedPlans.add(`${run.run.runId}:${decision.planVersion}`);
-    if (kind !== 'reject') backToWork();
-    await passOn(run.child!, () => run.child!.signal(planDecisionSignal, { ...decision, decision: kind }));
-  };
-  const acceptTool = (kind: 'approve' | 'deny') => async (decision: ToolDecision) => {
-    const run = active!;
-    decidedToolCalls.add(decision.callId);
-    backToWork();
-    await passOn(run.child!, () => run.child!.signal(toolDecisionSignal, { ...decision, decision: kind }));
-  };
   /**
-   * A decided run works again: marked here, before the run hears of it, so a report of its next wait
-   * (or its end) always comes after. The run does not report this itself (one signal fewer per decision).
+   * Decisions on what a run waits for (a plan, a tool call) are judged by the run itself: the API
+   * sends them to it straight away. Those that come here (an operator's Update, a chat client's
+   * signal) are passed on, and the caller hears the run's own verdict (a refused signal the run audits).
    */
-  const backToWork = () => {
-    state.plan = null;
-    state.pendingToolCall = null;
-    setStatus('running');
-  };
-  /** Passes a decision to the run; a run that closed just before (it timed out waiting, say) can no longer take it. */
-  const passOn = async (child: ChildWorkflowHandle<typeof runWorkflow>, send: () => Promise<void>) => {
-    try {
-      await send();
-    } catch {
-      throw ApplicationFailure.create({
-        type: 'invalid_state',
-        message: `run ${child.workflowId} has just ended: it takes no decision`,
-        nonRetryable: true,
-      });
-    }
-  };
-
-  /** One decision, as an Update (validator, then handler) and as a signal of the same name. */
-  function decision<Arg extends { by: Actor; deadline?: string }>(
+  const judgeRunDecision = (what: string) => (): Refusal | undefined =>
+    active?.child && !isTerminal(active.run.status)
+      ? undefined
+      : { code: 'invalid_state', reason: `no ${what}`, message: `no ${what} while ${state.status}` };
+  const passOn = <Arg extends DecisionBase>(
     name: string,
+    what: string,
     update: UpdateDefinition<DecisionResult, [Arg]>,
     signal: SignalDefinition<[Arg]>,
     fields: Fields,
-    judge: (arg: Arg) => Refusal | undefined,
-    accept: (arg: Arg) => void | Promise<void>,
-  ) {
-    const refuseUpdate = (refusal: Refusal | undefined) => {
-      if (refusal)
-        throw ApplicationFailure.create({ type: refusal.code, message: `cannot ${name}: ${refusal.message ?? refusal.reason}`, nonRetryable: true });
-    };
-    // Anything may be sent by any Temporal client: a malformed payload is refused, never thrown on.
-    const malformed = (arg: unknown): Refusal | undefined => {
-      const problem = payloadProblem(arg, { by: 'actor', deadline: 'time?', ...fields });
-      return problem ? { code: 'invalid_request', reason: `malformed ${name}: ${problem}` } : undefined;
-    };
-    // The caller stopped waiting at its deadline (no worker answered in time): too late to change anything.
-    const expired = (arg: Arg): Refusal | undefined =>
-      arg.deadline && Date.now() > Date.parse(arg.deadline)
-        ? { code: 'expired', reason: `${name} came after its deadline (${arg.deadline})` }
-        : undefined;
-    setHandler(
+  ) => {
+    const judge = judgeRunDecision(what);
+    setDecisionHandlers(
+      name,
       update,
-      async (arg) => {
-        // Updates that came with a reopening start (update-with-start) are judged once it has loaded.
-        if (!loaded()) {
-          await condition(loaded);
-          refuseUpdate(expired(arg) ?? judge(arg));
-        }
-        await accept(arg);
-        return { executionId, action: name, status: state.status };
+      signal,
+      {
+        fields,
+        judge,
+        // An Update: the run's verdict, asked for by an activity (a workflow cannot send an Update).
+        accept: async (arg) => {
+          try {
+            return (await bookkeeping.passDecisionOn({ workflowId: active!.child!.workflowId, name, arg })).status;
+          } catch (err) {
+            // The run's refusal, as the run gave it (its type is the caller's 409 code).
+            if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) throw err;
+            throw ApplicationFailure.create({ type: err.cause.type ?? 'invalid_state', message: err.cause.message, nonRetryable: true });
+          }
+        },
+        // A signal: passed on as it came; the run judges it and audits a refusal.
+        acceptSignal: (arg) => passSignalOn(active!.child!, name, arg),
       },
-      { validator: (arg) => refuseUpdate(malformed(arg) ?? expired(arg) ?? (loaded() ? judge(arg) : undefined)) },
+      context,
     );
-    setHandler(signal, async (arg) => {
-      const bad = malformed(arg);
-      if (bad) return refuse(name, wellFormedActor((arg as { by?: unknown } | undefined)?.by), bad.reason);
-      if (!loaded()) await condition(loaded);
-      const refusal = judge(arg);
-      if (refusal) return refuse(name, arg.by, refusal.reason, refusal.extra);
-      try {
-        await accept(arg);
-      } catch (err) {
-        // Thrown from a signal handler it would fail the whole execution: the run closed just before, say.
-        if (!(err instanceof ApplicationFailure)) throw err;
-        await refuse(name, arg.by, err.message);
-      }
-    });
-  }
-  decision('sendMessage', sendMessageUpdate, sendMessageSignal, { text: 'string' }, judgeMessage, acceptMessage);
-  decision('retry', retryUpdate, retrySignal, {}, judgeRetry, acceptRetry);
-  decision('resume', resumeUpdate, resumeSignal, {}, judgeResume, acceptResume);
-  decision('stop', stopUpdate, stopSignal, { reason: 'string?' }, judgeStop, acceptStop);
-  decision('approvePlan', approvePlanUpdate, approvePlanSignal, { planVersion: 'number' }, judgePlan, acceptPlan('approve'));
-  decision('revisePlan', revisePlanUpdate, revisePlanSignal, { planVersion: 'number', feedback: 'string' }, judgePlan, acceptPlan('revise'));
-  decision('rejectPlan', rejectPlanUpdate, rejectPlanSignal, { planVersion: 'number', reason: 'string?' }, judgePlan, acceptPlan('reject'));
-  decision('approveTool', approveToolUpdate, approveToolSignal, { callId: 'string' }, judgeTool, acceptTool('approve'));
-  decision('denyTool', denyToolUpdate, denyToolSignal, { callId: 'string' }, judgeTool, acceptTool('deny'));
+  };
+
+  const context: DecisionContext = { executionId, refuse, status: () => state.status, loaded };
+  setDecisionHandlers(
+    'sendMessage',
+    sendMessageUpdate,
+    sendMessageSignal,
+    { fields: { text: 'string' }, judge: judgeMessage, accept: acceptMessage },
+    context,
+  );
+  setDecisionHandlers('retry', retryUpdate, retrySignal, { fields: {}, judge: judgeRetry, accept: acceptRetry }, context);
+  setDecisionHandlers('resume', resumeUpdate, resumeSignal, { fields: {}, judge: judgeResume, accept: acceptResume }, context);
+  setDecisionHandlers('stop', stopUpdate, stopSignal, { fields: { reason: 'string?' }, judge: judgeStop, accept: acceptStop }, context);
+  const plan = { planVersion: 'number' } as const;
+  passOn('approvePlan', 'plan awaits approval', approvePlanUpdate, approvePlanSignal, plan);
+  passOn('revisePlan', 'plan awaits approval', revisePlanUpdate, revisePlanSignal, { ...plan, feedback: 'string' });
+  passOn('rejectPlan', 'plan awaits approval', rejectPlanUpdate, rejectPlanSignal, { ...plan, reason: 'string?' });
+  passOn('approveTool', 'tool call awaits permission', approveToolUpdate, approveToolSignal, { callId: 'string' });
+  passOn('denyTool', 'tool call awaits permission', denyToolUpdate, denyToolSignal, { callId: 'string' });
 
   /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
   async function runNext(request: ExecutionRequest): Promise<void> {
@@ -464,6 +377,19 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
       setStatus('cancelled');
     });
     throw err;
+  }
+}
+
+/** Passes a decision signal on to the run; one that has just closed can take none (refused, and audited). */
+async function passSignalOn(child: ChildWorkflowHandle<typeof runWorkflow>, name: string, arg: unknown): Promise<void> {
+  try {
+    await child.signal(name, arg);
+  } catch {
+    throw ApplicationFailure.create({
+      type: 'invalid_state',
+      message: `run ${child.workflowId} has just ended: it takes no decision`,
+      nonRetryable: true,
+    });
   }
 }
 

@@ -21,18 +21,28 @@ import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
 import { runEndingSentence } from '../common/run-ending.ts';
 import type { Status } from '../common/statuses.ts';
+import { type DecisionContext, setDecisionHandlers } from './decision-handlers.ts';
 import {
+  approvePlanSignal,
+  approvePlanUpdate,
+  approveToolSignal,
+  approveToolUpdate,
+  denyToolSignal,
+  denyToolUpdate,
   type PlanDecision,
   type PlanDecisionKind,
-  planDecisionSignal,
+  type Refusal,
   type RunError,
   type RunInput,
   type RunOutcome,
   type RunProgress,
+  rejectPlanSignal,
+  rejectPlanUpdate,
+  revisePlanSignal,
+  revisePlanUpdate,
   runStatusSignal,
   stopRunSignal,
   type ToolDecision,
-  toolDecisionSignal,
 } from './definitions.ts';
 import { setInternalSignalHandler } from './payload-checks.ts';
 import { recordEvent } from './record-event.ts';
@@ -81,22 +91,18 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   const ids = { executionId, runId, turnNumber, attempt };
   const call = () => ({ ...ids, agentId, model, eventId: uuid4() });
   const parent = getExternalWorkflowHandle(workflowInfo().parent!.workflowId);
-  const report = (status: Status, extra: { planVersion?: number; callId?: string } = {}) =>
-    parent.signal(runStatusSignal, { runId, status, ...extra });
+  /** The run's status as this workflow sees it; the execution hears of each change. */
+  let status: Status = 'running';
+  /** Reports reach the execution one after another, in order (each is sent once the one before has arrived). */
+  let reported: Promise<void> = Promise.resolve();
+  const report = (next: Status, extra: { planVersion?: number; callId?: string } = {}): Promise<void> => {
+    status = next;
+    reported = reported.catch(() => undefined).then(() => parent.signal(runStatusSignal, { runId, status: next, ...extra }));
+    return reported;
+  };
 
-  const planDecisions: Array<PlanDecision & { decision: PlanDecisionKind }> = [];
-  const decided = { by: 'actor', planVersion: 'number' } as const;
-  setInternalSignalHandler(
-    planDecisionSignal,
-    { ...decided, decision: ['approve', 'revise', 'reject'], feedback: 'string?', reason: 'string?' },
-    (decision) => void planDecisions.push(decision),
-  );
-  const toolDecisions: Array<ToolDecision & { decision: 'approve' | 'deny' }> = [];
-  setInternalSignalHandler(
-    toolDecisionSignal,
-    { by: 'actor', callId: 'string', decision: ['approve', 'deny'] },
-    (decision) => void toolDecisions.push(decision),
-  );
+  /** What waits for a person's decision, if anything: the run is the one judge of decisions on it. */
+  let awaiting: { planVersion: number } | { callId: string } | undefined;
 
   /** What a stop cancels: the work first, the finishing once the work has ended. */
   const work = new CancellationScope();
@@ -114,6 +120,106 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   /** Time spent working (model steps and tools); waiting for a person does not count. */
   let workingMs = carried?.workingMs ?? 0;
   let budgets: Budgets | undefined;
+
+  // Decisions come straight from the API (Updates: the caller hears this run's verdict), or passed on
+  // by the execution (its Updates and its signals from chat and ticketing clients).
+  /** Plan versions up to this one have been decided (plans are decided in order; a run continued as new carries none undecided). */
+  let decidedPlans = carried?.planVersion ?? 0;
+  const decidedCalls = new Set<string>();
+  const planDecisions: Array<PlanDecision & { decision: PlanDecisionKind }> = [];
+  const toolDecisions: Array<ToolDecision & { decision: 'approve' | 'deny' }> = [];
+  const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
+    const current = awaiting && 'planVersion' in awaiting && !stop ? awaiting.planVersion : undefined;
+    const extra = { planVersion, currentPlanVersion: current ?? null };
+    if (current !== undefined && current !== planVersion) {
+      const message = `plan version ${planVersion} is not the one awaiting approval (version ${current})`;
+      return { code: 'stale_plan_version', reason: 'stale plan version', message, extra };
+    }
+    // Decided already (the run is back at work): saying so is clearer than "no plan awaits".
+    if (planVersion >= 1 && planVersion <= decidedPlans) {
+      return { code: 'stale_plan_version', reason: 'already decided', message: `plan version ${planVersion} has been decided already`, extra };
+    }
+    if (current === undefined) {
+      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${status}`, extra };
+    }
+    return undefined;
+  };
+  const judgeTool = ({ callId }: ToolDecision): Refusal | undefined => {
+    const pending = awaiting && 'callId' in awaiting && !stop ? awaiting.callId : undefined;
+    const extra = { callId, pendingCallId: pending ?? null };
+    if (pending !== undefined && pending !== callId) {
+      const message = `tool call ${callId} is not the one awaiting permission (${pending})`;
+      return { code: 'stale_tool_call', reason: 'not the tool call awaiting permission', message, extra };
+    }
+    if (decidedCalls.has(callId)) {
+      return { code: 'stale_tool_call', reason: 'already decided', message: `tool call ${callId} has been decided already`, extra };
+    }
+    if (pending === undefined) {
+      return { code: 'invalid_state', reason: 'no tool call awaits permission', message: `no tool call awaits permission while ${status}`, extra };
+    }
+    return undefined;
+  };
+  /** An accepted decision: the run works again (the execution hears so with the next step's start). */
+  const decided = (backToWork: boolean) => {
+    awaiting = undefined;
+    if (backToWork) void report('running').catch(() => undefined);
+  };
+  const acceptPlan = (kind: PlanDecisionKind) => (decision: PlanDecision) => {
+    decidedPlans = decision.planVersion;
+    planDecisions.push({ ...decision, decision: kind });
+    decided(kind !== 'reject');
+  };
+  const acceptTool = (kind: 'approve' | 'deny') => (decision: ToolDecision) => {
+    decidedCalls.add(decision.callId);
+    toolDecisions.push({ ...decision, decision: kind });
+    decided(true);
+  };
+  const context: DecisionContext = {
+    executionId,
+    status: () => status,
+    // Auditing a refusal is best effort: a database that cannot take it must not break the run.
+    refuse: async (signal, by, reason, extra = {}) => {
+      await recordEvent({ type: 'execution.signal_ignored', executionId, actor: by, payload: { signal, reason, status, ...extra } }).catch(
+        () => undefined,
+      );
+    },
+  };
+  const plan = { planVersion: 'number' } as const;
+  setDecisionHandlers(
+    'approvePlan',
+    approvePlanUpdate,
+    approvePlanSignal,
+    { fields: plan, judge: judgePlan, accept: acceptPlan('approve') },
+    context,
+  );
+  setDecisionHandlers(
+    'revisePlan',
+    revisePlanUpdate,
+    revisePlanSignal,
+    { fields: { ...plan, feedback: 'string' }, judge: judgePlan, accept: acceptPlan('revise') },
+    context,
+  );
+  setDecisionHandlers(
+    'rejectPlan',
+    rejectPlanUpdate,
+    rejectPlanSignal,
+    { fields: { ...plan, reason: 'string?' }, judge: judgePlan, accept: acceptPlan('reject') },
+    context,
+  );
+  setDecisionHandlers(
+    'approveTool',
+    approveToolUpdate,
+    approveToolSignal,
+    { fields: { callId: 'string' }, judge: judgeTool, accept: acceptTool('approve') },
+    context,
+  );
+  setDecisionHandlers(
+    'denyTool',
+    denyToolUpdate,
+    denyToolSignal,
+    { fields: { callId: 'string' }, judge: judgeTool, accept: acceptTool('deny') },
+    context,
+  );
 
   const budgetExceeded = (budget: BudgetName, detail: string) =>
     ApplicationFailure.create({ type: 'budget_exceeded', message: `${budget} budget exceeded: ${detail}`, nonRetryable: true, details: [budget] });
@@ -166,6 +272,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
   /** Nobody decided in time: the execution stops taking decisions at once (the run is still being finished). */
   async function timedOut(): Promise<RunOutcome> {
+    awaiting = undefined;
     await report('running');
     return { status: 'cancelled', reason: 'approval_timeout' };
   }
@@ -180,7 +287,8 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function decidePlan(version: number, answer: { callId?: string; step: number }): Promise<boolean | RunOutcome> {
     pauseWork();
     await deliverUndeliveredAnswer(); // a plan before this one in the same step
-    // The execution hears of the plan before Postgres shows it: a client that sees it can decide on it.
+    // Judged on before Postgres shows the plan: a client that sees it can decide on it.
+    awaiting = { planVersion: version };
     await report('awaiting_approval', { planVersion: version });
     await bookkeeping.recordPlan({ ...ids, version, ...answer });
     const decided = await decision(planDecisions);
@@ -190,8 +298,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       await recordEvent({ ...ids, type: 'plan.rejected', actor: by, payload: { version, reason } });
       return { status: 'cancelled', reason: 'plan_rejected' };
     }
-    // The execution marked itself running when it passed the decision on; the next model step
-    // delivers the answer (or deliverUndeliveredAnswer, should anything else come first).
+    // The next model step delivers the answer (or deliverUndeliveredAnswer, should anything else come first).
     undelivered = { decision: kind, version, by, feedback, ...answer };
     return kind === 'approve';
   }
@@ -211,6 +318,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
     pauseWork();
     await deliverUndeliveredAnswer();
+    awaiting = { callId };
     await report('waiting_permission', { callId });
     await bookkeeping.requestPermission({ ...ids, callId });
     const decided = await decision(toolDecisions);

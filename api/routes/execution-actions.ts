@@ -8,7 +8,7 @@ import type { Actor } from '../../common/events.ts';
 import { executionSearchAttributes } from '../../common/search-attributes.ts';
 import { ACTIVE_STATUSES, isTerminal, type Status } from '../../common/statuses.ts';
 import { appendEvent } from '../../db/events.ts';
-import { findExecution } from '../../db/executions.ts';
+import { findExecution, findRunIndex } from '../../db/executions.ts';
 import {
   approvePlanUpdate,
   approveToolUpdate,
@@ -60,6 +60,13 @@ export function executionActionRoutes(deps: AppDeps) {
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
     c.json({ executionId, action, accepted: true, ...extra }, 200);
 
+  /** The index of the run a person's decision goes to (the run judges it). */
+  async function waitingRun(runId: string | null, action: string): Promise<number> {
+    const index = runId ? await findRunIndex(db, runId) : undefined;
+    if (index === undefined) throw runEnded(action);
+    return index;
+  }
+
   const planRoute = (decision: 'approve' | 'revise' | 'reject') => async (c: Context<AuthEnv>) => {
     const body = validate(bodies[decision], await readOptionalJson(c));
     const { execution, status } = await current(c);
@@ -70,13 +77,14 @@ export function executionActionRoutes(deps: AppDeps) {
       throw new ApiError(409, 'stale_plan_version', `plan version ${version} is not the one awaiting approval (version ${plan.version})`);
     }
     const update = { approve: approvePlanUpdate, revise: revisePlanUpdate, reject: rejectPlanUpdate }[decision];
-    const result = await decide(deps, execution.id, update, {
+    const payload = {
       planVersion: version,
       by: by(c),
       ...('feedback' in body && { feedback: body.feedback }),
       ...('reason' in body && { reason: body.reason }),
-    });
-    if (result === 'closed') throw closedConflict(`${decision} a plan`);
+    };
+    const result = await decide(deps, execution.id, update, payload, { run: await waitingRun(plan.runId, `${decision} a plan`) });
+    if (result === 'ended') throw runEnded(`${decision} a plan`);
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
@@ -89,8 +97,10 @@ export function executionActionRoutes(deps: AppDeps) {
     if (pending !== callId) {
       throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${pending})`);
     }
-    const result = await decide(deps, execution.id, decision === 'approve' ? approveToolUpdate : denyToolUpdate, { callId, by: by(c) });
-    if (result === 'closed') throw closedConflict(`${decision} a tool call`);
+    const update = decision === 'approve' ? approveToolUpdate : denyToolUpdate;
+    const run = await waitingRun(execution.currentRunId, `${decision} a tool call`);
+    const result = await decide(deps, execution.id, update, { callId, by: by(c) }, { run });
+    if (result === 'ended') throw runEnded(`${decision} a tool call`);
     return accepted(c, execution.id, `${decision}Tool`, { callId });
   };
 
@@ -109,7 +119,7 @@ export function executionActionRoutes(deps: AppDeps) {
       });
       const payload = { ...body, by: by(c) };
       const update = { message: sendMessageUpdate, retry: retryUpdate, resume: resumeUpdate }[action];
-      const result = await decide(deps, execution.id, update as typeof retryUpdate, payload, start);
+      const result = await decide(deps, execution.id, update as typeof retryUpdate, payload, { start });
       if (result === 'closed') throw closedConflict(action === 'message' ? 'send a message' : action);
       // New work brings an archived execution back: it must not run unseen by lists and the status summary.
       if (execution.archivedAt) {
@@ -177,6 +187,8 @@ const closedConflict = (action: string) =>
     'invalid_state',
     `cannot ${action}: the execution's workflow has closed (ended by an operator), so the execution is now cancelled`,
   );
+
+const runEnded = (action: string) => new ApiError(409, 'invalid_state', `cannot ${action}: the run has just ended`);
 
 function conflict(action: string, status: Status, rule: string): ApiError {
   return new ApiError(409, 'invalid_state', `cannot ${action} while the execution is ${status}: allowed ${rule}`);

@@ -73,7 +73,8 @@ describe('tools in the workspace', () => {
     expect(events.find((e) => e.type === 'tool.approved').actor).toEqual({ kind: 'user', id: stack.ownerId });
     // The approval travels with the call it approves: the activity after the decision is runTool itself.
     const history = (await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).fetchHistory()).events!;
-    const decided = history.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'toolDecision');
+    const decided = history.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approveTool');
+    expect(decided).toBeGreaterThan(0);
     const next = history.slice(decided).find((e) => e.activityTaskScheduledEventAttributes)!;
     expect(next.activityTaskScheduledEventAttributes!.activityType!.name).toBe('runTool');
     const deniedResult = gated.doStreamCalls[2]!.prompt.at(-1)!.content as any[];

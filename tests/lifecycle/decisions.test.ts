@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approvePlanSignal,
   approvePlanUpdate,
+  approveToolSignal,
   executionWorkflowId,
-  planDecisionSignal,
   projectSlotsWorkflowId,
   queuePositionSignal,
   releaseSlotSignal,
@@ -13,7 +13,6 @@ import {
   runWorkflowId,
   slotGrantedSignal,
   stopRunSignal,
-  toolDecisionSignal,
 } from '../../workflows/definitions.ts';
 import { restartableWorker } from '../helpers/restartable-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
@@ -75,7 +74,12 @@ describe('decisions as Workflow Updates', () => {
     const body = await (await stack.api(`/v1/executions/${id}`)).json();
     expect(body.status).toBe('awaiting_approval');
     expect((await stack.events(id)).some((e) => e.type === 'plan.approved')).toBe(false);
-    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    // A restarted worker may take longer than the 3 s deadline for its first task: a 503 says try again.
+    const approve = await waitFor('the approval to be judged', async () => {
+      const answer = await stack.post(`/v1/executions/${id}/plan/approve`);
+      return answer.status === 503 ? undefined : answer;
+    });
+    expect(approve.status).toBe(200);
     await stack.waitForStatus(id, 'completed');
   });
 
@@ -113,8 +117,8 @@ describe('decisions as Workflow Updates', () => {
     await execution.signal(slotGrantedSignal, [] as never);
     await execution.signal(queuePositionSignal, { requestId: 'x', position: 'first' } as never);
     const run = workflow.getHandle(runWorkflowId(id, 1));
-    await run.signal(planDecisionSignal, { planVersion: 1, decision: 'maybe', by: { kind: 'user', id: 'u' } } as never);
-    await run.signal(toolDecisionSignal, 7 as never);
+    await run.signal(approvePlanSignal, { planVersion: 'one', by: { kind: 'user', id: 'u' } } as never);
+    await run.signal(approveToolSignal, 7 as never);
     await run.signal(stopRunSignal, { by: 'me' } as never);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // Each still works: the plan awaits its decision, the run completes, the project's slot goes to the next.
@@ -123,5 +127,21 @@ describe('decisions as Workflow Updates', () => {
     const next = await stack.createExecution({ projectId, prompt: 'plan it' });
     await awaitingPlan(next);
     expect((await stack.events(id)).some((e) => e.type === 'run.stop_requested' || e.type === 'run.cancelled')).toBe(false);
+  });
+
+  it('an approval through the execution (an operator) and one through the API at once: the run judges both, takes one', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-two-paths', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
+    const [viaExecution, viaApi] = await Promise.allSettled([
+      handle.executeUpdate(approvePlanUpdate, { args: [{ planVersion: 1, by: { kind: 'operator', id: 'cli' } }] }),
+      stack.post(`/v1/executions/${id}/plan/approve`),
+    ]);
+    const apiStatus = viaApi.status === 'fulfilled' ? viaApi.value.status : 0;
+    expect([apiStatus === 200, viaExecution.status === 'fulfilled'].filter(Boolean)).toHaveLength(1);
+    if (apiStatus !== 200) expect(apiStatus).toBe(409);
+    else expect(String((viaExecution as PromiseRejectedResult).reason.cause?.message)).toMatch(/decided already|no plan awaits approval/);
+    await stack.waitForStatus(id, 'completed');
+    expect((await stack.events(id)).filter((e) => e.type === 'plan.approved')).toHaveLength(1);
   });
 });

@@ -53,11 +53,15 @@ describe('plan approval', () => {
     const events = await stack.events(id);
     expect(events.find((e: any) => e.type === 'plan.approved').actor).toEqual({ kind: 'user', id: stack.ownerId });
 
-    // Each decision goes straight to the next model step, which records it: no activity in between,
-    // and the run reports nothing to the execution (which marked itself running when it passed it on).
+    // Each decision comes to the run itself (an Update from the API) and goes straight to the next
+    // model step, which records it: no activity in between.
     const history = (await stack.env.client.workflow.getHandle(runWorkflowId(id, 1)).fetchHistory()).events!;
-    const decisions = history.flatMap((e, i) => (e.workflowExecutionSignaledEventAttributes?.signalName === 'planDecision' ? [i] : []));
-    expect(decisions).toHaveLength(3);
+    const decisions = history.flatMap((e, i) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [i] : []));
+    expect(decisions.map((i) => history[i]!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual([
+      'revisePlan',
+      'revisePlan',
+      'approvePlan',
+    ]);
     for (const at of decisions) {
       const next = history.slice(at).find((e) => e.activityTaskScheduledEventAttributes)!;
       expect(next.activityTaskScheduledEventAttributes!.activityType!.name).toBe('modelStep');
@@ -65,7 +69,8 @@ describe('plan approval', () => {
     const reports = history
       .filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)
       .map((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes!.signalName);
-    expect(reports).toEqual(['runStatus', 'runStatus', 'runStatus', 'runStatus']); // three plans, then the outcome
+    // Three plans, each decision's return to work, then the outcome.
+    expect(reports).toEqual(Array(7).fill('runStatus'));
   });
 
   it('refuses a stale plan version through the API with 409, and records a stale signal as ignored', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { executionWorkflowId, projectSlotsWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
+import { denyToolUpdate, executionWorkflowId, projectSlotsWorkflowId, rejectPlanSignal, runWorkflowId } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -40,7 +40,10 @@ describe('workflow replay', () => {
     await until(queued, (e) => e.status === 'completed');
     const rejected = await create({ projectId: `${project}-r`, planMode: 'always' });
     await until(rejected, (e) => e.status === 'awaiting_approval');
-    await stack.post(`/v1/executions/${rejected}/plan/reject`);
+    // Rejected by a chat client's signal to the execution, which passes it on to the run.
+    await stack.env.client.workflow
+      .getHandle(executionWorkflowId(rejected))
+      .signal(rejectPlanSignal, { planVersion: 1, by: { kind: 'integration', id: 'chat' } });
     const failed = await create({ projectId: `${project}-f`, model: { provider: 'demo', model: 'demo-fail' } });
     await until(failed, (e) => e.status === 'failed');
     await stack.post(`/v1/executions/${failed}/retry`);
@@ -57,9 +60,15 @@ describe('workflow replay', () => {
     await until(rejected, (e) => e.status === 'cancelled');
     // The default agent holds run_command for permission: approve the demo's command once, deny it on the follow-up.
     const gated = await create({ projectId: `${project}-g`, agentId: 'default' });
+    // Approved through the API (an Update to the run), denied by an operator's Update to the execution (passed on).
     const decide = async (decision: 'approve' | 'deny', turn: number) => {
       const waiting = await until(gated, (e) => e.status === 'waiting_permission' && e.runs.length === turn);
-      await stack.post(`/v1/executions/${gated}/tools/${waiting.pendingToolCall.callId}/${decision}`);
+      const callId = waiting.pendingToolCall.callId;
+      if (decision === 'approve') await stack.post(`/v1/executions/${gated}/tools/${callId}/approve`);
+      else
+        await stack.env.client.workflow
+          .getHandle(executionWorkflowId(gated))
+          .executeUpdate(denyToolUpdate, { args: [{ callId, by: { kind: 'operator', id: 'cli' } }] });
       await until(gated, (e) => e.status === 'completed' && e.runs.length === turn);
     };
     await decide('approve', 1);
