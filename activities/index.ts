@@ -39,15 +39,11 @@ export function createActivities({ db, client, dataDir, env = process.env, model
       const stored = await appendEvent(db, event);
       return { cursor: stored.cursor, runNumber: stored.runNumber };
     },
-    /** Appends events in order, each idempotent by its id (an execution's first events, in one activity). */
-    async recordEvents(events: NewEvent[]): Promise<void> {
-      for (const event of events) await appendEvent(db, event);
-    },
     ...createRunSetupActivities({ db, workspaces, env }),
     modelStep: createModelStepActivity({ db, resolveModel: models ?? ((choice) => resolveModel(choice, env)), pricing: loadPricing(pricingFile) }),
     ...createToolCallActivities({ db, workspaces }),
     ...createRunResultActivities({ db, workspaces }),
-    ...createSlotActivities(client),
+    ...createSlotActivities(db, client),
     ...createDecisionActivities(client),
     ...createClosedExecutionActivities(db, client),
     ...createReopenActivities(db),

@@ -58,7 +58,7 @@ import {
   stopUpdate,
 } from './definitions.ts';
 import { type Fields, setInternalSignalHandler } from './payload-checks.ts';
-import { recordEvent, recordEvents } from './record-event.ts';
+import { recordEvent } from './record-event.ts';
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -254,9 +254,9 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     const message = request.kind === 'message' ? request.text : undefined;
     // The initial run queues by when the API accepted the execution; later runs by when they were asked for.
     const createdAt = request.kind === 'initial' ? input!.createdAt : new Date().toISOString();
-    // The execution's own first event goes with its first run's (one activity).
+    // The execution's own first event goes with its first run's, and with the request for the project's slot (one activity).
     const first = request.kind === 'initial' && !input!.carried ? [executionCreatedEvent(input!)] : [];
-    await recordEvents([
+    await slot.request(createdAt, [
       ...first,
       { ...runIds(run), type: 'run.created', actor, occurredAt: createdAt, payload: { index: run.index, trigger: run.trigger, message } },
     ]);
@@ -266,7 +266,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
     let started = false;
     try {
       outcome = await scope.run(async () => {
-        await slot.acquire(createdAt);
+        await slot.acquire();
         state.queuePosition = null;
         active!.starting = true;
         const child = await startChild(runWorkflow, {

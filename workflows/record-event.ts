@@ -5,7 +5,7 @@ import type { NewEvent } from '../common/events.ts';
 // Writing the audit log outlasts a database outage (a day of retries: the workflow waits, it loses
 // nothing), while a write the database refuses for good is not retried (`storage_rejected`): the
 // caller then falls back (a run ends with system_error) instead of wedging.
-const { recordEvent: recordEventActivity, recordEvents: recordEventsActivity } = proxyActivities<Activities>({
+const { recordEvent: recordEventActivity } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -20,10 +20,6 @@ export function recordEvent(event: WorkflowEvent) {
   return recordEventActivity.executeWithOptions({ summary: `record ${event.type}` }, [withIds(event)]);
 }
 
-/** Records events in order with one activity (ids as recordEvent gives them). */
-export function recordEvents(events: WorkflowEvent[]) {
-  return recordEventsActivity.executeWithOptions({ summary: `record ${events.map((e) => e.type).join(', ')}` }, [events.map(withIds)]);
-}
-
-type WorkflowEvent = Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string };
-const withIds = (event: WorkflowEvent): NewEvent => ({ eventId: uuid4(), occurredAt: new Date().toISOString(), ...event });
+export type WorkflowEvent = Omit<NewEvent, 'eventId' | 'occurredAt'> & { eventId?: string; occurredAt?: string };
+/** An event from workflow code with its deterministic id and time filled in. */
+export const withIds = (event: WorkflowEvent): NewEvent => ({ eventId: uuid4(), occurredAt: new Date().toISOString(), ...event });

@@ -1,7 +1,8 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, slotGrantedSignal } from './definitions.ts';
+import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, type SlotRequest, slotGrantedSignal } from './definitions.ts';
 import { setInternalSignalHandler } from './payload-checks.ts';
+import { type WorkflowEvent, withIds } from './record-event.ts';
 
 // Temporal itself answers this one: it outlasts a Temporal outage of up to a day.
 const { requestProjectSlot } = proxyActivities<Activities>({
@@ -34,17 +35,25 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
     if (requestId === wanted && !granted) await onQueued(position);
   });
 
+  let request: SlotRequest | undefined;
+
   return {
-    /** Resolves once the slot is ours; cancellable (a stop while queued). `requestedAt` orders the queue. */
-    async acquire(requestedAt: string): Promise<void> {
+    /**
+     * Asks for the slot, recording `events` first in the same activity. `requestedAt` orders the queue.
+     * Not cancellable: what it records and asks for is recorded and asked for (a stop then releases it).
+     */
+    async request(requestedAt: string, events: WorkflowEvent[]): Promise<void> {
       wanted = uuid4();
       granted = false;
       const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
-      const request = { requesterId, requesterRunId, requestId: wanted, requestedAt };
-      await requestProjectSlot({ projectId, request });
+      request = { requesterId, requesterRunId, requestId: wanted, requestedAt };
+      await requestProjectSlot({ projectId, request, events: events.map(withIds) });
+    },
+    /** Resolves once the slot asked for is ours; cancellable (a stop while queued). */
+    async acquire(): Promise<void> {
       // Asked again now and then: should the slots workflow be gone (an operator terminated it), the
       // request starts a new one; the same request id is not queued twice.
-      while (!(await condition(() => granted, '1 minute'))) await requestProjectSlot({ projectId, request });
+      while (!(await condition(() => granted, '1 minute'))) await requestProjectSlot({ projectId, request: request! });
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */
     async release(): Promise<void> {

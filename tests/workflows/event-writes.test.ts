@@ -24,11 +24,12 @@ describe('audit event writes under activity retries', () => {
           if (attempt === 1) throw new Error(`injected failure after writing ${event.type}`);
           return stored;
         },
-        async recordEvents(events) {
+        // The run's creation is recorded by the activity that asks for the project's slot.
+        async requestProjectSlot(input) {
           const { attempt } = Context.current().info;
-          for (const event of events) attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
-          await standard.recordEvents(events);
-          if (attempt === 1) throw new Error(`injected failure after writing ${events.map((e) => e.type).join(', ')}`);
+          for (const event of input.events ?? []) attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
+          await standard.requestProjectSlot(input);
+          if (attempt === 1 && input.events?.length) throw new Error("injected failure after writing the run's creation and asking for the slot");
         },
       }),
     });
