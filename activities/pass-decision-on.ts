@@ -1,7 +1,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DecisionResult } from '../workflows/definitions.ts';
+import { type DecisionResult, REFUSAL_CODES } from '../workflows/definitions.ts';
 
 /** Workflows cannot send Updates: an execution passes a decision on to its run through this activity. */
 export function createDecisionActivities(client: Client) {
@@ -19,13 +19,14 @@ export function createDecisionActivities(client: Client) {
           .getHandle(input.workflowId)
           .executeUpdate<DecisionResult, [unknown]>(input.name, { args: [input.arg], updateId });
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          throw ApplicationFailure.create({ type: err.cause.type ?? 'invalid_state', message: err.cause.message, nonRetryable: true });
+        // The run's refusal; any other failure (Temporal unreachable for now) is retried.
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && REFUSAL_CODES.includes(err.cause.type ?? '')) {
+          throw ApplicationFailure.create({ type: err.cause.type ?? undefined, message: err.cause.message, nonRetryable: true });
         }
         if (err instanceof WorkflowNotFoundError) {
           throw ApplicationFailure.create({ type: 'invalid_state', message: `cannot ${input.name}: the run has just ended`, nonRetryable: true });
         }
-        throw err; // Temporal unreachable for now: retried
+        throw err;
       }
     },
   };

@@ -30,7 +30,8 @@ const RESULT_WAIT_MS = 30_000;
  * changes). Once accepted it will happen, so the API then waits for its result without that deadline
  * (`accepted` when the handler takes long). With `start`, a closed workflow is reopened
  * (update-with-start). An execution workflow that has closed without recording it (an operator
- * terminated it) is recorded now and `closed` is answered; a run that has just ended answers `ended`.
+ * terminated it) is recorded now and `closed` is answered (also for a run that went with it); a run
+ * that has just ended on its own answers `ended`.
  */
 export async function decide<Arg extends DecisionBase>(
   deps: { db: Database; client: Client; decisionDeadlineMs?: number },
@@ -69,8 +70,10 @@ export async function decide<Arg extends DecisionBase>(
       throw new ApiError(err.cause.type === 'invalid_request' ? 400 : 409, err.cause.type ?? 'invalid_state', err.cause.message);
     }
     if (err instanceof WorkflowNotFoundError) {
-      if (run) return 'ended';
-      const closed = await handle.describe().catch(() => undefined);
+      // A run that has closed: it ended on its own, or went with its execution (terminated by an operator).
+      const execution = run ? deps.client.workflow.getHandle(executionWorkflowId(executionId)) : handle;
+      const closed = await execution.describe().catch(() => undefined);
+      if (run && (!closed || closed.status.name === 'RUNNING')) return 'ended';
       if (closed) await createClosedExecutionActivities(deps.db, deps.client).recordClosedExecution(closed.workflowId, closed.runId);
       return 'closed';
     }

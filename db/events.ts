@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
-import { applyProjection, rememberRunNumbers, type Transaction } from './projections.ts';
+import { applyProjection, applyRunCounters, type RunCounters, rememberRunNumbers, type Transaction } from './projections.ts';
 import { events, runs } from './schema.ts';
 
 /** The NOTIFY channel that announces each committed event; the payload is its cursor. */
@@ -57,6 +57,9 @@ class EventWriter {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        // A turn of the event loop first: appends made at the same moment (the callers of the batch
+        // just written, many activities at once) join this batch instead of each starting one.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, MAX_BATCH);
         if (batch.length > 1) {
           try {
@@ -111,6 +114,7 @@ async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent
     const endedHere = new Map<string, string>();
     const sameAs = new Map<string, string>();
     const inBatch = new Set<string>();
+    const counters: RunCounters = new Map();
     for (const event of batch) {
       if (known.has(event.eventId) || inBatch.has(event.eventId)) continue;
       inBatch.add(event.eventId);
@@ -124,7 +128,7 @@ async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent
         known.set(event.eventId, toStoredEvent(ended));
         continue;
       }
-      const runNumber = await applyProjection(tx, event);
+      const runNumber = await applyProjection(tx, event, counters);
       if (terminal) endedHere.set(terminal, event.eventId);
       fresh.push({
         eventId: event.eventId,
@@ -140,6 +144,7 @@ async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent
         payload: event.payload ?? {},
       });
     }
+    await applyRunCounters(tx, counters);
     if (fresh.length > 0) {
       // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
       // will never later find a committed event with a smaller cursor (streams rely on this).

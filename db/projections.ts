@@ -9,9 +9,11 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Updates the executions, runs and messages projections for a new event, inside the event's
- * transaction. Returns the global run number when the event belongs to a run.
+ * transaction. A run's counters (model steps, tokens, cost, tool calls) are added to `counters`
+ * instead, for applyRunCounters to write once per transaction. Returns the global run number when the
+ * event belongs to a run.
  */
-export async function applyProjection(tx: Transaction, event: NewEvent): Promise<number | null> {
+export async function applyProjection(tx: Transaction, event: NewEvent, counters: RunCounters): Promise<number | null> {
   const at = new Date(event.occurredAt);
   const payload = event.payload ?? {};
 
@@ -119,13 +121,8 @@ export async function applyProjection(tx: Transaction, event: NewEvent): Promise
       })
       .where(eq(executions.id, event.executionId));
   }
-  if (event.type === 'model.step_completed') await addStepUsage(tx, event.runId, payload.usage as StepUsagePayload | undefined);
-  if (event.type === 'tool.call_completed') {
-    await tx
-      .update(runs)
-      .set({ toolCalls: sql`${runs.toolCalls} + 1` })
-      .where(eq(runs.id, event.runId));
-  }
+  if (event.type === 'model.step_completed') addStepUsage(counters, event.runId, payload.usage as StepUsagePayload | undefined);
+  if (event.type === 'tool.call_completed') countersOf(counters, event.runId).toolCalls++;
   if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
 
   return runNumber(tx, event.runId);
@@ -170,19 +167,70 @@ interface StepUsagePayload {
   costUsd: number | null;
 }
 
+/** What a transaction's events add to each run's counters. */
+export type RunCounters = Map<string, RunCounterDeltas>;
+interface RunCounterDeltas {
+  modelSteps: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+  unpricedSteps: number;
+}
+const COUNTER_COLUMNS = [
+  'modelSteps',
+  'toolCalls',
+  'inputTokens',
+  'outputTokens',
+  'cachedInputTokens',
+  'reasoningTokens',
+  'costUsd',
+  'unpricedSteps',
+] as const;
+
+function countersOf(counters: RunCounters, runId: string): RunCounterDeltas {
+  let deltas = counters.get(runId);
+  if (!deltas) {
+    deltas = { modelSteps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costUsd: 0, unpricedSteps: 0 };
+    counters.set(runId, deltas);
+  }
+  return deltas;
+}
+
 /** Adds a model step's tokens and cost to its run; a step without a price makes the run's cost unknown. */
-function addStepUsage(tx: Transaction, runId: string, usage: StepUsagePayload | undefined) {
+function addStepUsage(counters: RunCounters, runId: string, usage: StepUsagePayload | undefined) {
   const u = usage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costUsd: null };
-  return tx
-    .update(runs)
-    .set({
-      modelSteps: sql`${runs.modelSteps} + 1`,
-      inputTokens: sql`${runs.inputTokens} + ${u.inputTokens}`,
-      outputTokens: sql`${runs.outputTokens} + ${u.outputTokens}`,
-      cachedInputTokens: sql`${runs.cachedInputTokens} + ${u.cachedInputTokens}`,
-      reasoningTokens: sql`${runs.reasoningTokens} + ${u.reasoningTokens}`,
-      costUsd: sql`${runs.costUsd} + ${u.costUsd ?? 0}`,
-      unpricedSteps: sql`${runs.unpricedSteps} + ${u.costUsd === null ? 1 : 0}`,
-    })
-    .where(eq(runs.id, runId));
+  const deltas = countersOf(counters, runId);
+  deltas.modelSteps++;
+  deltas.inputTokens += Number(u.inputTokens) || 0;
+  deltas.outputTokens += Number(u.outputTokens) || 0;
+  deltas.cachedInputTokens += Number(u.cachedInputTokens) || 0;
+  deltas.reasoningTokens += Number(u.reasoningTokens) || 0;
+  if (u.costUsd === null) deltas.unpricedSteps++;
+  else deltas.costUsd += Number(u.costUsd) || 0;
+}
+
+/** Writes what `counters` add to their runs: one UPDATE for every run the transaction's events touched. */
+export async function applyRunCounters(tx: Transaction, counters: RunCounters): Promise<void> {
+  if (counters.size === 0) return;
+  const rows = [...counters].map(
+    ([runId, d]) =>
+      sql`(${runId}::uuid, ${sql.join(
+        COUNTER_COLUMNS.map((c) => sql`${d[c]}::${sql.raw(c === 'costUsd' ? 'float8' : 'bigint')}`),
+        sql`, `,
+      )})`,
+  );
+  const names = COUNTER_COLUMNS.map((c) => runs[c].name);
+  await tx.execute(sql`
+    update ${runs} set ${sql.join(
+      names.map((name) => sql`${sql.identifier(name)} = ${runs}.${sql.identifier(name)} + d.${sql.identifier(name)}`),
+      sql`, `,
+    )}
+    from (values ${sql.join(rows, sql`, `)}) as d(id, ${sql.join(
+      names.map((name) => sql.identifier(name)),
+      sql`, `,
+    )})
+    where ${runs.id} = d.id`);
 }

@@ -110,6 +110,8 @@ export interface RunProgress {
   phase: 'plan' | 'work';
   planVersion: number;
   planAnswer?: PlanAnswer;
+  /** The last tool call a person decided. */
+  lastDecidedCall?: string;
 }
 
 export interface RunError {
@@ -184,6 +186,8 @@ export interface DecisionResult {
   /** The execution's status when the decision was accepted. */
   status: Status;
 }
+/** The codes a workflow refuses a decision with (anything else is a failure to decide, not a refusal). */
+export const REFUSAL_CODES: readonly string[] = ['invalid_state', 'invalid_request', 'stale_plan_version', 'stale_tool_call', 'expired'];
 /** Why a decision does not fit now: `code` (the 409's error code), a short `reason` (audited), a longer `message`. */
 export interface Refusal {
   code: string;

@@ -36,6 +36,7 @@ import {
   type ExecutionStart,
   type ExecutionState,
   executionCreatedEvent,
+  REFUSAL_CODES,
   type Refusal,
   type ReopenInput as ReopenStart,
   type RunOutcome,
@@ -180,7 +181,7 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
    * signal) are passed on, and the caller hears the run's own verdict (a refused signal the run audits).
    */
   const judgeRunDecision = (what: string) => (): Refusal | undefined =>
-    active?.child && !isTerminal(active.run.status)
+    active?.child && !active.stopped && !isTerminal(active.run.status)
       ? undefined
       : { code: 'invalid_state', reason: `no ${what}`, message: `no ${what} while ${state.status}` };
   const passOn = <Arg extends DecisionBase>(
@@ -204,8 +205,9 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
             return (await bookkeeping.passDecisionOn({ workflowId: active!.child!.workflowId, name, arg })).status;
           } catch (err) {
             // The run's refusal, as the run gave it (its type is the caller's 409 code).
-            if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) throw err;
-            throw ApplicationFailure.create({ type: err.cause.type ?? 'invalid_state', message: err.cause.message, nonRetryable: true });
+            const cause = err instanceof ActivityFailure ? err.cause : undefined;
+            if (!(cause instanceof ApplicationFailure && REFUSAL_CODES.includes(cause.type ?? ''))) throw err;
+            throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true });
           }
         },
         // A signal: passed on as it came; the run judges it and audits a refusal.

@@ -125,9 +125,14 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   // by the execution (its Updates and its signals from chat and ticketing clients).
   /** Plan versions up to this one have been decided (plans are decided in order; a run continued as new carries none undecided). */
   let decidedPlans = carried?.planVersion ?? 0;
-  const decidedCalls = new Set<string>();
+  /** Tool calls decided (the last one is carried across continue-as-new: a retried decision on it is "already decided"). */
+  const decidedCalls = new Set<string>(carried?.lastDecidedCall ? [carried.lastDecidedCall] : []);
+  let lastDecidedCall = carried?.lastDecidedCall;
   const planDecisions: Array<PlanDecision & { decision: PlanDecisionKind }> = [];
   const toolDecisions: Array<ToolDecision & { decision: 'approve' | 'deny' }> = [];
+  /** The run's state as a refusal names it: a run that no longer waits may not have reported so yet. */
+  const now = () =>
+    stop ? 'the run is being stopped' : status === 'awaiting_approval' || status === 'waiting_permission' ? 'the run is ending' : status;
   const judgePlan = ({ planVersion }: PlanDecision): Refusal | undefined => {
     const current = awaiting && 'planVersion' in awaiting && !stop ? awaiting.planVersion : undefined;
     const extra = { planVersion, currentPlanVersion: current ?? null };
@@ -140,7 +145,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       return { code: 'stale_plan_version', reason: 'already decided', message: `plan version ${planVersion} has been decided already`, extra };
     }
     if (current === undefined) {
-      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${status}`, extra };
+      return { code: 'invalid_state', reason: 'no plan awaits approval', message: `no plan awaits approval while ${now()}`, extra };
     }
     return undefined;
   };
@@ -155,7 +160,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       return { code: 'stale_tool_call', reason: 'already decided', message: `tool call ${callId} has been decided already`, extra };
     }
     if (pending === undefined) {
-      return { code: 'invalid_state', reason: 'no tool call awaits permission', message: `no tool call awaits permission while ${status}`, extra };
+      return { code: 'invalid_state', reason: 'no tool call awaits permission', message: `no tool call awaits permission while ${now()}`, extra };
     }
     return undefined;
   };
@@ -171,6 +176,7 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   };
   const acceptTool = (kind: 'approve' | 'deny') => (decision: ToolDecision) => {
     decidedCalls.add(decision.callId);
+    lastDecidedCall = decision.callId;
     toolDecisions.push({ ...decision, decision: kind });
     decided(true);
   };
@@ -272,15 +278,24 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
 
   /** Nobody decided in time: the execution stops taking decisions at once (the run is still being finished). */
   async function timedOut(): Promise<RunOutcome> {
-    awaiting = undefined;
     await report('running');
     return { status: 'cancelled', reason: 'approval_timeout' };
   }
 
-  /** Waits for a person's decision, up to the approval timeout; undefined when none came. */
-  async function decision<T>(queue: T[]): Promise<T | undefined> {
-    if (!(await condition(() => queue.length > 0, input.approvalTimeoutMs))) return undefined;
-    return queue.shift();
+  /**
+   * Waits for a person's decision on `what`, up to the approval timeout; undefined when none came.
+   * Decisions are taken only during this wait: however it ends (a decision, the timeout, a stop, a
+   * failure), nothing more is taken.
+   */
+  async function decision<T>(what: NonNullable<typeof awaiting>, queue: T[], announce: () => Promise<void>): Promise<T | undefined> {
+    awaiting = what;
+    try {
+      await announce();
+      if (!(await condition(() => queue.length > 0, input.approvalTimeoutMs))) return undefined;
+      return queue.shift();
+    } finally {
+      awaiting = undefined;
+    }
   }
 
   /** A proposed plan waits for a decision. Returns true once approved, false to propose again, or the run's outcome. */
@@ -288,10 +303,10 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     pauseWork();
     await deliverUndeliveredAnswer(); // a plan before this one in the same step
     // Judged on before Postgres shows the plan: a client that sees it can decide on it.
-    awaiting = { planVersion: version };
-    await report('awaiting_approval', { planVersion: version });
-    await bookkeeping.recordPlan({ ...ids, version, ...answer });
-    const decided = await decision(planDecisions);
+    const decided = await decision({ planVersion: version }, planDecisions, async () => {
+      await report('awaiting_approval', { planVersion: version });
+      await bookkeeping.recordPlan({ ...ids, version, ...answer });
+    });
     if (!decided) return timedOut();
     const { decision: kind, by, reason, feedback } = decided;
     if (kind === 'reject') {
@@ -318,10 +333,10 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
   async function askPermission(callId: string): Promise<boolean | RunOutcome> {
     pauseWork();
     await deliverUndeliveredAnswer();
-    awaiting = { callId };
-    await report('waiting_permission', { callId });
-    await bookkeeping.requestPermission({ ...ids, callId });
-    const decided = await decision(toolDecisions);
+    const decided = await decision({ callId }, toolDecisions, async () => {
+      await report('waiting_permission', { callId });
+      await bookkeeping.requestPermission({ ...ids, callId });
+    });
     if (!decided) return timedOut();
     // An approval is recorded by the call's runTool (or by finish, should the run end first).
     if (decided.decision === 'approve') approved = { callId, by: decided.by };
@@ -348,7 +363,17 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       if (workflowInfo().continueAsNewSuggested && !stop) {
         pauseWork();
         await condition(allHandlersFinished);
-        const progress: RunProgress = { setup, steps, costUsd, workingMs, phase, planVersion, ...(undelivered && { planAnswer: undelivered }) };
+        await reported.catch(() => undefined); // a report still on its way goes out from this history
+        const progress: RunProgress = {
+          setup,
+          steps,
+          costUsd,
+          workingMs,
+          phase,
+          planVersion,
+          ...(undelivered && { planAnswer: undelivered }),
+          ...(lastDecidedCall && { lastDecidedCall }),
+        };
         await continueAsNew<typeof runWorkflow>({ ...input, carried: progress });
       }
       const step = ++steps;
@@ -444,7 +469,12 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
     pauseWork();
   }
   // Finishing is not cancelled with the workflow (an operator's cancel): only a stop cuts it short.
-  return CancellationScope.nonCancellable(() => finish(outcome));
+  return CancellationScope.nonCancellable(async () => {
+    const ended = await finish(outcome);
+    // A decision refused meanwhile is audited before the run closes.
+    await condition(allHandlersFinished);
+    return ended;
+  });
 }
 
 /**

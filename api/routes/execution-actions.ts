@@ -85,6 +85,7 @@ export function executionActionRoutes(deps: AppDeps) {
     };
     const result = await decide(deps, execution.id, update, payload, { run: await waitingRun(plan.runId, `${decision} a plan`) });
     if (result === 'ended') throw runEnded(`${decision} a plan`);
+    if (result === 'closed') throw closedConflict(`${decision} a plan`);
     return accepted(c, execution.id, `${decision}Plan`, { planVersion: version });
   };
 
@@ -101,6 +102,7 @@ export function executionActionRoutes(deps: AppDeps) {
     const run = await waitingRun(execution.currentRunId, `${decision} a tool call`);
     const result = await decide(deps, execution.id, update, { callId, by: by(c) }, { run });
     if (result === 'ended') throw runEnded(`${decision} a tool call`);
+    if (result === 'closed') throw closedConflict(`${decision} a tool call`);
     return accepted(c, execution.id, `${decision}Tool`, { callId });
   };
 

@@ -159,6 +159,36 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     expect(mine.length).toBeLessThan(appends.length / 2);
   });
 
+  it("adds up a run's counters written together: steps, tokens, cost, unpriced steps and tool calls, over two runs", async () => {
+    const executionId = randomUUID();
+    const runIds = [randomUUID(), randomUUID()];
+    await appendEvent(handle.db, createdEvent(executionId));
+    for (const [i, runId] of runIds.entries())
+      await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: i + 1, trigger: 'initial' }));
+    const usage = (costUsd: number | null) => ({ inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, reasoningTokens: 1, costUsd });
+    const appends = runIds.flatMap((runId) => [
+      ...Array.from({ length: 6 }, (_, i) =>
+        runEvent(executionId, runId, 'model.step_completed', { step: i + 1, usage: usage(i === 5 ? null : 0.25) }),
+      ),
+      ...Array.from({ length: 4 }, () => runEvent(executionId, runId, 'tool.call_completed', { callId: randomUUID() })),
+    ]);
+    await Promise.all(appends.map((event) => appendEvent(handle.db, event)));
+    const found = await findExecution(handle.db, executionId);
+    for (const run of found!.runs) {
+      expect(run).toMatchObject({
+        modelSteps: 6,
+        toolCalls: 4,
+        inputTokens: 60,
+        outputTokens: 30,
+        cachedInputTokens: 12,
+        reasoningTokens: 6,
+        unpricedSteps: 1,
+      });
+      expect(run.costUsd).toBeCloseTo(1.25);
+    }
+    expect(found!.runs).toHaveLength(2);
+  });
+
   it('fails only the append the database refuses when it is written with others', async () => {
     const executionId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));

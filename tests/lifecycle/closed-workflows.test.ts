@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionWorkflowId, sendMessageSignal } from '../../workflows/definitions.ts';
+import { executionWorkflowId, runWorkflowId, sendMessageSignal } from '../../workflows/definitions.ts';
 import { restartableWorker } from '../helpers/restartable-worker.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -75,5 +75,23 @@ describe('requests at the end of a workflow', () => {
     expect(types).toContain('execution.terminated');
     // Decisions on it are refused as for any ended execution.
     expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(409);
+  });
+
+  it('approving the plan of an execution an operator terminated (its run went with it): 409, and the execution recorded cancelled', async () => {
+    const id = await stack.createExecution({ projectId: 'terminated-plan', prompt: 'plan it', planMode: 'always' });
+    await stack.waitForStatus(id, 'awaiting_approval');
+    await stack.env.client.workflow.getHandle(executionWorkflowId(id)).terminate('operator test');
+    // Temporal terminates the run with it (its parent-close policy), a moment later.
+    await waitFor('the termination of both', async () => {
+      const closed = await Promise.all(
+        [executionWorkflowId(id), runWorkflowId(id, 1)].map(async (w) => (await stack.env.client.workflow.getHandle(w).describe()).status.name),
+      );
+      return closed.every((status) => status === 'TERMINATED') ? true : undefined;
+    });
+    const response = await stack.post(`/v1/executions/${id}/plan/approve`);
+    expect(response.status).toBe(409);
+    expect((await response.json()).error).toMatchObject({ code: 'invalid_state', message: expect.stringContaining('closed') });
+    expect((await (await stack.api(`/v1/executions/${id}`)).json()).status).toBe('cancelled');
+    expect((await stack.events(id)).map((e) => e.type)).toContain('execution.terminated');
   });
 });

@@ -53,9 +53,14 @@ describe('decisions as Workflow Updates', () => {
     const id = await stack.createExecution({ projectId: 'decide-client', prompt: 'plan it' });
     await awaitingPlan(id);
     const handle = stack.env.client.workflow.getHandle(executionWorkflowId(id));
-    await expect(handle.executeUpdate(approvePlanUpdate, { args: [{ planVersion: 7, by: { kind: 'integration', id: 'bot' } }] })).rejects.toThrow(
-      /update/i,
-    );
+    // The execution passes it on; the refusal is the run's own, with its code and reason.
+    const refused = await handle
+      .executeUpdate(approvePlanUpdate, { args: [{ planVersion: 7, by: { kind: 'integration', id: 'bot' } }] })
+      .catch((err) => err);
+    expect(refused.cause).toMatchObject({
+      type: 'stale_plan_version',
+      message: expect.stringContaining('plan version 7 is not the one awaiting approval (version 1)'),
+    });
     const accepted = await handle.executeUpdate(approvePlanUpdate, { args: [{ planVersion: 1, by: { kind: 'integration', id: 'bot' } }] });
     expect(accepted).toMatchObject({ executionId: id, action: 'approvePlan' });
     await stack.waitForStatus(id, 'completed');
@@ -103,7 +108,7 @@ describe('decisions as Workflow Updates', () => {
     await stack.waitForStatus(id, 'completed');
   });
 
-  it('malformed signals between our own workflows, sent by hand, are ignored: the slots, the execution and its run go on', async () => {
+  it('malformed signals sent by hand to our own workflows are ignored (or refused and audited): the slots, the execution and its run go on', async () => {
     const projectId = 'decide-malformed-internal';
     const id = await stack.createExecution({ projectId, prompt: 'plan it' });
     await awaitingPlan(id);
@@ -143,5 +148,21 @@ describe('decisions as Workflow Updates', () => {
     else expect(String((viaExecution as PromiseRejectedResult).reason.cause?.message)).toMatch(/decided already|no plan awaits approval/);
     await stack.waitForStatus(id, 'completed');
     expect((await stack.events(id)).filter((e) => e.type === 'plan.approved')).toHaveLength(1);
+  });
+
+  it('a run an operator cancelled while it waited takes no decision while it ends: 409, nothing approved', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-cancelled-run', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const run = stack.env.client.workflow.getHandle(runWorkflowId(id, 1));
+    await run.cancel();
+    await waitFor('the run to be finishing', async () => {
+      const events = (await run.fetchHistory()).events ?? [];
+      return events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'finishRun') ? true : undefined;
+    });
+    const response = await stack.post(`/v1/executions/${id}/plan/approve`);
+    expect(response.status).toBe(409);
+    expect((await response.json()).error.code).toBe('invalid_state');
+    await stack.waitForStatus(id, 'cancelled');
+    expect((await stack.events(id)).some((e) => e.type === 'plan.approved')).toBe(false);
   });
 });
