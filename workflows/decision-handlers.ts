@@ -1,8 +1,44 @@
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { Actor } from '../common/events.ts';
-import type { DecisionBase, DecisionResult, Refusal } from './definitions.ts';
+import {
+  approvePlanSignal,
+  approvePlanUpdate,
+  approveToolSignal,
+  approveToolUpdate,
+  type DecisionBase,
+  type DecisionResult,
+  denyToolSignal,
+  denyToolUpdate,
+  type PlanDecision,
+  type PlanDecisionKind,
+  type Refusal,
+  rejectPlanSignal,
+  rejectPlanUpdate,
+  revisePlanSignal,
+  revisePlanUpdate,
+  type ToolDecision,
+} from './definitions.ts';
 import { type Fields, payloadProblem, wellFormedActor } from './payload-checks.ts';
+
+interface DecisionKind<Arg, Kind> {
+  name: string;
+  kind: Kind;
+  update: UpdateDefinition<DecisionResult, [Arg]>;
+  signal: SignalDefinition<[Arg]>;
+  fields: Fields;
+}
+/** Decisions on a plan awaiting approval: the run judges them, the execution passes them on. */
+export const PLAN_DECISIONS: ReadonlyArray<DecisionKind<PlanDecision, PlanDecisionKind>> = [
+  { name: 'approvePlan', kind: 'approve', update: approvePlanUpdate, signal: approvePlanSignal, fields: { planVersion: 'number' } },
+  { name: 'revisePlan', kind: 'revise', update: revisePlanUpdate, signal: revisePlanSignal, fields: { planVersion: 'number', feedback: 'string' } },
+  { name: 'rejectPlan', kind: 'reject', update: rejectPlanUpdate, signal: rejectPlanSignal, fields: { planVersion: 'number', reason: 'string?' } },
+];
+/** Decisions on a tool call awaiting permission: the run judges them, the execution passes them on. */
+export const TOOL_DECISIONS: ReadonlyArray<DecisionKind<ToolDecision, 'approve' | 'deny'>> = [
+  { name: 'approveTool', kind: 'approve', update: approveToolUpdate, signal: approveToolSignal, fields: { callId: 'string' } },
+  { name: 'denyTool', kind: 'deny', update: denyToolUpdate, signal: denyToolSignal, fields: { callId: 'string' } },
+];
 
 export interface DecisionRules<Arg> {
   /** The payload's own fields (`by` and `deadline` are checked for every decision). */

@@ -22,16 +22,10 @@ import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
 import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
 import { isTerminal, STATUSES, type Status } from '../common/statuses.ts';
-import { type DecisionContext, setDecisionHandlers } from './decision-handlers.ts';
+import { type DecisionContext, PLAN_DECISIONS, setDecisionHandlers, TOOL_DECISIONS } from './decision-handlers.ts';
 import {
-  approvePlanSignal,
-  approvePlanUpdate,
-  approveToolSignal,
-  approveToolUpdate,
   type DecisionBase,
   type DecisionResult,
-  denyToolSignal,
-  denyToolUpdate,
   type ExecutionRequest,
   type ExecutionStart,
   type ExecutionState,
@@ -41,14 +35,10 @@ import {
   type ReopenInput as ReopenStart,
   type RunOutcome,
   type RunSummary,
-  rejectPlanSignal,
-  rejectPlanUpdate,
   resumeSignal,
   resumeUpdate,
   retrySignal,
   retryUpdate,
-  revisePlanSignal,
-  revisePlanUpdate,
   runStatusSignal,
   runWorkflowId,
   sendMessageSignal,
@@ -228,12 +218,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   setDecisionHandlers('retry', retryUpdate, retrySignal, { fields: {}, judge: judgeRetry, accept: acceptRetry }, context);
   setDecisionHandlers('resume', resumeUpdate, resumeSignal, { fields: {}, judge: judgeResume, accept: acceptResume }, context);
   setDecisionHandlers('stop', stopUpdate, stopSignal, { fields: { reason: 'string?' }, judge: judgeStop, accept: acceptStop }, context);
-  const plan = { planVersion: 'number' } as const;
-  passOn('approvePlan', 'plan awaits approval', approvePlanUpdate, approvePlanSignal, plan);
-  passOn('revisePlan', 'plan awaits approval', revisePlanUpdate, revisePlanSignal, { ...plan, feedback: 'string' });
-  passOn('rejectPlan', 'plan awaits approval', rejectPlanUpdate, rejectPlanSignal, { ...plan, reason: 'string?' });
-  passOn('approveTool', 'tool call awaits permission', approveToolUpdate, approveToolSignal, { callId: 'string' });
-  passOn('denyTool', 'tool call awaits permission', denyToolUpdate, denyToolSignal, { callId: 'string' });
+  for (const d of PLAN_DECISIONS) passOn(d.name, 'plan awaits approval', d.update, d.signal, d.fields);
+  for (const d of TOOL_DECISIONS) passOn(d.name, 'tool call awaits permission', d.update, d.signal, d.fields);
 
   /** Turns one request into a run and runs it to its outcome, holding the project's slot meanwhile. */
   async function runNext(request: ExecutionRequest): Promise<void> {

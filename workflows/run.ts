@@ -21,14 +21,8 @@ import { capText } from '../common/cap-text.ts';
 import type { Actor } from '../common/events.ts';
 import { runEndingSentence } from '../common/run-ending.ts';
 import type { Status } from '../common/statuses.ts';
-import { type DecisionContext, setDecisionHandlers } from './decision-handlers.ts';
+import { type DecisionContext, PLAN_DECISIONS, setDecisionHandlers, TOOL_DECISIONS } from './decision-handlers.ts';
 import {
-  approvePlanSignal,
-  approvePlanUpdate,
-  approveToolSignal,
-  approveToolUpdate,
-  denyToolSignal,
-  denyToolUpdate,
   type PlanDecision,
   type PlanDecisionKind,
   type Refusal,
@@ -36,10 +30,6 @@ import {
   type RunInput,
   type RunOutcome,
   type RunProgress,
-  rejectPlanSignal,
-  rejectPlanUpdate,
-  revisePlanSignal,
-  revisePlanUpdate,
   runStatusSignal,
   stopRunSignal,
   type ToolDecision,
@@ -190,42 +180,10 @@ export async function runWorkflow(input: RunInput): Promise<RunOutcome> {
       );
     },
   };
-  const plan = { planVersion: 'number' } as const;
-  setDecisionHandlers(
-    'approvePlan',
-    approvePlanUpdate,
-    approvePlanSignal,
-    { fields: plan, judge: judgePlan, accept: acceptPlan('approve') },
-    context,
-  );
-  setDecisionHandlers(
-    'revisePlan',
-    revisePlanUpdate,
-    revisePlanSignal,
-    { fields: { ...plan, feedback: 'string' }, judge: judgePlan, accept: acceptPlan('revise') },
-    context,
-  );
-  setDecisionHandlers(
-    'rejectPlan',
-    rejectPlanUpdate,
-    rejectPlanSignal,
-    { fields: { ...plan, reason: 'string?' }, judge: judgePlan, accept: acceptPlan('reject') },
-    context,
-  );
-  setDecisionHandlers(
-    'approveTool',
-    approveToolUpdate,
-    approveToolSignal,
-    { fields: { callId: 'string' }, judge: judgeTool, accept: acceptTool('approve') },
-    context,
-  );
-  setDecisionHandlers(
-    'denyTool',
-    denyToolUpdate,
-    denyToolSignal,
-    { fields: { callId: 'string' }, judge: judgeTool, accept: acceptTool('deny') },
-    context,
-  );
+  for (const d of PLAN_DECISIONS)
+    setDecisionHandlers(d.name, d.update, d.signal, { fields: d.fields, judge: judgePlan, accept: acceptPlan(d.kind) }, context);
+  for (const d of TOOL_DECISIONS)
+    setDecisionHandlers(d.name, d.update, d.signal, { fields: d.fields, judge: judgeTool, accept: acceptTool(d.kind) }, context);
 
   const budgetExceeded = (budget: BudgetName, detail: string) =>
     ApplicationFailure.create({ type: 'budget_exceeded', message: `${budget} budget exceeded: ${detail}`, nonRetryable: true, details: [budget] });

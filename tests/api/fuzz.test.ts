@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { saveAgent } from '../../db/agents.ts';
 import { issueToken } from '../../db/tokens.ts';
+import { executionWorkflowId, projectSlotsWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
 import {
   chance,
   decodings,
@@ -1477,4 +1478,47 @@ describe('fuzz: hostile input to every route', () => {
     );
     expect(extra).toEqual([]);
   }, 60_000);
+
+  it('Temporal messages: hostile payloads to every signal and Update of an execution, its run and its project slots are refused or ignored, and the execution still completes', async () => {
+    const rng = mulberry32(SEED ^ 0x7e3);
+    const projectId = `fuzz-${tag}-messages`;
+    const id = await stack.createExecution({ projectId, prompt: 'plan it', agentId: agents.run, planMode: 'always' });
+    await stack.waitForStatus(id, 'awaiting_approval');
+    const decisions = ['approvePlan', 'revisePlan', 'rejectPlan', 'approveTool', 'denyTool'];
+    const targets: Array<[string, string[], boolean]> = [
+      [executionWorkflowId(id), [...decisions, 'sendMessage', 'retry', 'resume', 'stop', 'runStatus', 'slotGranted', 'queuePosition'], true],
+      [runWorkflowId(id, 1), [...decisions, 'stopRun'], true],
+      [projectSlotsWorkflowId(projectId), ['requestSlot', 'releaseSlot', 'requesterClosed'], false],
+    ];
+    const updates = new Set([...decisions, 'sendMessage', 'retry', 'resume', 'stop']);
+    /** A hostile payload small enough for a workflow history (a 1 MB string 80 times over is not what this tests). */
+    const payload = (): unknown => {
+      for (;;) {
+        const value = hostileValue(rng);
+        if ((JSON.stringify(value) ?? '').length < 10_000) return value;
+      }
+    };
+    let sent = 0;
+    for (const [workflowId, names, takesUpdates] of targets) {
+      const handle = stack.env.client.workflow.getHandle(workflowId);
+      for (const name of names) {
+        for (let i = 0; i < 4; i++) {
+          const value = payload();
+          await handle.signal(name, value);
+          sent++;
+          if (takesUpdates && updates.has(name)) {
+            await expect(handle.executeUpdate(name, { args: [value] }), `${workflowId} ${name} ${preview(value)}`).rejects.toThrow();
+            sent++;
+          }
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(100);
+    // Nothing was decided, stopped or moved: the plan still waits, and an approval completes the execution.
+    const after = await (await stack.api(`/v1/executions/${id}`)).json();
+    expect(after).toMatchObject({ status: 'awaiting_approval', plan: { version: 1 } });
+    expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
+    await stack.waitForStatus(id, 'completed');
+    expect((await stack.events(id)).filter((e) => e.type === 'run.stop_requested' || e.type === 'plan.rejected')).toEqual([]);
+  }, 120_000);
 });
