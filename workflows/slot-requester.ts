@@ -40,7 +40,8 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
   return {
     /**
      * Asks for the slot, recording `events` first in the same activity. `requestedAt` orders the queue.
-     * Not cancellable: what it records and asks for is recorded and asked for (a stop then releases it).
+     * The execution calls it outside a stop's reach: what it records and asks for is recorded and asked
+     * for, and a stop then releases it.
      */
     async request(requestedAt: string, events: WorkflowEvent[]): Promise<void> {
       wanted = uuid4();
