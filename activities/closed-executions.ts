@@ -5,7 +5,7 @@ import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { findExecution } from '../db/executions.ts';
-import { projectSlotsWorkflowId, requesterClosedSignal } from '../workflows/definitions.ts';
+import { freeProjectSlot } from './project-slots.ts';
 
 /** How far back each scan looks again, so a close that reached visibility late is not missed. */
 const SCAN_OVERLAP_MS = 60_000;
@@ -40,8 +40,8 @@ interface ScanProgress {
 
 /**
  * Execution workflows that ended without running their own code (terminated by an operator) are
- * recorded by these activities, called from the slots workflow and the maintenance workflow; what
- * they held of their project's slot is freed.
+ * recorded by these activities, called from the maintenance workflow; what they held of their
+ * project's slot is freed.
  */
 export function createClosedExecutionActivities(db: Database, client: Client) {
   const activities = {
@@ -83,13 +83,8 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
           payload: { reason: 'operator' },
         });
       }
-      // Its project slot is freed for the next in line (the slots workflow never polls holders).
-      await client.workflow
-        .getHandle(projectSlotsWorkflowId(found.execution.projectId))
-        .signal(requesterClosedSignal, { requesterId: workflowId, requesterRunId: runId })
-        .catch((err) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        });
+      // Its project slot is freed for the next in line (nothing polls holders).
+      await freeProjectSlot(db, client, found.execution.projectId, { requesterId: workflowId, requesterRunId: runId });
       await appendEvent(db, {
         eventId: uuidFromName(`${runId}:execution.terminated`),
         type: 'execution.terminated',

@@ -1,26 +1,73 @@
-import { activityInfo } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { NewEvent } from '../common/events.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
-import { projectSlotsWorkflowId, requestSlotSignal, type SlotRequest } from '../workflows/definitions.ts';
+import { claimProjectSlot, leaveProjectSlot, type SlotClaim, type SlotHandover, type SlotRequester } from '../db/project-slots.ts';
+import { queuePositionSignal, type SlotRequest, slotGrantedSignal } from '../workflows/definitions.ts';
 
-/** Activities for the per-project slots: workflows cannot signal-with-start. */
+/** Queue positions signalled at once when a slot changes hands. */
+const POSITION_SIGNALS_AT_ONCE = 16;
+
+/**
+ * Frees what `who` holds of the project's slot (or its place in the queue) and tells the executions
+ * it concerns: the new holder that it holds the slot, those behind it their new position. A new holder
+ * whose workflow has closed meanwhile (terminated while queued) is passed over for the next in line.
+ */
+export async function freeProjectSlot(db: Database, client: Client, projectId: string, who: SlotRequester): Promise<void> {
+  const handover = await leaveProjectSlot(db, projectId, who);
+  await tellPositions(client, handover.moved);
+  const granted = handover.granted;
+  if (!granted) return;
+  try {
+    await signal(client, granted, slotGrantedSignal, { requestId: granted.requestId });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    await freeProjectSlot(db, client, projectId, { requesterId: granted.requesterId, requesterRunId: granted.requesterRunId });
+  }
+}
+
+/** Tells waiters their new place in the queue; a waiter that is gone hears nothing (it is passed over when its turn comes). */
+async function tellPositions(client: Client, moved: SlotHandover['moved']): Promise<void> {
+  for (let i = 0; i < moved.length; i += POSITION_SIGNALS_AT_ONCE) {
+    const batch = moved.slice(i, i + POSITION_SIGNALS_AT_ONCE);
+    await Promise.all(
+      batch.map(({ request, position }) =>
+        signal(client, request, queuePositionSignal, { requestId: request.requestId, position }).catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }),
+      ),
+    );
+  }
+}
+
+/** Signals the workflow run that asked (not a later one under the same id: a reopened execution asks anew). */
+function signal<T>(client: Client, request: SlotRequest, definition: { name: string }, arg: T): Promise<void> {
+  return client.workflow.getHandle(request.requesterId, request.requesterRunId).signal(definition.name, arg);
+}
+
+/** The activities of the per-project slot (see db/project-slots.ts). */
 export function createSlotActivities(db: Database, client: Client) {
   return {
     /**
-     * Asks the project's slots workflow for the slot, starting that workflow if it is not running;
-     * first records `events` (the run's creation: one activity fewer per run), each idempotent by its id.
+     * Claims the project's slot, or a place in its queue (then the position is returned, and the slot
+     * comes later as a `slotGranted` signal); first records `events` (the run's creation: one activity
+     * fewer per run), each idempotent by its id. A retried claim answers the same.
      */
-    async requestProjectSlot(input: { projectId: string; request: SlotRequest; events?: NewEvent[] }): Promise<void> {
+    async requestProjectSlot(input: { projectId: string; request: SlotRequest; events?: NewEvent[] }): Promise<SlotClaim> {
       for (const event of input.events ?? []) await appendEvent(db, event);
-      await client.workflow.signalWithStart('projectSlotsWorkflow', {
-        taskQueue: activityInfo().taskQueue,
-        workflowId: projectSlotsWorkflowId(input.projectId),
-        args: [{ projectId: input.projectId }],
-        signal: requestSlotSignal,
-        signalArgs: [input.request],
-      });
+      for (;;) {
+        const claim = await claimProjectSlot(db, input.projectId, input.request);
+        if ('heldBefore' in claim) {
+          await freeProjectSlot(db, client, input.projectId, { requestId: claim.heldBefore });
+          continue;
+        }
+        await tellPositions(client, claim.moved);
+        return claim.granted ? { granted: true } : { granted: false, position: claim.position };
+      }
+    },
+    /** Gives the slot back (or leaves the queue) and hands it to the next in line. Idempotent. */
+    async releaseProjectSlot(input: { projectId: string; requestId: string }): Promise<void> {
+      await freeProjectSlot(db, client, input.projectId, { requestId: input.requestId });
     },
   };
 }

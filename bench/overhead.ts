@@ -23,7 +23,7 @@ import { UNATTENDED_AGENT } from '../tests/helpers/unattended-agent.ts';
 import { createTestDatabase } from '../tests/setup/test-database.ts';
 import { workflowsPath } from '../worker/create-worker.ts';
 import { startMaintenance } from '../worker/start-maintenance.ts';
-import { executionWorkflowId, projectSlotsWorkflowId, runWorkflowId } from '../workflows/definitions.ts';
+import { executionWorkflowId, runWorkflowId } from '../workflows/definitions.ts';
 import { benchAuditIngest } from './audit-ingest.ts';
 import { BASELINE_TABLE } from './baseline/activities.ts';
 import { approveSignal, type BaselineInput } from './baseline/workflows.ts';
@@ -241,11 +241,7 @@ function benchmark(deps: Deps) {
         perRun.eventsPerRun = events / n;
       }
       if (!perRun.agentRuns && !shared) {
-        perRun.agentRuns = await countHistories(client, [
-          executionWorkflowId(ids[0]!),
-          runWorkflowId(ids[0]!, 1),
-          projectSlotsWorkflowId(`${project}-0`),
-        ]);
+        perRun.agentRuns = await countHistories(client, [executionWorkflowId(ids[0]!), runWorkflowId(ids[0]!, 1)]);
       }
     };
     const runBare = async () => {

@@ -270,3 +270,30 @@ export const progressEntries = pgTable(
   },
   (t) => [index('progress_entries_execution_idx').on(t.executionId, t.createdAt)],
 );
+
+/**
+ * A project's slot (one execution at a time per project): the row of the execution holding it, there
+ * while it holds it. Claimed with one insert when nobody holds it; see db/project-slots.ts.
+ */
+export const projectSlots = pgTable('project_slots', {
+  projectId: text('project_id').primaryKey(),
+  requestId: text('request_id').notNull(),
+  /** The holder's execution workflow and its workflow run: a run closed without releasing is found by it. */
+  workflowId: text('workflow_id').notNull(),
+  workflowRunId: text('workflow_run_id').notNull(),
+  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+  grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Executions waiting for their project's slot, served in the order their runs were created. */
+export const projectSlotWaiters = pgTable(
+  'project_slot_waiters',
+  {
+    requestId: text('request_id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    workflowRunId: text('workflow_run_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('project_slot_waiters_queue_idx').on(t.projectId, t.requestedAt, t.requestId)],
+);

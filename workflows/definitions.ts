@@ -9,7 +9,6 @@ import type { PlanMode, Status } from '../common/statuses.ts';
 
 export const executionWorkflowId = (executionId: string): string => `execution-${executionId}`;
 export const runWorkflowId = (executionId: string, index: number): string => `execution-${executionId}-run-${index}`;
-export const projectSlotsWorkflowId = (projectId: string): string => `project-slots-${projectId}`;
 
 export interface ModelChoice {
   provider: string;
@@ -45,7 +44,7 @@ export interface ExecutionInput {
 
 /** Reopening a closed execution (update-with-start): only what identifies it; the workflow loads the rest. */
 export interface ReopenInput {
-  /** The project names the execution's slots workflow, whose signals may come before the rest is loaded. */
+  /** The project names the execution's slot, whose signals may come before the rest is loaded. */
   reopen: { executionId: string; projectId: string; idleTimeoutMs: number };
 }
 
@@ -223,18 +222,10 @@ export interface SlotRequest {
   /** When the run asking for the slot was created: the queue is in this order, not in arrival order. */
   requestedAt: string;
 }
-export const requestSlotSignal = defineSignal<[SlotRequest]>('requestSlot');
-export const releaseSlotSignal = defineSignal<[{ requestId: string }]>('releaseSlot');
-/** A requester's workflow run closed without releasing (an operator terminated it): what it held or asked for is freed. */
-export const requesterClosedSignal = defineSignal<[{ requesterId: string; requesterRunId: string }]>('requesterClosed');
+/** activity → a queued execution: the slot it asked for is now its own. */
 export const slotGrantedSignal = defineSignal<[{ requestId: string }]>('slotGranted');
+/** activity → a queued execution: it moved up in its project's queue. */
 export const queuePositionSignal = defineSignal<[{ requestId: string; position: number }]>('queuePosition');
-
-export interface SlotsState {
-  holder: SlotRequest | null;
-  queue: SlotRequest[];
-}
-export const slotsStateQuery = defineQuery<SlotsState>('slots');
 
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {

@@ -1,5 +1,4 @@
 // The workflows Temporal bundles and registers; everything in this folder must stay deterministic.
 export { executionWorkflow } from './execution.ts';
 export { maintenanceWorkflow } from './maintenance.ts';
-export { projectSlotsWorkflow } from './project-slots.ts';
 export { runWorkflow } from './run.ts';

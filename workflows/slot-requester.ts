@@ -1,41 +1,45 @@
-import { condition, getExternalWorkflowHandle, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { projectSlotsWorkflowId, queuePositionSignal, releaseSlotSignal, type SlotRequest, slotGrantedSignal } from './definitions.ts';
+import { queuePositionSignal, type SlotRequest, slotGrantedSignal } from './definitions.ts';
 import { setInternalSignalHandler } from './payload-checks.ts';
 import { type WorkflowEvent, withIds } from './record-event.ts';
 
-// Temporal itself answers this one: it outlasts a Temporal outage of up to a day.
-const { requestProjectSlot } = proxyActivities<Activities>({
+// Postgres answers these (db/project-slots.ts); they outlast a database outage of up to a day.
+const { requestProjectSlot, releaseProjectSlot } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 /**
- * The execution's side of its project's slot (see project-slots.ts). One request at a time; a grant
- * that arrives for an abandoned request (stopped while queued) is handed straight back.
+ * The execution's side of its project's slot (db/project-slots.ts holds who has it and who waits).
+ * One request at a time. Uncontended, the request itself grants it; otherwise the activity that frees
+ * it signals the next in line. A grant that arrives for an abandoned request (stopped while queued) is
+ * handed straight back.
  */
 export function projectSlot(projectId: string, onQueued: (position: number) => Promise<void>) {
   let wanted: string | null = null;
   let granted = false;
-  const slots = () => getExternalWorkflowHandle(projectSlotsWorkflowId(projectId));
-  const release = async (requestId: string) => {
-    try {
-      await slots().signal(releaseSlotSignal, { requestId });
-    } catch {
-      // The slots workflow is gone (terminated by an operator): nothing is held there.
-    }
-  };
+  let position: number | null = null;
+  let request: SlotRequest | undefined;
 
+  const queued = async (at: number) => {
+    if (granted || at === position) return;
+    position = at;
+    await onQueued(at);
+  };
   setInternalSignalHandler(slotGrantedSignal, { requestId: 'string' }, async ({ requestId }) => {
     if (requestId === wanted) granted = true;
-    else await release(requestId);
+    else await releaseProjectSlot({ projectId, requestId });
   });
-  setInternalSignalHandler(queuePositionSignal, { requestId: 'string', position: 'number' }, async ({ requestId, position }) => {
-    if (requestId === wanted && !granted) await onQueued(position);
+  setInternalSignalHandler(queuePositionSignal, { requestId: 'string', position: 'number' }, async ({ requestId, position: at }) => {
+    if (requestId === wanted) await queued(at);
   });
-
-  let request: SlotRequest | undefined;
+  const claim = async (events: WorkflowEvent[] = []) => {
+    const answer = await requestProjectSlot({ projectId, request: request!, events: events.map(withIds) });
+    if (answer.granted) granted = true;
+    else await queued(answer.position);
+  };
 
   return {
     /**
@@ -46,15 +50,17 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
     async request(requestedAt: string, events: WorkflowEvent[]): Promise<void> {
       wanted = uuid4();
       granted = false;
+      position = null;
       const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
       request = { requesterId, requesterRunId, requestId: wanted, requestedAt };
-      await requestProjectSlot({ projectId, request, events: events.map(withIds) });
+      await claim(events);
     },
     /** Resolves once the slot asked for is ours; cancellable (a stop while queued). */
     async acquire(): Promise<void> {
-      // Asked again now and then: should the slots workflow be gone (an operator terminated it), the
-      // request starts a new one; the same request id is not queued twice.
-      while (!(await condition(() => granted, '1 minute'))) await requestProjectSlot({ projectId, request: request! });
+      // Asked again now and then while queued: a grant whose signal was lost (its activity retried
+      // after the hand-over) is found this way. The same request is not queued twice.
+      if (granted) return; // uncontended: no timer at all
+      while (!(await condition(() => granted, '1 minute'))) await claim();
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */
     async release(): Promise<void> {
@@ -62,7 +68,11 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
       const requestId = wanted;
       wanted = null;
       granted = false;
-      await release(requestId);
+      try {
+        await releaseProjectSlot({ projectId, requestId });
+      } catch {
+        // Postgres refused for a day: the slot stays held until this execution's next request frees it.
+      }
     },
   };
 }

@@ -35,6 +35,8 @@ const expectedTables = [
   'executions',
   'messages',
   'progress_entries',
+  'project_slot_waiters',
+  'project_slots',
   'projects',
   'run_files',
   'run_messages',

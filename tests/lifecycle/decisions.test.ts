@@ -4,11 +4,7 @@ import {
   approvePlanUpdate,
   approveToolSignal,
   executionWorkflowId,
-  projectSlotsWorkflowId,
   queuePositionSignal,
-  releaseSlotSignal,
-  requesterClosedSignal,
-  requestSlotSignal,
   runStatusSignal,
   runWorkflowId,
   slotGrantedSignal,
@@ -108,28 +104,28 @@ describe('decisions as Workflow Updates', () => {
     await stack.waitForStatus(id, 'completed');
   });
 
-  it('malformed signals sent by hand to our own workflows are ignored (or refused and audited): the slots, the execution and its run go on', async () => {
+  it('malformed signals sent by hand to our own workflows are ignored (or refused and audited): the execution, its run and its slot go on', async () => {
     const projectId = 'decide-malformed-internal';
     const id = await stack.createExecution({ projectId, prompt: 'plan it' });
     await awaitingPlan(id);
     const { workflow } = stack.env.client;
-    const slots = workflow.getHandle(projectSlotsWorkflowId(projectId));
-    await slots.signal(requestSlotSignal, { requesterId: 42, requestId: 'x' } as never);
-    await slots.signal(releaseSlotSignal, null as never);
-    await slots.signal(requesterClosedSignal, 'x' as never);
     const execution = workflow.getHandle(executionWorkflowId(id));
     await execution.signal(runStatusSignal, { runId: 'r', status: 'exploded' } as never);
     await execution.signal(slotGrantedSignal, [] as never);
+    // A well-formed grant of a request it never made: handed back, which frees nothing it holds.
+    await execution.signal(slotGrantedSignal, { requestId: 'not-asked-for' });
     await execution.signal(queuePositionSignal, { requestId: 'x', position: 'first' } as never);
     const run = workflow.getHandle(runWorkflowId(id, 1));
     await run.signal(approvePlanSignal, { planVersion: 'one', by: { kind: 'user', id: 'u' } } as never);
     await run.signal(approveToolSignal, 7 as never);
     await run.signal(stopRunSignal, { by: 'me' } as never);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    // Each still works: the plan awaits its decision, the run completes, the project's slot goes to the next.
+    // Each still works: the slot is still held (the next waits), the plan awaits its decision, the run
+    // completes, the project's slot goes to the next.
+    const next = await stack.createExecution({ projectId, prompt: 'plan it' });
+    await stack.waitForStatus(next, 'queued');
     expect((await stack.post(`/v1/executions/${id}/plan/approve`)).status).toBe(200);
     await stack.waitForStatus(id, 'completed');
-    const next = await stack.createExecution({ projectId, prompt: 'plan it' });
     await awaitingPlan(next);
     expect((await stack.events(id)).some((e) => e.type === 'run.stop_requested' || e.type === 'run.cancelled')).toBe(false);
   });

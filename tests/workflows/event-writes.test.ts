@@ -28,8 +28,9 @@ describe('audit event writes under activity retries', () => {
         async requestProjectSlot(input) {
           const { attempt } = Context.current().info;
           for (const event of input.events ?? []) attemptsByType.set(event.type, [...(attemptsByType.get(event.type) ?? []), attempt]);
-          await standard.requestProjectSlot(input);
+          const claim = await standard.requestProjectSlot(input);
           if (attempt === 1 && input.events?.length) throw new Error("injected failure after writing the run's creation and asking for the slot");
+          return claim;
         },
       }),
     });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { denyToolUpdate, executionWorkflowId, projectSlotsWorkflowId, rejectPlanSignal, runWorkflowId } from '../../workflows/definitions.ts';
+import { denyToolUpdate, executionWorkflowId, rejectPlanSignal, runWorkflowId } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -89,7 +89,6 @@ describe('workflow replay', () => {
       ['execution-tool-permission', executionWorkflowId(gated)],
       ['run-tool-approved', runWorkflowId(gated, 1)],
       ['run-tool-denied', runWorkflowId(gated, 2)],
-      ['project-slots', projectSlotsWorkflowId(project)],
     ];
     for (const [name, workflowId] of paths) {
       histories.push({ name, workflowId, history: await stack.env.client.workflow.getHandle(workflowId).fetchHistory() });
@@ -104,7 +103,7 @@ describe('workflow replay', () => {
   afterAll(() => stack?.close());
 
   it('replays the histories the current code makes, for every path', async () => {
-    expect(histories).toHaveLength(14);
+    expect(histories).toHaveLength(13);
     for (const { name, workflowId, history } of histories) {
       await expect(Worker.runReplayHistory(replayOptions(), history, workflowId), name).resolves.toBeUndefined();
     }

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../db/client.ts';
+import { claimProjectSlot, leaveProjectSlot, projectSlotState } from '../../db/project-slots.ts';
+import type { SlotRequest } from '../../workflows/definitions.ts';
+import { DRIVERS, openFreshDatabase } from '../helpers/databases.ts';
+
+/** A request of execution `name`, its run created `second` seconds into the day. */
+const request = (name: string, second: number): SlotRequest => ({
+  requesterId: `execution-${name}`,
+  requesterRunId: `run-of-${name}`,
+  requestId: randomUUID(),
+  requestedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString(),
+});
+
+describe.each(DRIVERS)('project slots on %s', (driver) => {
+  let handle: DatabaseHandle;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ handle, dispose } = await openFreshDatabase(driver));
+  });
+  afterAll(() => dispose?.());
+
+  const claim = (projectId: string, r: SlotRequest) => claimProjectSlot(handle.db, projectId, r);
+  const holderOf = async (projectId: string) => (await projectSlotState(handle.db, projectId)).holder?.requesterId;
+
+  it('grants an uncontended claim at once and queues the others by creation time, moving later ones down', async () => {
+    const project = `p-${randomUUID()}`;
+    const [a, b, c] = [request('a', 1), request('b', 3), request('c', 2)];
+    expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
+    expect(await claim(project, b)).toEqual({ granted: false, position: 1, moved: [] });
+    // c's run was created before b's: it goes ahead, and b moves to 2.
+    expect(await claim(project, c)).toEqual({ granted: false, position: 1, moved: [{ request: b, position: 2 }] });
+    // A retried claim answers the same and moves nobody again.
+    expect(await claim(project, c)).toEqual({ granted: false, position: 1, moved: [] });
+    expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
+    // Another project is free.
+    expect(await claim(`${project}-other`, request('d', 4))).toMatchObject({ granted: true });
+
+    // The holder leaves: the first in line holds it, in the same transaction, and the rest move up.
+    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toEqual({ granted: c, moved: [{ request: b, position: 1 }] });
+    expect(await holderOf(project)).toBe(c.requesterId);
+    expect(await claim(project, c)).toEqual({ granted: true, moved: [] });
+    // Leaving again changes nothing.
+    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toEqual({ granted: undefined, moved: [] });
+  });
+
+  it('frees what a closed workflow run held or asked for, and leaves the queue of a waiter that stops', async () => {
+    const project = `p-${randomUUID()}`;
+    const [a, b, c, d] = [request('a', 1), request('b', 2), request('c', 3), request('d', 4)];
+    for (const r of [a, b, c, d]) await claim(project, r);
+    // b stops while queued: c and d move up.
+    expect(await leaveProjectSlot(handle.db, project, { requestId: b.requestId })).toEqual({
+      granted: undefined,
+      moved: [
+        { request: c, position: 1 },
+        { request: d, position: 2 },
+      ],
+    });
+    // a's workflow run closed without releasing (terminated): c holds the slot.
+    const closed = { requesterId: a.requesterId, requesterRunId: a.requesterRunId };
+    expect(await leaveProjectSlot(handle.db, project, closed)).toEqual({ granted: c, moved: [{ request: d, position: 1 }] });
+    // The same workflow id in a later run (a reopened execution) is another requester.
+    expect(await leaveProjectSlot(handle.db, project, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toEqual({
+      granted: undefined,
+      moved: [],
+    });
+    expect(await holderOf(project)).toBe(c.requesterId);
+  });
+
+  it('a claim by an execution whose earlier request still holds the slot (its release failed) names that request', async () => {
+    const project = `p-${randomUUID()}`;
+    const first = request('a', 1);
+    await claim(project, first);
+    const again = { ...request('a', 2), requesterRunId: first.requesterRunId };
+    expect(await claim(project, again)).toEqual({ heldBefore: first.requestId });
+  });
+
+  it('many claims at once: exactly one holds the slot, nobody is lost, and it is handed over in creation order', async () => {
+    const project = `p-${randomUUID()}`;
+    const requests = Array.from({ length: 20 }, (_, i) => request(`e${i}`, 20 - i));
+    const answers = await Promise.all(requests.map((r) => claim(project, r)));
+    expect(answers.filter((a) => 'granted' in a && a.granted)).toHaveLength(1);
+    const order: string[] = [];
+    for (;;) {
+      const holder = (await projectSlotState(handle.db, project)).holder;
+      if (!holder) break;
+      order.push(holder.requesterId);
+      // Leaves as holders and waiters interleave with new claims elsewhere: no deadlock, nothing lost.
+      await Promise.all([
+        leaveProjectSlot(handle.db, project, { requestId: holder.requestId }),
+        claim(`${project}-${order.length}`, request('x', 0)),
+      ]);
+    }
+    expect(order).toHaveLength(20);
+    const waitersInOrder = requests
+      .filter((r) => r.requesterId !== order[0])
+      .sort((x, y) => x.requestedAt.localeCompare(y.requestedAt))
+      .map((r) => r.requesterId);
+    expect(order.slice(1)).toEqual(waitersInOrder);
+    expect(await projectSlotState(handle.db, project)).toEqual({ holder: null, queue: [] });
+  });
+});
