@@ -15,24 +15,32 @@ const POSITION_SIGNALS_AT_ONCE = 16;
  */
 export async function freeProjectSlot(db: Database, client: Client, projectId: string, who: SlotRequester): Promise<void> {
   const handover = await leaveProjectSlot(db, projectId, who);
-  await tellPositions(client, handover.moved);
-  const granted = handover.granted;
-  if (!granted) return;
+  // The grant first: a position that cannot be told must not hold up the next holder.
+  if (handover.granted) await tellHolder(db, client, projectId, handover.granted);
+  await tellPositions(client, handover.moved, handover.stamp);
+}
+
+/**
+ * Tells the holder its request holds the slot; a holder whose workflow run has closed frees it. Said
+ * again to a holder that has the slot already, it changes nothing; to one that gave up the request
+ * (stopped while its grant was on its way), it hands the slot back.
+ */
+async function tellHolder(db: Database, client: Client, projectId: string, holder: SlotRequest): Promise<void> {
   try {
-    await signal(client, granted, slotGrantedSignal, { requestId: granted.requestId });
+    await signal(client, holder, slotGrantedSignal, { requestId: holder.requestId });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    await freeProjectSlot(db, client, projectId, { requesterId: granted.requesterId, requesterRunId: granted.requesterRunId });
+    await freeProjectSlot(db, client, projectId, { requesterId: holder.requesterId, requesterRunId: holder.requesterRunId });
   }
 }
 
 /** Tells waiters their new place in the queue; a waiter that is gone hears nothing (it is passed over when its turn comes). */
-async function tellPositions(client: Client, moved: SlotHandover['moved']): Promise<void> {
+async function tellPositions(client: Client, moved: SlotHandover['moved'], stamp: number): Promise<void> {
   for (let i = 0; i < moved.length; i += POSITION_SIGNALS_AT_ONCE) {
     const batch = moved.slice(i, i + POSITION_SIGNALS_AT_ONCE);
     await Promise.all(
       batch.map(({ request, position }) =>
-        signal(client, request, queuePositionSignal, { requestId: request.requestId, position }).catch((err) => {
+        signal(client, request, queuePositionSignal, { requestId: request.requestId, position, stamp }).catch((err) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }),
       ),
@@ -61,8 +69,10 @@ export function createSlotActivities(db: Database, client: Client) {
           await freeProjectSlot(db, client, input.projectId, { requestId: claim.heldBefore });
           continue;
         }
-        await tellPositions(client, claim.moved);
-        return claim.granted ? { granted: true } : { granted: false, position: claim.position };
+        if (!claim.granted) await tellPositions(client, claim.moved, claim.stamp);
+        if (claim.granted) return { granted: true };
+        if (claim.checkHolder) await tellHolder(db, client, input.projectId, claim.checkHolder);
+        return { granted: false, position: claim.position, stamp: claim.stamp };
       }
     },
     /** Gives the slot back (or leaves the queue) and hands it to the next in line. Idempotent. */

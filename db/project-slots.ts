@@ -1,4 +1,4 @@
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
@@ -7,20 +7,25 @@ import { projectSlots, projectSlotWaiters } from './schema.ts';
 /**
  * One execution at a time per project. The holder has the project's `project_slots` row; the others
  * wait in `project_slot_waiters`, served by the creation time of their runs. Nobody waits while
- * nobody holds: a claim queues only under the holder's row lock, and whatever frees the slot hands it
- * to the first waiter in the same transaction. So an uncontended claim is one insert.
+ * nobody holds: a claim queues only while it sees a holder, and whatever frees the slot hands it to
+ * the first waiter in the same transaction. So an uncontended claim is one insert.
  */
 
-export type SlotClaim = { granted: true } | { granted: false; position: number };
+/** A queued claim's position; `stamp` orders it among the positions its waiter is told. */
+export type SlotClaim = { granted: true } | { granted: false; position: number; stamp: number };
 
-/** What freeing a slot or leaving its queue changed: who holds it now, and who moved up. */
+/** What freeing a slot or leaving its queue changed: who holds it now, and who moved up (as of `stamp`). */
 export interface SlotHandover {
   granted?: SlotRequest;
   moved: { request: SlotRequest; position: number }[];
+  stamp: number;
 }
 
 /** Who asked: an execution's workflow run, by its request or by all it asked for. */
 export type SlotRequester = { requestId: string } | { requesterId: string; requesterRunId: string };
+
+/** How long the slot is held before the first in line has the holder checked. */
+const HOLDER_CHECK_AFTER_MS = 60_000;
 
 /** A claim retried this often at most when the holder leaves between its insert and its queueing. */
 const CLAIM_TRIES = 10;
@@ -28,6 +33,8 @@ const CLAIM_TRIES = 10;
 /**
  * Claims the project's slot for `request`, or queues it; idempotent (a retried claim answers the same).
  * A request queued ahead of others (its run was created earlier) moves them down: `moved`.
+ * `checkHolder`: the first in line, the slot held a while; the caller asks the holder whether it is
+ * still its own (a holder that closed, or that no longer wants it, frees it).
  * `heldBefore`: the slot is still held by an earlier request of the same execution (its release failed
  * for good); the caller frees that one and claims again.
  */
@@ -35,7 +42,7 @@ export async function claimProjectSlot(
   db: Database,
   projectId: string,
   request: SlotRequest,
-): Promise<(SlotClaim & Pick<SlotHandover, 'moved'>) | { heldBefore: string }> {
+): Promise<(SlotClaim & Pick<SlotHandover, 'moved'> & { checkHolder?: SlotRequest }) | { heldBefore: string }> {
   const row = {
     projectId,
     requestId: request.requestId,
@@ -47,12 +54,8 @@ export async function claimProjectSlot(
     const claimed = await db.insert(projectSlots).values(row).onConflictDoNothing().returning({ projectId: projectSlots.projectId });
     if (claimed.length > 0) return { granted: true, moved: [] };
     const queued = await db.transaction(async (tx) => {
-      // The holder's row lock: whoever frees the slot waits for this queueing, then sees it.
-      const [holder] = await tx
-        .select({ requestId: projectSlots.requestId, workflowId: projectSlots.workflowId })
-        .from(projectSlots)
-        .where(eq(projectSlots.projectId, projectId))
-        .for('update');
+      const stamp = await lockSlot(tx, projectId);
+      const [holder] = await tx.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
       if (!holder) return undefined;
       if (holder.requestId === request.requestId) return { granted: true as const, moved: [] };
       if (holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
@@ -60,7 +63,10 @@ export async function claimProjectSlot(
       const queue = await waitersOf(tx, projectId);
       const position = queue.findIndex((r) => r.requestId === request.requestId) + 1;
       const behind = inserted.length > 0 ? queue.slice(position) : [];
-      return { granted: false as const, position, moved: behind.map((r, i) => ({ request: r, position: position + i + 1 })) };
+      const moved = behind.map((r, i) => ({ request: r, position: position + i + 1 }));
+      // The first in line has the holder asked, now and then, whether it still holds the slot.
+      const longHeld = position === 1 && Date.now() - holder.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
+      return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(holder) }) };
     });
     if (queued) return queued;
   }
@@ -73,30 +79,51 @@ export async function claimProjectSlot(
  */
 export async function leaveProjectSlot(db: Database, projectId: string, who: SlotRequester): Promise<SlotHandover> {
   return db.transaction(async (tx) => {
+    const stamp = await lockSlot(tx, projectId);
+    const [holder] = await tx.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
     const before = await waitersOf(tx, projectId);
-    const freed = await tx
-      .delete(projectSlots)
-      .where(and(eq(projectSlots.projectId, projectId), matching(projectSlots, who)))
-      .returning({ projectId: projectSlots.projectId });
-    await tx.delete(projectSlotWaiters).where(and(eq(projectSlotWaiters.projectId, projectId), matching(projectSlotWaiters, who)));
-    // Read again after the holder's row lock: a claim that queued meanwhile is in line too.
-    let queue = freed.length > 0 || before.length > 0 ? await waitersOf(tx, projectId) : [];
+    const freed = holder !== undefined && isRequester(asRequest(holder), who);
+    if (freed) await tx.delete(projectSlots).where(eq(projectSlots.projectId, projectId));
+    let queue = before.filter((r) => !isRequester(r, who));
+    if (queue.length < before.length) {
+      await tx.delete(projectSlotWaiters).where(and(eq(projectSlotWaiters.projectId, projectId), matching(projectSlotWaiters, who)));
+    }
     let granted: SlotRequest | undefined;
-    while (freed.length > 0 && !granted && queue.length > 0) {
-      // Only a waiter still there: one leaving the queue at this moment is passed over.
-      const [next] = await tx.delete(projectSlotWaiters).where(eq(projectSlotWaiters.requestId, queue[0]!.requestId)).returning();
-      if (!next) {
-        queue = await waitersOf(tx, projectId);
-        continue;
-      }
-      granted = asRequest(next);
+    if (freed && queue.length > 0) {
+      granted = queue[0]!;
       queue = queue.slice(1);
-      await tx.insert(projectSlots).values({ ...next, projectId });
+      await tx.delete(projectSlotWaiters).where(eq(projectSlotWaiters.requestId, granted.requestId));
+      await tx.insert(projectSlots).values({
+        projectId,
+        requestId: granted.requestId,
+        workflowId: granted.requesterId,
+        workflowRunId: granted.requesterRunId,
+        requestedAt: new Date(granted.requestedAt),
+      });
     }
     const told = new Map(before.map((r, i) => [r.requestId, i + 1]));
     const moved = queue.map((request, i) => ({ request, position: i + 1 })).filter((m) => told.get(m.request.requestId) !== m.position);
-    return { granted, moved };
+    return { granted, moved, stamp };
   });
+}
+
+/**
+ * Claims that queue and leaves of one project take turns (a transaction lock on the project), so each
+ * sees what the one before it did; returns the change's stamp, larger than any before it. An
+ * uncontended claim takes no lock: its insert succeeds only while nobody holds the slot, and then
+ * nobody waits.
+ */
+async function lockSlot(tx: Transaction, projectId: string): Promise<number> {
+  // The lock in a subquery: it is taken before the stamp is drawn.
+  const [row] = await tx
+    .select({ stamp: sql<string>`nextval('project_slot_changes')` })
+    .from(sql`(select pg_advisory_xact_lock(hashtextextended(${`agent-runs:project-slot:${projectId}`}, 0))) as locked`);
+  return Number(row!.stamp);
+}
+
+function isRequester(request: SlotRequest, who: SlotRequester): boolean {
+  if ('requestId' in who) return request.requestId === who.requestId;
+  return request.requesterId === who.requesterId && request.requesterRunId === who.requesterRunId;
 }
 
 /** The project's slot and queue, for operators and tests. */

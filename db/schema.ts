@@ -7,6 +7,7 @@ import {
   doublePrecision,
   index,
   integer,
+  pgSequence,
   pgTable,
   primaryKey,
   timestamp,
@@ -284,6 +285,9 @@ export const projectSlots = pgTable('project_slots', {
   requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
   grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Stamps each change of a slot's queue, so a waiter told two positions keeps the later one. */
+export const projectSlotChanges = pgSequence('project_slot_changes');
 
 /** Executions waiting for their project's slot, served in the order their runs were created. */
 export const projectSlotWaiters = pgTable(

@@ -224,8 +224,8 @@ export interface SlotRequest {
 }
 /** activity → a queued execution: the slot it asked for is now its own. */
 export const slotGrantedSignal = defineSignal<[{ requestId: string }]>('slotGranted');
-/** activity → a queued execution: it moved up in its project's queue. */
-export const queuePositionSignal = defineSignal<[{ requestId: string; position: number }]>('queuePosition');
+/** activity → a queued execution: its place in its project's queue changed; a larger `stamp` is a later place. */
+export const queuePositionSignal = defineSignal<[{ requestId: string; position: number; stamp: number }]>('queuePosition');
 
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { queuePositionSignal, type SlotRequest, slotGrantedSignal } from './definitions.ts';
 import { setInternalSignalHandler } from './payload-checks.ts';
@@ -21,24 +21,44 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
   let wanted: string | null = null;
   let granted = false;
   let position: number | null = null;
+  /** The stamp of the position last told: positions can arrive out of order (a claim's answer, signals). */
+  let positionStamp = 0;
   let request: SlotRequest | undefined;
+  /** Reports of positions, one after another, so the last recorded is the last told. */
+  let reports: Promise<void> = Promise.resolve();
 
-  const queued = async (at: number) => {
-    if (granted || at === position) return;
+  const queued = (at: number, stamp: number): Promise<void> => {
+    if (granted || stamp <= positionStamp) return reports;
+    positionStamp = stamp;
+    if (at === position) return reports;
     position = at;
-    await onQueued(at);
+    const current = wanted;
+    // Not once the slot is ours (or the request given up) by the time the report before is done.
+    reports = reports.then(() => (granted || wanted !== current ? undefined : onQueued(at)));
+    return reports;
   };
   setInternalSignalHandler(slotGrantedSignal, { requestId: 'string' }, async ({ requestId }) => {
     if (requestId === wanted) granted = true;
-    else await releaseProjectSlot({ projectId, requestId });
+    else await giveBack(requestId);
   });
-  setInternalSignalHandler(queuePositionSignal, { requestId: 'string', position: 'number' }, async ({ requestId, position: at }) => {
-    if (requestId === wanted) await queued(at);
-  });
+  setInternalSignalHandler(
+    queuePositionSignal,
+    { requestId: 'string', position: 'number', stamp: 'number' },
+    async ({ requestId, position: at, stamp }) => {
+      if (requestId === wanted) await queued(at, stamp);
+    },
+  );
+  const giveBack = async (requestId: string) => {
+    try {
+      await releaseProjectSlot({ projectId, requestId });
+    } catch {
+      // Postgres refused for a day: the first in line has this execution asked again later (see db/project-slots.ts).
+    }
+  };
   const claim = async (events: WorkflowEvent[] = []) => {
     const answer = await requestProjectSlot({ projectId, request: request!, events: events.map(withIds) });
     if (answer.granted) granted = true;
-    else await queued(answer.position);
+    else await queued(answer.position, answer.stamp);
   };
 
   return {
@@ -51,6 +71,7 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
       wanted = uuid4();
       granted = false;
       position = null;
+      positionStamp = 0;
       const { workflowId: requesterId, runId: requesterRunId } = workflowInfo();
       request = { requesterId, requesterRunId, requestId: wanted, requestedAt };
       await claim(events);
@@ -58,9 +79,10 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
     /** Resolves once the slot asked for is ours; cancellable (a stop while queued). */
     async acquire(): Promise<void> {
       // Asked again now and then while queued: a grant whose signal was lost (its activity retried
-      // after the hand-over) is found this way. The same request is not queued twice.
+      // after the hand-over) is found this way. The same request is not queued twice. A claim under
+      // way is not cancelled by a stop: the release that follows must come after it.
       if (granted) return; // uncontended: no timer at all
-      while (!(await condition(() => granted, '1 minute'))) await claim();
+      while (!(await condition(() => granted, '1 minute'))) await CancellationScope.nonCancellable(() => claim());
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */
     async release(): Promise<void> {
@@ -68,11 +90,7 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
       const requestId = wanted;
       wanted = null;
       granted = false;
-      try {
-        await releaseProjectSlot({ projectId, requestId });
-      } catch {
-        // Postgres refused for a day: the slot stays held until this execution's next request frees it.
-      }
+      await giveBack(requestId);
     },
   };
 }

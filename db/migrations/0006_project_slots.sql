@@ -1,3 +1,4 @@
+CREATE SEQUENCE "public"."project_slot_changes" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE TABLE "project_slot_waiters" (
 	"request_id" text PRIMARY KEY NOT NULL,
 	"project_id" text NOT NULL,

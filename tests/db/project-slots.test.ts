@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/client.ts';
 import { claimProjectSlot, leaveProjectSlot, projectSlotState } from '../../db/project-slots.ts';
@@ -12,6 +13,8 @@ const request = (name: string, second: number): SlotRequest => ({
   requestId: randomUUID(),
   requestedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString(),
 });
+
+const stampOf = (claim: object) => (claim as { stamp: number }).stamp;
 
 describe.each(DRIVERS)('project slots on %s', (driver) => {
   let handle: DatabaseHandle;
@@ -29,21 +32,26 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     const project = `p-${randomUUID()}`;
     const [a, b, c] = [request('a', 1), request('b', 3), request('c', 2)];
     expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
-    expect(await claim(project, b)).toEqual({ granted: false, position: 1, moved: [] });
-    // c's run was created before b's: it goes ahead, and b moves to 2.
-    expect(await claim(project, c)).toEqual({ granted: false, position: 1, moved: [{ request: b, position: 2 }] });
+    const queuedB = await claim(project, b);
+    expect(queuedB).toEqual({ granted: false, position: 1, moved: [], stamp: expect.any(Number) });
+    // c's run was created before b's: it goes ahead, and b moves to 2 (told with a later stamp).
+    const queuedC = await claim(project, c);
+    expect(queuedC).toEqual({ granted: false, position: 1, moved: [{ request: b, position: 2 }], stamp: expect.any(Number) });
+    expect(stampOf(queuedC)).toBeGreaterThan(stampOf(queuedB));
     // A retried claim answers the same and moves nobody again.
-    expect(await claim(project, c)).toEqual({ granted: false, position: 1, moved: [] });
+    expect(await claim(project, c)).toMatchObject({ granted: false, position: 1, moved: [] });
     expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
     // Another project is free.
     expect(await claim(`${project}-other`, request('d', 4))).toMatchObject({ granted: true });
 
     // The holder leaves: the first in line holds it, in the same transaction, and the rest move up.
-    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toEqual({ granted: c, moved: [{ request: b, position: 1 }] });
+    const handover = await leaveProjectSlot(handle.db, project, { requestId: a.requestId });
+    expect(handover).toEqual({ granted: c, moved: [{ request: b, position: 1 }], stamp: expect.any(Number) });
+    expect(handover.stamp).toBeGreaterThan(stampOf(queuedC));
     expect(await holderOf(project)).toBe(c.requesterId);
     expect(await claim(project, c)).toEqual({ granted: true, moved: [] });
     // Leaving again changes nothing.
-    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toEqual({ granted: undefined, moved: [] });
+    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toMatchObject({ granted: undefined, moved: [] });
   });
 
   it('frees what a closed workflow run held or asked for, and leaves the queue of a waiter that stops', async () => {
@@ -51,7 +59,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     const [a, b, c, d] = [request('a', 1), request('b', 2), request('c', 3), request('d', 4)];
     for (const r of [a, b, c, d]) await claim(project, r);
     // b stops while queued: c and d move up.
-    expect(await leaveProjectSlot(handle.db, project, { requestId: b.requestId })).toEqual({
+    expect(await leaveProjectSlot(handle.db, project, { requestId: b.requestId })).toMatchObject({
       granted: undefined,
       moved: [
         { request: c, position: 1 },
@@ -60,9 +68,9 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     });
     // a's workflow run closed without releasing (terminated): c holds the slot.
     const closed = { requesterId: a.requesterId, requesterRunId: a.requesterRunId };
-    expect(await leaveProjectSlot(handle.db, project, closed)).toEqual({ granted: c, moved: [{ request: d, position: 1 }] });
+    expect(await leaveProjectSlot(handle.db, project, closed)).toMatchObject({ granted: c, moved: [{ request: d, position: 1 }] });
     // The same workflow id in a later run (a reopened execution) is another requester.
-    expect(await leaveProjectSlot(handle.db, project, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toEqual({
+    expect(await leaveProjectSlot(handle.db, project, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toMatchObject({
       granted: undefined,
       moved: [],
     });
@@ -75,6 +83,16 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     await claim(project, first);
     const again = { ...request('a', 2), requesterRunId: first.requesterRunId };
     expect(await claim(project, again)).toEqual({ heldBefore: first.requestId });
+  });
+
+  it('the first in line has a long-held slot checked (its holder asked whether it still holds it)', async () => {
+    const project = `p-${randomUUID()}`;
+    const [a, b, c] = [request('a', 1), request('b', 2), request('c', 3)];
+    await claim(project, a);
+    expect(await claim(project, b)).not.toHaveProperty('checkHolder');
+    await handle.db.execute(sql`update project_slots set granted_at = now() - interval '2 minutes' where project_id = ${project}`);
+    expect(await claim(project, b)).toMatchObject({ granted: false, position: 1, checkHolder: a });
+    expect(await claim(project, c)).not.toHaveProperty('checkHolder');
   });
 
   it('many claims at once: exactly one holds the slot, nobody is lost, and it is handed over in creation order', async () => {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectSlotState } from '../../db/project-slots.ts';
 import { executionWorkflowId } from '../../workflows/definitions.ts';
@@ -90,6 +92,28 @@ describe('queueing per project', () => {
     expect(audit.map((e) => e.type)).toEqual(['run.cancelled', 'execution.terminated']);
     expect(audit[1]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
   }, 90_000);
+
+  it('a slot left held by a workflow that closed, or by one that no longer wants it, goes to the first in line', async () => {
+    const { db } = stack.database;
+    const hold = (project: string, workflowId: string, runId: string) =>
+      db.execute(sql`insert into project_slots (project_id, request_id, workflow_id, workflow_run_id, requested_at, granted_at)
+        values (${project}, ${`stale-${project}`}, ${workflowId}, ${runId}, now(), now() - interval '2 minutes')`);
+    // A holder whose workflow is gone (it closed without releasing, and no scan reported it).
+    const gone = `queue-gone-${Date.now()}`;
+    await hold(gone, 'execution-never-was', randomUUID());
+    const first = await create(gone, 'first in line');
+    await until('the first in line to get the slot of a holder that is gone', first, (e) => e.status === 'awaiting_approval');
+    // A holder that is alive but holds the slot for a request it gave up (its release failed).
+    const live = `queue-live-${Date.now()}`;
+    const idle = await create(live, 'done', 'never');
+    await stack.waitForStatus(idle, 'completed');
+    await waitFor('the slot to be released', async () => ((await projectSlotState(db, live)).holder === null ? true : undefined));
+    const { runId } = await stack.env.client.workflow.getHandle(executionWorkflowId(idle)).describe();
+    await hold(live, executionWorkflowId(idle), runId);
+    const next = await create(live, 'next in line');
+    await until('the next to get the slot the holder gave back', next, (e) => e.status === 'awaiting_approval');
+    expect((await projectSlotState(db, live)).holder?.requesterId).toBe(executionWorkflowId(next));
+  });
 
   it('frees the slot and leaves the queue when a queued execution is stopped', async () => {
     const project = `queue-stop-${Date.now()}`;
