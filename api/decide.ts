@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Client,
   isGrpcServiceError,
@@ -17,6 +18,9 @@ import { ApiError } from './errors.ts';
 export const DECISION_DEADLINE_MS = 10_000;
 /** The decision itself expires this much earlier, so one judged after the API gave up changes nothing. */
 const DEADLINE_MARGIN_MS = 2_000;
+
+/** How long the API asks again, after the deadline, whether a decision was accepted at its last moment. */
+const RE_ASK_MS = 5_000;
 
 /** How long the API waits, once a decision is accepted, for its handler to finish passing it on. */
 const RESULT_WAIT_MS = 30_000;
@@ -45,12 +49,21 @@ export async function decide<Arg extends DecisionBase>(
   const deadline = Date.now() + waitMs;
   const args: [Arg] = [{ ...arg, deadline: new Date(deadline - Math.min(DEADLINE_MARGIN_MS, waitMs / 2)).toISOString() } as Arg];
   const handle = deps.client.workflow.getHandle(run ? runWorkflowId(executionId, run) : executionWorkflowId(executionId));
-  try {
-    const accepted = await deps.client.connection.withDeadline(deadline, () =>
+  // One id for this decision: asked again under it, Temporal answers with what became of it.
+  const updateId = randomUUID();
+  const send = (until: number) =>
+    deps.client.connection.withDeadline(until, () =>
       start
-        ? deps.client.workflow.startUpdateWithStart(update, { args, waitForStage: 'ACCEPTED', startWorkflowOperation: start })
-        : handle.startUpdate(update, { args, waitForStage: 'ACCEPTED' }),
+        ? deps.client.workflow.startUpdateWithStart(update, { args, updateId, waitForStage: 'ACCEPTED', startWorkflowOperation: start })
+        : handle.startUpdate(update, { args, updateId, waitForStage: 'ACCEPTED' }),
     );
+  try {
+    const accepted = await send(deadline).catch((err) => {
+      // Accepted just before it expired, on a busy worker, the answer may come after the deadline: ask
+      // once more. One not judged by now is judged expired, so "nothing changed" below is true.
+      if (!timedOut(err)) throw err;
+      return send(Date.now() + Math.min(RE_ASK_MS, waitMs));
+    });
     try {
       return await deps.client.connection.withDeadline(Date.now() + RESULT_WAIT_MS, () => accepted.result());
     } catch (err) {
@@ -77,15 +90,17 @@ export async function decide<Arg extends DecisionBase>(
       if (closed) await createClosedExecutionActivities(deps.db, deps.client).recordClosedExecution(closed.workflowId, closed.runId);
       return 'closed';
     }
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isGrpcServiceError(err) && err.code === 4) || isDeadline(err)) {
-      throw workerUnavailable(waitMs);
-    }
+    if (timedOut(err)) throw workerUnavailable(waitMs);
     throw new ApiError(503, 'temporal_unavailable', `could not reach the execution's workflow: ${(err as Error).message}`);
   }
 }
 
 const workerUnavailable = (waitMs: number) =>
   new ApiError(503, 'worker_unavailable', `no worker answered within ${waitMs / 1000} s; nothing was changed, try again`);
+
+function timedOut(err: unknown): boolean {
+  return err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isGrpcServiceError(err) && err.code === 4) || isDeadline(err);
+}
 
 /** A gRPC deadline, however the client wrapped it. */
 function isDeadline(err: unknown): boolean {

@@ -168,7 +168,9 @@ function benchmark(deps: Deps) {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(`${deps.url}${pathname}`, { method: 'POST', headers, body: JSON.stringify(body) });
       if (response.ok) return (await response.json()) as Record<string, any>;
-      if (attempt >= 3 || response.status < 500) throw new Error(`POST ${pathname}: ${response.status} ${await response.text()}`);
+      const answer = `POST ${pathname}: ${response.status} ${await response.text()}`;
+      if (attempt >= 3 || response.status < 500) throw new Error(answer);
+      console.error(`  retrying ${answer}`);
       await sleep(500);
     }
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../../api/decide.ts';
 import {
   approvePlanSignal,
   approvePlanUpdate,
@@ -82,6 +83,35 @@ describe('decisions as Workflow Updates', () => {
     });
     expect(approve.status).toBe(200);
     await stack.waitForStatus(id, 'completed');
+  });
+
+  it('a decision accepted at its last moment, its answer after the deadline: asked again, the API answers with its verdict', async () => {
+    const id = await stack.createExecution({ projectId: 'decide-late-answer', prompt: 'plan it' });
+    await awaitingPlan(id);
+    const { client } = stack.env;
+    // The first call reaches the workflow (it accepts), but its answer comes as a deadline would.
+    let late = true;
+    const lateClient = {
+      workflow: client.workflow,
+      connection: {
+        async withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+          const answer = await client.connection.withDeadline(deadline, fn);
+          if (!late) return answer;
+          late = false;
+          throw Object.assign(new Error('deadline exceeded'), { code: 4 });
+        },
+      },
+    } as unknown as typeof client;
+    const result = await decide(
+      { db: stack.database.db, client: lateClient },
+      id,
+      approvePlanUpdate,
+      { planVersion: 1, by: { kind: 'user', id: 'u' } },
+      { run: 1 },
+    );
+    expect(result).toMatchObject({ executionId: id, action: 'approvePlan' });
+    await stack.waitForStatus(id, 'completed');
+    expect((await stack.events(id)).filter((e) => e.type === 'plan.approved')).toHaveLength(1);
   });
 
   it('a malformed signal from any client is refused and audited, and the execution goes on', async () => {
