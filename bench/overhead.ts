@@ -40,6 +40,8 @@ const SHARED_THROUGHPUT = numbers('BENCH_SHARED_THROUGHPUT', '50');
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 20);
 const WAITING = Number(process.env.BENCH_WAITING ?? 300);
 const WAITING_REPS = Number(process.env.BENCH_WAITING_REPS ?? 1);
+/** `0`: the waiting measure runs agent-runs only (for a large BENCH_WAITING: the baseline's figures from a smaller run). */
+const WAITING_BARE = process.env.BENCH_WAITING_BARE !== '0';
 const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 20_000);
 const LONG_STEPS = Number(process.env.BENCH_LONG_STEPS ?? 2000);
 /** How many requests the benchmark's client has in flight at once. */
@@ -363,7 +365,8 @@ function benchmark(deps: Deps) {
       await inPool(handles, CLIENTS, (h) => h.result());
       w.complete.bare.push((Date.now() - t1) / 1000);
     };
-    for (const run of order ? [runAgentRuns, runBare] : [runBare, runAgentRuns]) await run();
+    const runs = WAITING_BARE ? (order ? [runAgentRuns, runBare] : [runBare, runAgentRuns]) : [runAgentRuns];
+    for (const run of runs) await run();
   }
 
   async function run() {
