@@ -69,8 +69,8 @@ export function createSlotActivities(db: Database, client: Client) {
           await freeProjectSlot(db, client, input.projectId, { requestId: claim.heldBefore });
           continue;
         }
-        if (!claim.granted) await tellPositions(client, claim.moved, claim.stamp);
-        if (claim.granted) return { granted: true };
+        if (claim.granted) return claim;
+        await tellPositions(client, claim.moved, claim.stamp);
         if (claim.checkHolder) await tellHolder(db, client, input.projectId, claim.checkHolder);
         return { granted: false, position: claim.position, stamp: claim.stamp };
       }

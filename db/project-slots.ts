@@ -1,4 +1,4 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
@@ -13,6 +13,12 @@ import { projectSlots, projectSlotWaiters } from './schema.ts';
 
 /** A queued claim's position; `stamp` orders it among the positions its waiter is told. */
 export type SlotClaim = { granted: true } | { granted: false; position: number; stamp: number };
+
+/**
+ * A claim that queued: also who it moved down, and, when it is first in line and the slot has been
+ * held a while, the holder to ask whether the slot is still its own (`checkHolder`).
+ */
+type QueuedClaim = Extract<SlotClaim, { granted: false }> & Pick<SlotHandover, 'moved'> & { checkHolder?: SlotRequest };
 
 /** What freeing a slot or leaving its queue changed: who holds it now, and who moved up (as of `stamp`). */
 export interface SlotHandover {
@@ -42,22 +48,16 @@ export async function claimProjectSlot(
   db: Database,
   projectId: string,
   request: SlotRequest,
-): Promise<(SlotClaim & Pick<SlotHandover, 'moved'> & { checkHolder?: SlotRequest }) | { heldBefore: string }> {
-  const row = {
-    projectId,
-    requestId: request.requestId,
-    workflowId: request.requesterId,
-    workflowRunId: request.requesterRunId,
-    requestedAt: new Date(request.requestedAt),
-  };
+): Promise<{ granted: true } | QueuedClaim | { heldBefore: string }> {
+  const row = asRow(projectId, request);
   for (let tries = 0; tries < CLAIM_TRIES; tries++) {
     const claimed = await db.insert(projectSlots).values(row).onConflictDoNothing().returning({ projectId: projectSlots.projectId });
-    if (claimed.length > 0) return { granted: true, moved: [] };
+    if (claimed.length > 0) return { granted: true };
     const queued = await db.transaction(async (tx) => {
       const stamp = await lockSlot(tx, projectId);
       const [holder] = await tx.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
       if (!holder) return undefined;
-      if (holder.requestId === request.requestId) return { granted: true as const, moved: [] };
+      if (holder.requestId === request.requestId) return { granted: true as const };
       if (holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
       const inserted = await tx.insert(projectSlotWaiters).values(row).onConflictDoNothing().returning({ requestId: projectSlotWaiters.requestId });
       const queue = await waitersOf(tx, projectId);
@@ -84,23 +84,11 @@ export async function leaveProjectSlot(db: Database, projectId: string, who: Slo
     const before = await waitersOf(tx, projectId);
     const freed = holder !== undefined && isRequester(asRequest(holder), who);
     if (freed) await tx.delete(projectSlots).where(eq(projectSlots.projectId, projectId));
-    let queue = before.filter((r) => !isRequester(r, who));
-    if (queue.length < before.length) {
-      await tx.delete(projectSlotWaiters).where(and(eq(projectSlotWaiters.projectId, projectId), matching(projectSlotWaiters, who)));
-    }
-    let granted: SlotRequest | undefined;
-    if (freed && queue.length > 0) {
-      granted = queue[0]!;
-      queue = queue.slice(1);
-      await tx.delete(projectSlotWaiters).where(eq(projectSlotWaiters.requestId, granted.requestId));
-      await tx.insert(projectSlots).values({
-        projectId,
-        requestId: granted.requestId,
-        workflowId: granted.requesterId,
-        workflowRunId: granted.requesterRunId,
-        requestedAt: new Date(granted.requestedAt),
-      });
-    }
+    const queue = before.filter((r) => !isRequester(r, who));
+    const granted = freed ? queue.shift() : undefined;
+    const gone = before.filter((r) => !queue.includes(r)).map((r) => r.requestId);
+    if (gone.length > 0) await tx.delete(projectSlotWaiters).where(inArray(projectSlotWaiters.requestId, gone));
+    if (granted) await tx.insert(projectSlots).values(asRow(projectId, granted));
     const told = new Map(before.map((r, i) => [r.requestId, i + 1]));
     const moved = queue.map((request, i) => ({ request, position: i + 1 })).filter((m) => told.get(m.request.requestId) !== m.position);
     return { granted, moved, stamp };
@@ -145,7 +133,12 @@ function asRequest(row: { requestId: string; workflowId: string; workflowRunId: 
   return { requestId: row.requestId, requesterId: row.workflowId, requesterRunId: row.workflowRunId, requestedAt: row.requestedAt.toISOString() };
 }
 
-function matching(table: typeof projectSlots | typeof projectSlotWaiters, who: SlotRequester): SQL | undefined {
-  if ('requestId' in who) return eq(table.requestId, who.requestId);
-  return and(eq(table.workflowId, who.requesterId), eq(table.workflowRunId, who.requesterRunId));
+function asRow(projectId: string, request: SlotRequest) {
+  return {
+    projectId,
+    requestId: request.requestId,
+    workflowId: request.requesterId,
+    workflowRunId: request.requesterRunId,
+    requestedAt: new Date(request.requestedAt),
+  };
 }

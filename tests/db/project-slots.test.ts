@@ -31,7 +31,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
   it('grants an uncontended claim at once and queues the others by creation time, moving later ones down', async () => {
     const project = `p-${randomUUID()}`;
     const [a, b, c] = [request('a', 1), request('b', 3), request('c', 2)];
-    expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
+    expect(await claim(project, a)).toEqual({ granted: true });
     const queuedB = await claim(project, b);
     expect(queuedB).toEqual({ granted: false, position: 1, moved: [], stamp: expect.any(Number) });
     // c's run was created before b's: it goes ahead, and b moves to 2 (told with a later stamp).
@@ -40,7 +40,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     expect(stampOf(queuedC)).toBeGreaterThan(stampOf(queuedB));
     // A retried claim answers the same and moves nobody again.
     expect(await claim(project, c)).toMatchObject({ granted: false, position: 1, moved: [] });
-    expect(await claim(project, a)).toEqual({ granted: true, moved: [] });
+    expect(await claim(project, a)).toEqual({ granted: true });
     // Another project is free.
     expect(await claim(`${project}-other`, request('d', 4))).toMatchObject({ granted: true });
 
@@ -49,7 +49,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     expect(handover).toEqual({ granted: c, moved: [{ request: b, position: 1 }], stamp: expect.any(Number) });
     expect(handover.stamp).toBeGreaterThan(stampOf(queuedC));
     expect(await holderOf(project)).toBe(c.requesterId);
-    expect(await claim(project, c)).toEqual({ granted: true, moved: [] });
+    expect(await claim(project, c)).toEqual({ granted: true });
     // Leaving again changes nothing.
     expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toMatchObject({ granted: undefined, moved: [] });
   });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { denyToolUpdate, executionWorkflowId, rejectPlanSignal, runWorkflowId } from '../../workflows/definitions.ts';
+import { denyToolUpdate, executionWorkflowId, rejectPlanSignal, runWorkflowId, slotGrantedSignal } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -34,6 +34,8 @@ describe('workflow replay', () => {
     await until(planned, (e) => e.status === 'awaiting_approval');
     const queued = await create({ projectId: project });
     await until(queued, (e) => e.status === 'queued');
+    // A grant of a request it never made (or gave up): the holder hands it straight back.
+    await stack.env.client.workflow.getHandle(executionWorkflowId(planned)).signal(slotGrantedSignal, { requestId: 'not-asked-for' });
     await stack.post(`/v1/executions/${planned}/plan/revise`, { feedback: 'smaller' });
     await until(planned, (e) => e.plan?.version === 2);
     await stack.post(`/v1/executions/${planned}/plan/approve`);
