@@ -84,7 +84,7 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
         });
       }
       // Its project slot is freed for the next in line (nothing polls holders).
-      await freeProjectSlot(db, client, found.execution.projectId, { requesterId: workflowId, requesterRunId: runId });
+      await freeProjectSlot(db, client, found.execution, { requesterId: workflowId, requesterRunId: runId });
       await appendEvent(db, {
         eventId: uuidFromName(`${runId}:execution.terminated`),
         type: 'execution.terminated',

@@ -29,17 +29,19 @@ export interface ActivityDeps {
   models?: (choice: ModelChoice) => LanguageModel;
   /** An operator's pricing file over the shipped one (PRICING_FILE). */
   pricingFile?: string;
+  /** WORKSPACE_TEMPLATE_ROOT: where projects' templates may read this machine's folders (unset: nowhere). */
+  templateRoot?: string;
 }
 
 /** Every activity, built from its dependencies; workflows import only the type. */
-export function createActivities({ db, client, dataDir, env = process.env, models, pricingFile }: ActivityDeps) {
+export function createActivities({ db, client, dataDir, env = process.env, models, pricingFile, templateRoot }: ActivityDeps) {
   const workspaces = createLocalWorkspaceDriver({ workspacesDir: path.join(dataDir, 'workspaces'), baselinesDir: path.join(dataDir, 'baselines') });
   return {
     async recordEvent(event: NewEvent): Promise<{ cursor: string; runNumber: number | null }> {
       const stored = await appendEvent(db, event);
       return { cursor: stored.cursor, runNumber: stored.runNumber };
     },
-    ...createRunSetupActivities({ db, workspaces, env }),
+    ...createRunSetupActivities({ db, workspaces, env, templatePlaces: { root: templateRoot, dataDir } }),
     modelStep: createModelStepActivity({ db, resolveModel: models ?? ((choice) => resolveModel(choice, env)), pricing: loadPricing(pricingFile) }),
     ...createToolCallActivities({ db, workspaces }),
     ...createRunResultActivities({ db, workspaces }),

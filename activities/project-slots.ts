@@ -3,7 +3,7 @@ import type { NewEvent } from '../common/events.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { claimProjectSlot, leaveProjectSlot, type SlotClaim, type SlotHandover, type SlotRequester } from '../db/project-slots.ts';
-import { queuePositionSignal, type SlotRequest, slotGrantedSignal } from '../workflows/definitions.ts';
+import { queuePositionSignal, type SlotKey, type SlotRequest, slotGrantedSignal } from '../workflows/definitions.ts';
 
 /** Queue positions signalled at once when a slot changes hands. */
 const POSITION_SIGNALS_AT_ONCE = 16;
@@ -13,10 +13,10 @@ const POSITION_SIGNALS_AT_ONCE = 16;
  * it concerns: the new holder that it holds the slot, those behind it their new position. A new holder
  * whose workflow has closed meanwhile (terminated while queued) is passed over for the next in line.
  */
-export async function freeProjectSlot(db: Database, client: Client, projectId: string, who: SlotRequester): Promise<void> {
-  const handover = await leaveProjectSlot(db, projectId, who);
+export async function freeProjectSlot(db: Database, client: Client, slot: SlotKey, who: SlotRequester): Promise<void> {
+  const handover = await leaveProjectSlot(db, slot, who);
   // The grant first: a position that cannot be told must not hold up the next holder.
-  if (handover.granted) await tellHolder(db, client, projectId, handover.granted);
+  if (handover.granted) await tellHolder(db, client, slot, handover.granted);
   await tellPositions(client, handover.moved, handover.stamp);
 }
 
@@ -25,12 +25,12 @@ export async function freeProjectSlot(db: Database, client: Client, projectId: s
  * again to a holder that has the slot already, it changes nothing; to one that gave up the request
  * (stopped while its grant was on its way), it hands the slot back.
  */
-async function tellHolder(db: Database, client: Client, projectId: string, holder: SlotRequest): Promise<void> {
+async function tellHolder(db: Database, client: Client, slot: SlotKey, holder: SlotRequest): Promise<void> {
   try {
     await signal(client, holder, slotGrantedSignal, { requestId: holder.requestId });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    await freeProjectSlot(db, client, projectId, { requesterId: holder.requesterId, requesterRunId: holder.requesterRunId });
+    await freeProjectSlot(db, client, slot, { requesterId: holder.requesterId, requesterRunId: holder.requesterRunId });
   }
 }
 
@@ -61,23 +61,23 @@ export function createSlotActivities(db: Database, client: Client) {
      * comes later as a `slotGranted` signal); first records `events` (the run's creation: one activity
      * fewer per run), each idempotent by its id. A retried claim answers the same.
      */
-    async requestProjectSlot(input: { projectId: string; request: SlotRequest; events?: NewEvent[] }): Promise<SlotClaim> {
+    async requestProjectSlot(input: SlotKey & { request: SlotRequest; events?: NewEvent[] }): Promise<SlotClaim> {
       for (const event of input.events ?? []) await appendEvent(db, event);
       for (;;) {
-        const claim = await claimProjectSlot(db, input.projectId, input.request);
+        const claim = await claimProjectSlot(db, input, input.request);
         if ('heldBefore' in claim) {
-          await freeProjectSlot(db, client, input.projectId, { requestId: claim.heldBefore });
+          await freeProjectSlot(db, client, input, { requestId: claim.heldBefore });
           continue;
         }
         if (claim.granted) return claim;
         await tellPositions(client, claim.moved, claim.stamp);
-        if (claim.checkHolder) await tellHolder(db, client, input.projectId, claim.checkHolder);
+        if (claim.checkHolder) await tellHolder(db, client, input, claim.checkHolder);
         return { granted: false, position: claim.position, stamp: claim.stamp };
       }
     },
     /** Gives the slot back (or leaves the queue) and hands it to the next in line. Idempotent. */
-    async releaseProjectSlot(input: { projectId: string; requestId: string }): Promise<void> {
-      await freeProjectSlot(db, client, input.projectId, { requestId: input.requestId });
+    async releaseProjectSlot(input: SlotKey & { requestId: string }): Promise<void> {
+      await freeProjectSlot(db, client, input, { requestId: input.requestId });
     },
   };
 }

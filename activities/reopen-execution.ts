@@ -21,6 +21,7 @@ export function createReopenActivities(db: Database) {
 function reopenInput(execution: ExecutionRow, runs: RunRow[], idleTimeoutMs: number): ExecutionInput {
   return {
     executionId: execution.id,
+    tenantId: execution.tenantId,
     projectId: execution.projectId,
     ownerId: execution.ownerId,
     agentId: execution.agentId ?? undefined,

@@ -4,14 +4,17 @@ import { type Budgets, effectiveBudgets } from '../common/budgets.ts';
 import { uuidFromName } from '../common/ids.ts';
 import { modelProblem } from '../common/models.ts';
 import type { PlanMode } from '../common/statuses.ts';
+import { MASK } from '../common/template-credentials.ts';
 import { agentBudgets, findAgent } from '../db/agents.ts';
 import type { Database } from '../db/client.ts';
-import { findProject } from '../db/projects.ts';
+import { findExecutionRow } from '../db/executions.ts';
+import { findProject, type ProjectSecrets } from '../db/projects.ts';
 import { messages, progressEntries, runs } from '../db/schema.ts';
 import { withHeartbeats } from './heartbeat.ts';
 import { type AgentCall, recordRunEvent, runEventWriter } from './run-events.ts';
 import { composeSystemPrompt } from './system-prompt.ts';
 import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
+import { type TemplatePlaces, templateProblemOnDisk } from './workspace/template-places.ts';
 
 export interface PrepareRunCall extends AgentCall {
   projectId: string;
@@ -34,24 +37,58 @@ export interface RunSetup {
  * template, the first time) and its baseline, writes the system prompt its model steps use, and
  * marks the run started.
  */
-export function createRunSetupActivities({ db, workspaces, env }: { db: Database; workspaces: WorkspaceDriver; env: NodeJS.ProcessEnv }) {
+export function createRunSetupActivities({
+  db,
+  workspaces,
+  env,
+  templatePlaces,
+}: {
+  db: Database;
+  workspaces: WorkspaceDriver;
+  env: NodeJS.ProcessEnv;
+  templatePlaces: TemplatePlaces;
+}) {
   return {
     async prepareRun(call: PrepareRunCall): Promise<RunSetup> {
       return withHeartbeats(() => prepare(call));
     },
   };
 
+  /**
+   * Prepares the workspace from the template, a git URL with the credentials the API keeps out of
+   * sight; a failure's message (git's, which may quote the URL) never carries them.
+   */
+  async function prepareWorkspace(executionId: string, template: WorkspaceTemplate, secrets: ProjectSecrets | null | undefined) {
+    if (template.type !== 'git' || !secrets?.gitUrl) return workspaces.prepare(executionId, template);
+    const secretUrl = secrets.gitUrl;
+    try {
+      return await workspaces.prepare(executionId, { ...template, url: secretUrl });
+    } catch (err) {
+      const { password, username } = new URL(secretUrl);
+      // The token is the password, or the user name when there is none (`https://<token>@host/…`).
+      const secret = password || username;
+      const hide = (text: string) =>
+        [secretUrl, secret, decoded(secret)].filter((t) => t.length >= 3).reduce((out, t) => out.replaceAll(t, MASK), text);
+      throw new Error(hide(err instanceof Error ? err.message : String(err)));
+    }
+  }
+
   // Cloning or copying a template, and recording its baseline, may take a while: it heartbeats meanwhile.
   async function prepare(call: PrepareRunCall): Promise<RunSetup> {
-    const agent = await findAgent(db, call.agentId);
+    // The execution's tenant names its agent and project (each tenant has its own).
+    const execution = await findExecutionRow(db, call.executionId);
+    if (!execution) throw new Error(`execution ${call.executionId} is not recorded yet`);
+    const agent = await findAgent(db, execution.tenantId, call.agentId);
     if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
     if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
     const problem = modelProblem(call.model, env);
     if (problem) throw ApplicationFailure.nonRetryable(`the worker cannot use this model: ${problem}`, 'model_not_configured');
 
-    const project = await findProject(db, call.projectId);
+    const project = await findProject(db, execution.tenantId, call.projectId);
     const template = (project?.workspaceTemplate ?? { type: 'empty' }) as WorkspaceTemplate;
-    const workspace = await workspaces.prepare(call.executionId, template);
+    const refused = await templateProblemOnDisk(template, templatePlaces);
+    if (refused) throw ApplicationFailure.nonRetryable(`the project's workspace template cannot be used: ${refused}`, 'template_refused');
+    const workspace = await prepareWorkspace(call.executionId, template, project?.secrets as ProjectSecrets | null | undefined);
     const baseline = await workspace.snapshot();
     const agentsMd = await workspace.readFile('AGENTS.md').catch(() => undefined);
     const progress = await db
@@ -90,6 +127,14 @@ export function createRunSetupActivities({ db, workspaces, env }: { db: Database
     return { planNeeded, needsApproval, budgets };
   }
 }
+
+const decoded = (text: string) => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
 
 /** planMode `auto`: a request that mentions a plan, or a long one, is planned first. */
 const needsPlan = (request: string) => /\bplan\b/i.test(request) || request.length > 200;

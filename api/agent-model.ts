@@ -9,8 +9,13 @@ import { ApiError } from './errors.ts';
  * 422 when the agent is missing or disabled, or the model's provider is not configured: a request
  * that cannot run is refused now, not failed later.
  */
-export async function chooseAgentModel(db: Database, agentId: string, override?: ModelChoice): Promise<{ agent: AgentRow; model: ModelChoice }> {
-  const agent = await findAgent(db, agentId);
+export async function chooseAgentModel(
+  db: Database,
+  tenantId: string,
+  agentId: string,
+  override?: ModelChoice,
+): Promise<{ agent: AgentRow; model: ModelChoice }> {
+  const agent = await findAgent(db, tenantId, agentId);
   if (!agent) throw new ApiError(422, 'agent_unavailable', `agent "${agentId}" does not exist`);
   if (!agent.enabled) throw new ApiError(422, 'agent_unavailable', `agent "${agentId}" is disabled`);
   const model = override ?? { provider: agent.provider, model: agent.model };

@@ -1,6 +1,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { TemplatePlaces } from '../activities/workspace/template-places.ts';
 import type { Database } from '../db/client.ts';
 import { requireToken } from './auth.ts';
 import { ApiError, handleError, notFound } from './errors.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   decisionDeadlineMs?: number;
   /** Overrides of the stream limits (tests use small ones). */
   streamLimits?: Partial<StreamLimits>;
+  /** Where projects' templates may read folders (WORKSPACE_TEMPLATE_ROOT, DATA_DIR); unset: nowhere. */
+  templatePlaces?: TemplatePlaces;
 }
 
 /** The HTTP API: `/healthz` open, everything under `/v1` behind a bearer token. */

@@ -1,13 +1,13 @@
 import { createMiddleware } from 'hono/factory';
 import type { Permission } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
-import { findTokenOwner } from '../db/tokens.ts';
+import { type Caller, findCaller } from '../db/tokens.ts';
 import { ApiError } from './errors.ts';
 
-export type AuthEnv = { Variables: { ownerId: string; permissions: string[] } };
+export type AuthEnv = { Variables: { caller: Caller } };
 
 /**
- * Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets the caller's owner id.
+ * Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets who calls (`caller`).
  * A WebSocket upgrade may carry the token as `?access_token=` instead, since browsers cannot set
  * headers on one.
  */
@@ -17,10 +17,9 @@ export function requireToken(db: Database) {
     const fromQuery = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? c.req.query('access_token') : undefined;
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? fromQuery;
     if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
-    const caller = await findTokenOwner(db, token);
+    const caller = await findCaller(db, token);
     if (!caller) throw new ApiError(401, 'unauthorized', 'invalid or revoked token');
-    c.set('ownerId', caller.ownerId);
-    c.set('permissions', caller.permissions);
+    c.set('caller', caller);
     await next();
   });
 }
@@ -28,7 +27,7 @@ export function requireToken(db: Database) {
 /** Requires the caller's token to carry `permission`; 403 naming it otherwise. */
 export function requirePermission(permission: Permission) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    if (!c.var.permissions.includes(permission)) {
+    if (!c.var.caller.permissions.includes(permission)) {
       throw new ApiError(403, 'forbidden', `this token lacks the permission ${permission}`);
     }
     await next();

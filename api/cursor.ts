@@ -1,5 +1,5 @@
 import { ApiError } from './errors.ts';
-import { isUuid } from './own-execution.ts';
+import { isUuid } from './execution-access.ts';
 
 /**
  * Where a list page ended: the last item's (createdAt, id), and its search rank when the list was

@@ -17,7 +17,14 @@ else console.warn('[api] AGENT_RUNS_TOKEN is not set: only tokens already in the
 const connection = Connection.lazy({ address: config.temporalAddress ?? 'localhost:7233' });
 const client = new Client({ connection, namespace: config.temporalNamespace });
 const server = await startApiServer(
-  { database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs },
+  {
+    database,
+    client,
+    connection,
+    taskQueue: config.taskQueue,
+    executionIdleTimeoutMs: config.executionIdleTimeoutMs,
+    templatePlaces: { root: config.workspaceTemplateRoot, dataDir: config.dataDir },
+  },
   config,
 );
 console.log(`[api] listening on ${server.url}`);

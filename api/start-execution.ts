@@ -5,6 +5,7 @@ import { AgentExecutionStatusKey, executionSearchAttributes } from '../common/se
 import type { PlanMode } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
+import type { Caller } from '../db/tokens.ts';
 import { type ExecutionInput, type ExecutionTarget, executionCreatedEvent, executionWorkflowId, type ModelChoice } from '../workflows/definitions.ts';
 import type { executionWorkflow } from '../workflows/execution.ts';
 import { ApiError } from './errors.ts';
@@ -31,12 +32,14 @@ export interface NewExecution {
  */
 export async function startExecution(
   deps: { db: Database; client: Client; taskQueue: string; executionIdleTimeoutMs: number },
-  ownerId: string,
+  caller: Caller,
   request: NewExecution,
 ): Promise<string> {
   const executionId = randomUUID();
+  const ownerId = caller.id;
   const input: ExecutionInput = {
     executionId,
+    tenantId: caller.tenantId,
     ownerId,
     ...request,
     idleTimeoutMs: deps.executionIdleTimeoutMs,

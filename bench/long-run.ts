@@ -8,7 +8,8 @@ import { startApiServer } from '../api/server.ts';
 import { saveAgent } from '../db/agents.ts';
 import type { DatabaseHandle } from '../db/client.ts';
 import { findExecution } from '../db/executions.ts';
-import { issueToken } from '../db/tokens.ts';
+import { DEFAULT_TENANT_ID } from '../db/tenants.ts';
+import { issueUserToken } from '../db/tokens.ts';
 import { scriptedModel } from '../tests/helpers/scripted-model.ts';
 import { createWorker } from '../worker/create-worker.ts';
 import { executionWorkflowId, runWorkflowId } from '../workflows/definitions.ts';
@@ -44,7 +45,7 @@ export async function benchLongRun(options: {
     maxCostUsd: null,
     maxDurationMs: 86_400_000,
   };
-  await saveAgent(database.db, agent);
+  await saveAgent(database.db, DEFAULT_TENANT_ID, agent);
   let calls = 0;
   // Decided from the prompt (the tool results so far), so a retried step decides the same.
   const script = (_call: number, options: LanguageModelV4CallOptions) => {
@@ -70,7 +71,7 @@ export async function benchLongRun(options: {
     { host: '127.0.0.1', port: 0 },
   );
   try {
-    const token = await issueToken(database.db, 'bench-long', 'bench-long');
+    const { token } = await issueUserToken(database.db, { tenantId: DEFAULT_TENANT_ID, user: 'bench-long' });
     const response = await fetch(`${server.url}/v1/executions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -17,6 +17,7 @@ import postgres from 'postgres';
 import { saveAgent } from '../db/agents.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
+import { DEFAULT_TENANT_ID } from '../db/tenants.ts';
 import { freePort } from '../scripts/free-port.ts';
 import { startTemporalDevServer } from '../scripts/temporal-server.ts';
 import { UNATTENDED_AGENT } from '../tests/helpers/unattended-agent.ts';
@@ -64,7 +65,7 @@ const client = new Client({ connection });
 try {
   await migrateDatabase(handle);
   await sql.unsafe(BASELINE_TABLE);
-  await saveAgent(handle.db, AGENT);
+  await saveAgent(handle.db, DEFAULT_TENANT_ID, AGENT);
   const bundles = await bundleAll();
   const token = `ar_bench_${randomUUID()}`;
   const apiPort = await freePort();

@@ -10,7 +10,8 @@ import { openDatabase } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { executions } from '../db/schema.ts';
-import { issueToken } from '../db/tokens.ts';
+import { DEFAULT_TENANT_ID } from '../db/tenants.ts';
+import { issueUserToken } from '../db/tokens.ts';
 import { openSse } from '../tests/helpers/sse-client.ts';
 import { createTestDatabase } from '../tests/setup/test-database.ts';
 
@@ -49,8 +50,8 @@ const handle = await openDatabase({ databaseUrl: database.url });
 const connection = Connection.lazy({ address: '127.0.0.1:1' });
 try {
   await migrateDatabase(handle);
-  const ownerId = `bench-${randomUUID()}`;
-  const token = await issueToken(handle.db, 'bench', ownerId);
+  const { token, user } = await issueUserToken(handle.db, { tenantId: DEFAULT_TENANT_ID, user: `bench-${randomUUID()}` });
+  const ownerId = user.id;
   const server = await startApiServer(
     { database: handle, client: new Client({ connection }), connection, taskQueue: 'bench', executionIdleTimeoutMs: 60_000 },
     { host: '127.0.0.1', port: 0 },
@@ -129,6 +130,7 @@ async function seedExecutions(ownerId: string, count: number) {
       const words = Array.from({ length: 6 }, (_, j) => WORDS[(n * 7 + j * 13 + ((n >> 3) % 11)) % WORDS.length]).join(' ');
       return {
         id: randomUUID(),
+        tenantId: DEFAULT_TENANT_ID,
         projectId: `project-${n % 50}`,
         ownerId,
         agentId: `agent-${n % 5}`,

@@ -24,6 +24,8 @@ export const CONFIG_VARS = {
   OPENAI_COMPATIBLE_BASE_URL: 'enables the `openai-compatible` provider: Ollama, vLLM, LM Studio, a gateway (e.g. http://localhost:11434/v1)',
   OPENAI_COMPATIBLE_API_KEY: 'optional: API key for the `openai-compatible` endpoint',
   PRICING_FILE: 'optional: a JSON pricing file merged over the shipped data/pricing.json',
+  WORKSPACE_TEMPLATE_ROOT:
+    'optional: the folder under which projects may use `path` templates and local git repositories (never DATA_DIR); unset: they may not',
   WORKER_CACHED_WORKFLOWS:
     'worker: workflows kept in memory between their tasks (default 500); one evicted is rebuilt from its history when it next has work',
 } as const;
@@ -41,6 +43,7 @@ export interface Config {
   apiToken: string | undefined;
   executionIdleTimeoutMs: number;
   pricingFile: string | undefined;
+  workspaceTemplateRoot: string | undefined;
   workerCachedWorkflows: number;
 }
 
@@ -60,9 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: read(env, 'AGENT_RUNS_TOKEN'),
     executionIdleTimeoutMs: readDuration(env, 'EXECUTION_IDLE_TIMEOUT', '7d'),
     pricingFile: read(env, 'PRICING_FILE'),
+    workspaceTemplateRoot: optionalPath(read(env, 'WORKSPACE_TEMPLATE_ROOT')),
     workerCachedWorkflows: readCount(env, 'WORKER_CACHED_WORKFLOWS', 500),
   };
 }
+
+const optionalPath = (value: string | undefined) => (value === undefined ? undefined : path.resolve(value));
 
 function read(env: NodeJS.ProcessEnv, name: keyof typeof CONFIG_VARS): string | undefined {
   const value = env[name]?.trim();

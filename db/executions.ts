@@ -37,10 +37,10 @@ export async function findRunIndex(db: Database, runId: string): Promise<number 
   return row?.index;
 }
 
-/** A run by its id or its global number, with its execution's owner. */
+/** A run by its id or its global number, with its execution's tenant and owner. */
 export async function findRun(db: Database, idOrNumber: { id: string } | { number: number }) {
   const [row] = await db
-    .select({ run: runs, ownerId: executions.ownerId })
+    .select({ run: runs, tenantId: executions.tenantId, ownerId: executions.ownerId })
     .from(runs)
     .innerJoin(executions, eq(executions.id, runs.executionId))
     .where('id' in idOrNumber ? eq(runs.id, idOrNumber.id) : eq(runs.number, idOrNumber.number));

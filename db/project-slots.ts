@@ -1,8 +1,9 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
-import type { SlotRequest } from '../workflows/definitions.ts';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { SlotKey, SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
 import { projectSlots, projectSlotWaiters } from './schema.ts';
+import { DEFAULT_TENANT_ID } from './tenants.ts';
 
 /**
  * One execution at a time per project. The holder has the project's `project_slots` row; the others
@@ -36,6 +37,14 @@ const HOLDER_CHECK_AFTER_MS = 60_000;
 /** A claim retried this often at most when the holder leaves between its insert and its queueing. */
 const CLAIM_TRIES = 10;
 
+/** A slot's tenant and project (a key without a tenant is from before tenants: the default tenant's). */
+const slotOf = (key: SlotKey) => ({ tenantId: key.tenantId ?? DEFAULT_TENANT_ID, projectId: key.projectId });
+const isSlot = (table: typeof projectSlots | typeof projectSlotWaiters, key: SlotKey) => {
+  const { tenantId, projectId } = slotOf(key);
+  return and(eq(table.tenantId, tenantId), eq(table.projectId, projectId));
+};
+const slotName = (key: SlotKey) => `${slotOf(key).tenantId}/${key.projectId}`;
+
 /**
  * Claims the project's slot for `request`, or queues it; idempotent (a retried claim answers the same).
  * A request queued ahead of others (its run was created earlier) moves them down: `moved`.
@@ -46,21 +55,21 @@ const CLAIM_TRIES = 10;
  */
 export async function claimProjectSlot(
   db: Database,
-  projectId: string,
+  slot: SlotKey,
   request: SlotRequest,
 ): Promise<{ granted: true } | QueuedClaim | { heldBefore: string }> {
-  const row = asRow(projectId, request);
+  const row = asRow(slot, request);
   for (let tries = 0; tries < CLAIM_TRIES; tries++) {
     const claimed = await db.insert(projectSlots).values(row).onConflictDoNothing().returning({ projectId: projectSlots.projectId });
     if (claimed.length > 0) return { granted: true };
     const queued = await db.transaction(async (tx) => {
-      const stamp = await lockSlot(tx, projectId);
-      const [holder] = await tx.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
+      const stamp = await lockSlot(tx, slot);
+      const [holder] = await tx.select().from(projectSlots).where(isSlot(projectSlots, slot));
       if (!holder) return undefined;
       if (holder.requestId === request.requestId) return { granted: true as const };
       if (holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
       const inserted = await tx.insert(projectSlotWaiters).values(row).onConflictDoNothing().returning({ requestId: projectSlotWaiters.requestId });
-      const queue = await waitersOf(tx, projectId);
+      const queue = await waitersOf(tx, slot);
       const position = queue.findIndex((r) => r.requestId === request.requestId) + 1;
       const behind = inserted.length > 0 ? queue.slice(position) : [];
       const moved = behind.map((r, i) => ({ request: r, position: position + i + 1 }));
@@ -70,25 +79,25 @@ export async function claimProjectSlot(
     });
     if (queued) return queued;
   }
-  throw new Error(`the slot of project ${projectId} changed hands ${CLAIM_TRIES} times while it was claimed; try again`);
+  throw new Error(`the slot of project ${slotName(slot)} changed hands ${CLAIM_TRIES} times while it was claimed; try again`);
 }
 
 /**
  * Frees what `who` holds of the project's slot and takes it out of the queue, handing the slot to the
  * first waiter when it was held. Idempotent: what is gone already changes nothing.
  */
-export async function leaveProjectSlot(db: Database, projectId: string, who: SlotRequester): Promise<SlotHandover> {
+export async function leaveProjectSlot(db: Database, slot: SlotKey, who: SlotRequester): Promise<SlotHandover> {
   return db.transaction(async (tx) => {
-    const stamp = await lockSlot(tx, projectId);
-    const [holder] = await tx.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
-    const before = await waitersOf(tx, projectId);
+    const stamp = await lockSlot(tx, slot);
+    const [holder] = await tx.select().from(projectSlots).where(isSlot(projectSlots, slot));
+    const before = await waitersOf(tx, slot);
     const freed = holder !== undefined && isRequester(asRequest(holder), who);
-    if (freed) await tx.delete(projectSlots).where(eq(projectSlots.projectId, projectId));
+    if (freed) await tx.delete(projectSlots).where(isSlot(projectSlots, slot));
     const queue = before.filter((r) => !isRequester(r, who));
     const granted = freed ? queue.shift() : undefined;
     const gone = before.filter((r) => !queue.includes(r)).map((r) => r.requestId);
     if (gone.length > 0) await tx.delete(projectSlotWaiters).where(inArray(projectSlotWaiters.requestId, gone));
-    if (granted) await tx.insert(projectSlots).values(asRow(projectId, granted));
+    if (granted) await tx.insert(projectSlots).values(asRow(slot, granted));
     const told = new Map(before.map((r, i) => [r.requestId, i + 1]));
     const moved = queue.map((request, i) => ({ request, position: i + 1 })).filter((m) => told.get(m.request.requestId) !== m.position);
     return { granted, moved, stamp };
@@ -101,11 +110,11 @@ export async function leaveProjectSlot(db: Database, projectId: string, who: Slo
  * uncontended claim takes no lock: its insert succeeds only while nobody holds the slot, and then
  * nobody waits.
  */
-async function lockSlot(tx: Transaction, projectId: string): Promise<number> {
+async function lockSlot(tx: Transaction, slot: SlotKey): Promise<number> {
   // The lock in a subquery: it is taken before the stamp is drawn.
   const [row] = await tx
     .select({ stamp: sql<string>`nextval('project_slot_changes')` })
-    .from(sql`(select pg_advisory_xact_lock(hashtextextended(${`agent-runs:project-slot:${projectId}`}, 0))) as locked`);
+    .from(sql`(select pg_advisory_xact_lock(hashtextextended(${`agent-runs:project-slot:${slotName(slot)}`}, 0))) as locked`);
   return Number(row!.stamp);
 }
 
@@ -115,16 +124,16 @@ function isRequester(request: SlotRequest, who: SlotRequester): boolean {
 }
 
 /** The project's slot and queue, for operators and tests. */
-export async function projectSlotState(db: Database, projectId: string): Promise<{ holder: SlotRequest | null; queue: SlotRequest[] }> {
-  const [holder] = await db.select().from(projectSlots).where(eq(projectSlots.projectId, projectId));
-  return { holder: holder ? asRequest(holder) : null, queue: await waitersOf(db, projectId) };
+export async function projectSlotState(db: Database, slot: SlotKey): Promise<{ holder: SlotRequest | null; queue: SlotRequest[] }> {
+  const [holder] = await db.select().from(projectSlots).where(isSlot(projectSlots, slot));
+  return { holder: holder ? asRequest(holder) : null, queue: await waitersOf(db, slot) };
 }
 
-async function waitersOf(db: Database | Transaction, projectId: string): Promise<SlotRequest[]> {
+async function waitersOf(db: Database | Transaction, slot: SlotKey): Promise<SlotRequest[]> {
   const rows = await db
     .select()
     .from(projectSlotWaiters)
-    .where(eq(projectSlotWaiters.projectId, projectId))
+    .where(isSlot(projectSlotWaiters, slot))
     .orderBy(asc(projectSlotWaiters.requestedAt), asc(projectSlotWaiters.requestId));
   return rows.map(asRequest);
 }
@@ -133,9 +142,9 @@ function asRequest(row: { requestId: string; workflowId: string; workflowRunId: 
   return { requestId: row.requestId, requesterId: row.workflowId, requesterRunId: row.workflowRunId, requestedAt: row.requestedAt.toISOString() };
 }
 
-function asRow(projectId: string, request: SlotRequest) {
+function asRow(slot: SlotKey, request: SlotRequest) {
   return {
-    projectId,
+    ...slotOf(slot),
     requestId: request.requestId,
     workflowId: request.requesterId,
     workflowRunId: request.requesterRunId,

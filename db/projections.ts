@@ -4,6 +4,7 @@ import { EXECUTION_ENDED_TYPES, RUN_STATUS_AFTER } from '../common/status-events
 import { isTerminal } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executions, messages, runs } from './schema.ts';
+import { DEFAULT_TENANT_ID } from './tenants.ts';
 
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -22,6 +23,8 @@ export async function applyProjection(tx: Transaction, event: NewEvent, counters
       .insert(executions)
       .values({
         id: event.executionId,
+        // An execution from before tenants is the default tenant's.
+        tenantId: typeof payload.tenantId === 'string' ? payload.tenantId : DEFAULT_TENANT_ID,
         projectId: String(payload.projectId),
         ownerId: String(payload.ownerId),
         agentId: (payload.agentId as string | undefined) ?? null,

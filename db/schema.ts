@@ -50,6 +50,7 @@ export const executions = pgTable(
   'executions',
   {
     id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
     projectId: text('project_id').notNull(),
     ownerId: text('owner_id').notNull(),
     agentId: text('agent_id'),
@@ -159,13 +160,46 @@ export const messages = pgTable(
   (t) => [index('messages_execution_idx').on(t.executionId, t.createdAt)],
 );
 
-/** API bearer tokens, stored only as SHA-256 hashes. */
+/** Tenants (organisations): everything else belongs to exactly one, and nothing is seen across them. */
+export const tenants = pgTable('tenants', {
+  /** A slug, like `acme`: `[a-z0-9][a-z0-9_-]*`. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+/** People, each a member of one tenant with a role (common/permissions.ts says what each role may do). */
+export const users = pgTable(
+  'users',
+  {
+    /** Opaque and unique across tenants (executions name their owner by it); users from before tenants keep their owner id. */
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Unique within the tenant: how operators and admins name the user. */
+    name: text('name').notNull(),
+    /** admin | member | viewer */
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_tenant_name_key').on(t.tenantId, t.name)],
+);
+
+/**
+ * API bearer tokens, stored only as SHA-256 hashes. A personal token belongs to a user and may do what
+ * both its permissions and the user's role allow; a token with no user is the tenant's integration
+ * token (a chat or ticketing bot): it may do what its permissions say, across the tenant.
+ */
 export const apiTokens = pgTable(
   'api_tokens',
   {
     id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
     name: text('name').notNull(),
-    ownerId: text('owner_id').notNull(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id').references(() => users.id),
     permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),
     tokenHash: text('token_hash').notNull(),
     createdAt: createdAt(),
@@ -174,33 +208,67 @@ export const apiTokens = pgTable(
   (t) => [uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash)],
 );
 
-/** Agents: which model works, with what instructions, tools, policy and budgets. */
-export const agents = pgTable('agents', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  provider: text('provider').notNull(),
-  model: text('model').notNull(),
-  systemPrompt: text('system_prompt').notNull().default(''),
-  allowedTools: text('allowed_tools').array().notNull(),
-  /** Tools whose every call waits for a person's approval (`waiting_permission`). */
-  toolsNeedingApproval: text('tools_needing_approval').array().notNull(),
-  enabled: boolean('enabled').notNull().default(true),
-  /** A JSON Schema: when set, a run ends with structured output validated against it. */
-  outputSchema: jsonb('output_schema'),
-  maxSteps: integer('max_steps').notNull(),
-  maxCostUsd: doublePrecision('max_cost_usd'),
-  maxDurationMs: bigint('max_duration_ms', { mode: 'number' }).notNull(),
-  createdAt: createdAt(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/** Agents, each a tenant's: which model works, with what instructions, tools, policy and budgets. */
+export const agents = pgTable(
+  'agents',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    systemPrompt: text('system_prompt').notNull().default(''),
+    allowedTools: text('allowed_tools').array().notNull(),
+    /** Tools whose every call waits for a person's approval (`waiting_permission`). */
+    toolsNeedingApproval: text('tools_needing_approval').array().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** A JSON Schema: when set, a run ends with structured output validated against it. */
+    outputSchema: jsonb('output_schema'),
+    maxSteps: integer('max_steps').notNull(),
+    maxCostUsd: doublePrecision('max_cost_usd'),
+    maxDurationMs: bigint('max_duration_ms', { mode: 'number' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
 
-/** Projects: where an execution's workspace comes from (`{type: empty}`, a local path or a git repository). */
-export const projects = pgTable('projects', {
-  id: text('id').primaryKey(),
-  workspaceTemplate: jsonb('workspace_template').notNull(),
-  createdAt: createdAt(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * Projects, each a tenant's: where an execution's workspace comes from (`{type: empty}`, a local path
+ * or a git repository). Only its members (and the tenant's admins and integrations) run work in it.
+ */
+export const projects = pgTable(
+  'projects',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    /** As set, but for a git URL's credentials, which are in `secrets` (write-only: never returned). */
+    workspaceTemplate: jsonb('workspace_template').notNull(),
+    /** The template's credentials (`{gitUrl}`: the URL with them), used by the worker only. */
+    secrets: jsonb('secrets'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/** Who may run work in a project. */
+export const projectMembers = pgTable(
+  'project_members',
+  {
+    tenantId: text('tenant_id').notNull(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.projectId, t.userId] })],
+);
 
 /**
  * The transcript of a run beyond the conversation: the model's message of each step and notes
@@ -276,15 +344,20 @@ export const progressEntries = pgTable(
  * A project's slot (one execution at a time per project): the row of the execution holding it, there
  * while it holds it. Claimed with one insert when nobody holds it; see db/project-slots.ts.
  */
-export const projectSlots = pgTable('project_slots', {
-  projectId: text('project_id').primaryKey(),
-  requestId: text('request_id').notNull(),
-  /** The holder's execution workflow and its workflow run: a run closed without releasing is found by it. */
-  workflowId: text('workflow_id').notNull(),
-  workflowRunId: text('workflow_run_id').notNull(),
-  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
-  grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const projectSlots = pgTable(
+  'project_slots',
+  {
+    tenantId: text('tenant_id').notNull(),
+    projectId: text('project_id').notNull(),
+    requestId: text('request_id').notNull(),
+    /** The holder's execution workflow and its workflow run: a run closed without releasing is found by it. */
+    workflowId: text('workflow_id').notNull(),
+    workflowRunId: text('workflow_run_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.projectId] })],
+);
 
 /** Stamps each change of a slot's queue, so a waiter told two positions keeps the later one. */
 export const projectSlotChanges = pgSequence('project_slot_changes');
@@ -294,10 +367,11 @@ export const projectSlotWaiters = pgTable(
   'project_slot_waiters',
   {
     requestId: text('request_id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
     projectId: text('project_id').notNull(),
     workflowId: text('workflow_id').notNull(),
     workflowRunId: text('workflow_run_id').notNull(),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('project_slot_waiters_queue_idx').on(t.projectId, t.requestedAt, t.requestId)],
+  (t) => [index('project_slot_waiters_queue_idx').on(t.tenantId, t.projectId, t.requestedAt, t.requestId)],
 );

@@ -65,6 +65,7 @@ try {
     client,
     dataDir: config.dataDir,
     pricingFile: config.pricingFile,
+    templateRoot: config.workspaceTemplateRoot,
     maxCachedWorkflows: config.workerCachedWorkflows,
   });
   const workerDone = worker.run();
@@ -75,7 +76,14 @@ try {
   });
 
   const api = await startApiServer(
-    { database, client, connection, taskQueue: config.taskQueue, executionIdleTimeoutMs: config.executionIdleTimeoutMs },
+    {
+      database,
+      client,
+      connection,
+      taskQueue: config.taskQueue,
+      executionIdleTimeoutMs: config.executionIdleTimeoutMs,
+      templatePlaces: { root: config.workspaceTemplateRoot, dataDir: config.dataDir },
+    },
     config,
   );
   cleanups.unshift(() => api.close());

@@ -19,7 +19,8 @@ import { openDatabase } from '../db/client.ts';
 import { listExecutionEvents } from '../db/events.ts';
 import { findExecution } from '../db/executions.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { issueToken } from '../db/tokens.ts';
+import { DEFAULT_TENANT_ID } from '../db/tenants.ts';
+import { issueUserToken } from '../db/tokens.ts';
 import { type FakeResponse, startFakeOpenAIServer } from '../tests/helpers/fake-openai-server.ts';
 import { mulberry32 } from '../tests/helpers/seeded-random.ts';
 import { spawnWorkerProcess } from '../tests/helpers/spawn-worker.ts';
@@ -43,7 +44,7 @@ const temporal = await startTemporalDevServer({ port: await freePort() });
 const database = await createTestDatabase();
 const handle = await openDatabase({ databaseUrl: database.url });
 await migrateDatabase(handle);
-await saveAgent(handle.db, UNATTENDED_AGENT);
+await saveAgent(handle.db, DEFAULT_TENANT_ID, UNATTENDED_AGENT);
 const bundlePath = path.join(dataDir, 'workflows.js');
 fs.writeFileSync(
   bundlePath,
@@ -62,7 +63,7 @@ const api = await startApiServer(
   { database: handle, client, connection, taskQueue, executionIdleTimeoutMs: 3_600_000 },
   { host: '127.0.0.1', port: 0 },
 );
-const token = await issueToken(handle.db, 'soak', 'soak');
+const { token } = await issueUserToken(handle.db, { tenantId: DEFAULT_TENANT_ID, user: 'soak' });
 
 let worker: ChildProcess | undefined;
 const spawnWorker = () => {

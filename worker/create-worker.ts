@@ -18,6 +18,8 @@ export interface WorkerOptions {
   dataDir: string;
   /** An operator's pricing file (PRICING_FILE). */
   pricingFile?: string;
+  /** Where projects' templates may read this machine's folders (WORKSPACE_TEMPLATE_ROOT). */
+  templateRoot?: string;
   /** Scripted models instead of the configured providers (tests). */
   models?: ActivityDeps['models'];
   /** A pre-built workflow bundle (tests build one per run); by default the workflows are bundled at start. */

@@ -23,6 +23,7 @@ const worker = await createWorker({
   db: database.db,
   dataDir: config.dataDir,
   pricingFile: config.pricingFile,
+  templateRoot: config.workspaceTemplateRoot,
   maxCachedWorkflows: config.workerCachedWorkflows,
 });
 await startMaintenance(client, config.taskQueue);

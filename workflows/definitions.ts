@@ -17,6 +17,8 @@ export interface ModelChoice {
 
 export interface ExecutionInput {
   executionId: string;
+  /** The tenant it belongs to (absent in executions from before tenants: the default tenant). */
+  tenantId?: string;
   projectId: string;
   ownerId: string;
   /** The agent that works (absent in executions created before agents existed: the default agent). */
@@ -45,7 +47,7 @@ export interface ExecutionInput {
 /** Reopening a closed execution (update-with-start): only what identifies it; the workflow loads the rest. */
 export interface ReopenInput {
   /** The project names the execution's slot, whose signals may come before the rest is loaded. */
-  reopen: { executionId: string; projectId: string; idleTimeoutMs: number };
+  reopen: { executionId: string; tenantId?: string; projectId: string; idleTimeoutMs: number };
 }
 
 /** What starts an execution workflow: a new execution, a continue-as-new, or a reopening. */
@@ -213,6 +215,12 @@ export const stopRunSignal = defineSignal<[{ by: Actor; reason?: string }]>('sto
 /** run → its execution: the run's status changed (so the execution's state and search attributes follow). */
 export const runStatusSignal = defineSignal<[{ runId: string; status: Status; planVersion?: number; callId?: string }]>('runStatus');
 
+/** Which project's slot: projects are named within their tenant (none: the default tenant, as before tenants). */
+export interface SlotKey {
+  tenantId?: string;
+  projectId: string;
+}
+
 /** A request for a project's slot; `requestId` tells a late grant of an abandoned request from the current one. */
 export interface SlotRequest {
   requesterId: string;
@@ -229,13 +237,14 @@ export const queuePositionSignal = defineSignal<[{ requestId: string; position: 
 
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {
-  const { executionId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs } = input;
+  const { executionId, tenantId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs } =
+    input;
   return {
     eventId: input.createdEventId,
     type: 'execution.created',
     executionId,
     actor: { kind: 'user', id: ownerId },
     occurredAt: input.createdAt,
-    payload: { projectId, ownerId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs },
+    payload: { tenantId, projectId, ownerId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs },
   };
 }

@@ -116,8 +116,8 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
       payload: { signal, reason, status: state.status, ...extra },
     }).catch(() => undefined);
   };
-  const projectId = 'reopen' in start ? start.reopen.projectId : start.projectId;
-  const slot = projectSlot(projectId, async (position) => {
+  const { tenantId, projectId } = 'reopen' in start ? start.reopen : start;
+  const slot = projectSlot({ tenantId, projectId }, async (position) => {
     const first = state.queuePosition === null;
     state.queuePosition = position;
     setStatus('queued');

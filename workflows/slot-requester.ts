@@ -1,6 +1,6 @@
 import { CancellationScope, condition, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { queuePositionSignal, type SlotRequest, slotGrantedSignal } from './definitions.ts';
+import { queuePositionSignal, type SlotKey, type SlotRequest, slotGrantedSignal } from './definitions.ts';
 import { setInternalSignalHandler } from './payload-checks.ts';
 import { type WorkflowEvent, withIds } from './record-event.ts';
 
@@ -17,7 +17,7 @@ const { requestProjectSlot, releaseProjectSlot } = proxyActivities<Activities>({
  * it signals the next in line. A grant that arrives for an abandoned request (stopped while queued) is
  * handed straight back.
  */
-export function projectSlot(projectId: string, onQueued: (position: number) => Promise<void>) {
+export function projectSlot(project: SlotKey, onQueued: (position: number) => Promise<void>) {
   let wanted: string | null = null;
   let granted = false;
   let position: number | null = null;
@@ -50,13 +50,13 @@ export function projectSlot(projectId: string, onQueued: (position: number) => P
   );
   const giveBack = async (requestId: string) => {
     try {
-      await releaseProjectSlot({ projectId, requestId });
+      await releaseProjectSlot({ ...project, requestId });
     } catch {
       // Postgres refused for a day: the first in line has this execution asked again later (see db/project-slots.ts).
     }
   };
   const claim = async (events: WorkflowEvent[] = []) => {
-    const answer = await requestProjectSlot({ projectId, request: request!, events: events.map(withIds) });
+    const answer = await requestProjectSlot({ ...project, request: request!, events: events.map(withIds) });
     if (answer.granted) granted = true;
     else await queued(answer.position, answer.stamp);
   };

@@ -38,10 +38,25 @@ async function fillFromTemplate(dir: string, template: WorkspaceTemplate): Promi
       return;
     case 'git':
       await git(['clone', '-q', '--', template.url, dir]);
+      // The clone remembers where it came from: without the credentials, which the agent must not read.
+      if (withoutCredentials(template.url) !== template.url) await git(['remote', 'set-url', 'origin', withoutCredentials(template.url)], dir);
       if (template.ref !== undefined) {
         if (template.ref.startsWith('-')) throw new Error(`invalid git ref ${JSON.stringify(template.ref)}`);
         await git(['checkout', '-q', template.ref, '--'], dir);
       }
       return;
+  }
+}
+
+/** An http(s) URL without its user name and password; any other URL as it is. */
+function withoutCredentials(value: string): string {
+  try {
+    const url = new URL(value);
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (!url.username && !url.password)) return value;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return value;
   }
 }

@@ -22,8 +22,8 @@ export function agentRunRoutes({ db }: AppDeps) {
   return new Hono<AuthEnv>().get('/:id/runs', requirePermission('execution:read'), async (c) => {
     const agentId = c.req.param('id');
     const { cursor, limit } = validate(runsQuery, c.req.query());
-    if (!(await findAgent(db, agentId))) throw new ApiError(404, 'not_found', `no agent ${agentId}`);
-    const rows = await listAgentRuns(db, { ownerId: c.var.ownerId, agentId, beforeNumber: cursor ? Number(cursor) : undefined, limit: limit + 1 });
+    if (!(await findAgent(db, c.var.caller.tenantId, agentId))) throw new ApiError(404, 'not_found', `no agent ${agentId}`);
+    const rows = await listAgentRuns(db, { ownerId: c.var.caller.id, agentId, beforeNumber: cursor ? Number(cursor) : undefined, limit: limit + 1 });
     const page = rows.slice(0, limit);
     return c.json({
       items: page.map((row) => ({ ...runView(row.run), executionId: row.run.executionId, prompt: row.prompt, projectId: row.projectId })),

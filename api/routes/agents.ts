@@ -33,9 +33,9 @@ const agentId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'must be 1-100 ch
 export function agentRoutes({ db }: AppDeps) {
   const ajv = new Ajv({ strict: false });
   return new Hono<AuthEnv>()
-    .get('/', requirePermission('execution:read'), async (c) => c.json({ items: (await listAgents(db)).map(agentView) }))
+    .get('/', requirePermission('execution:read'), async (c) => c.json({ items: (await listAgents(db, c.var.caller.tenantId)).map(agentView) }))
     .get('/:id', requirePermission('execution:read'), async (c) => {
-      const agent = await findAgent(db, c.req.param('id'));
+      const agent = await findAgent(db, c.var.caller.tenantId, c.req.param('id'));
       if (!agent) throw new ApiError(404, 'not_found', `no agent ${c.req.param('id')}`);
       return c.json(agentView(agent));
     })
@@ -57,12 +57,12 @@ export function agentRoutes({ db }: AppDeps) {
           throw new ApiError(400, 'invalid_request', `outputSchema is not a valid JSON Schema: ${(err as Error).message}`);
         }
       }
-      const { created, agent } = await saveAgent(db, { id: id.data, ...body });
+      const { created, agent } = await saveAgent(db, c.var.caller.tenantId, { id: id.data, ...body });
       return c.json(agentView(agent), created ? 201 : 200);
     });
 }
 
-const agentView = (agent: AgentRow) => ({
+const agentView = ({ tenantId: _tenant, ...agent }: AgentRow) => ({
   ...agent,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),

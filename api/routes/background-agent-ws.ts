@@ -24,7 +24,7 @@ export function backgroundAgentWsRoutes(deps: AppDeps) {
     '/',
     requirePermission('execution:read'),
     upgradeWebSocket((c) => {
-      const ownerId = c.var.ownerId;
+      const ownerId = c.var.caller.id;
       let subscription: Subscription | undefined;
       let closed = false;
       return {

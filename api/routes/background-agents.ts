@@ -4,6 +4,7 @@ import { isTerminal, type Status } from '../../common/statuses.ts';
 import { listBackgroundExecutions } from '../../db/background-agents.ts';
 import { findExecution } from '../../db/executions.ts';
 import { allRunEvents } from '../../db/run-events.ts';
+import type { Caller } from '../../db/tokens.ts';
 import { stopUpdate } from '../../workflows/definitions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
@@ -11,7 +12,8 @@ import { type AuthEnv, requirePermission, requireToken } from '../auth.ts';
 import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
-import { loadOwnExecution } from '../own-execution.ts';
+import { loadVisibleExecution } from '../execution-access.ts';
+import { projectForNewExecution } from '../project-access.ts';
 import { runTimeline } from '../run-timeline.ts';
 import { startExecution } from '../start-execution.ts';
 import { nonBlank, readJsonBody, validate } from '../validation.ts';
@@ -34,8 +36,8 @@ const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200
  */
 export function backgroundAgentRoutes(deps: AppDeps) {
   const { db } = deps;
-  const loadInstance = async (instanceId: string, ownerId: string) => {
-    const found = await loadOwnExecution(db, instanceId, ownerId);
+  const loadInstance = async (instanceId: string, caller: Caller) => {
+    const found = await loadVisibleExecution(db, instanceId, caller);
     if (!found.execution.background) throw new ApiError(404, 'not_found', `no background agent ${instanceId}`);
     return found;
   };
@@ -44,14 +46,16 @@ export function backgroundAgentRoutes(deps: AppDeps) {
     .use('*', requireToken(db))
     .get('/', requirePermission('execution:read'), async (c) => {
       const { limit } = validate(listQuery, c.req.query());
-      const found = await listBackgroundExecutions(db, c.var.ownerId, limit);
+      const found = await listBackgroundExecutions(db, c.var.caller.id, limit);
       return c.json(splitActive(found.map(({ execution, runs }) => backgroundAgentView(execution, runs))));
     })
     .post('/start', requirePermission('execution:create'), async (c) => {
       const body = await readJsonBody(c, startBody);
-      const { agent, model } = await chooseAgentModel(db, body.agentId);
-      const id = await startExecution(deps, c.var.ownerId, {
-        projectId: body.projectId ?? `background-${agent.id}`,
+      const { agent, model } = await chooseAgentModel(db, c.var.caller.tenantId, body.agentId);
+      const projectId = body.projectId ?? `background-${agent.id}`;
+      await projectForNewExecution(db, c.var.caller, projectId);
+      const id = await startExecution(deps, c.var.caller, {
+        projectId,
         prompt: body.task ?? DEFAULT_BACKGROUND_TASK,
         planMode: 'never',
         model,
@@ -65,18 +69,18 @@ export function backgroundAgentRoutes(deps: AppDeps) {
     })
     .get('/:instanceId/logs', requirePermission('execution:read'), async (c) => {
       // The panel's expandable log entries: each run's timeline steps (as GET /v1/runs/:id/timeline).
-      const { execution, runs } = await loadInstance(c.req.param('instanceId'), c.var.ownerId);
+      const { execution, runs } = await loadInstance(c.req.param('instanceId'), c.var.caller);
       const logs = await Promise.all(
         runs.map(async (run) => ({ runId: run.id, number: run.number, status: run.status, entries: runTimeline(await allRunEvents(db, run)) })),
       );
       return c.json({ instanceId: execution.id, runs: logs });
     })
     .post('/:instanceId/stop', requirePermission('execution:cancel'), async (c) => {
-      const { execution } = await loadInstance(c.req.param('instanceId'), c.var.ownerId);
+      const { execution } = await loadInstance(c.req.param('instanceId'), c.var.caller);
       if (isTerminal(execution.status as Status)) {
         throw new ApiError(409, 'invalid_state', `cannot stop background agent ${execution.id}: it is already ${execution.status}`);
       }
-      if ((await decide(deps, execution.id, stopUpdate, { by: { kind: 'user', id: c.var.ownerId } })) === 'closed') {
+      if ((await decide(deps, execution.id, stopUpdate, { by: { kind: 'user', id: c.var.caller.id } })) === 'closed') {
         // Its workflow had closed (terminated by an operator): now recorded as cancelled, nothing is left to stop.
         const found = await findExecution(db, execution.id);
         return c.json(backgroundAgentView(found!.execution, found!.runs), 200);

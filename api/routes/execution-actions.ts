@@ -26,8 +26,8 @@ import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
+import { loadVisibleExecutionRow } from '../execution-access.ts';
 import { describeExecution } from '../execution-view.ts';
-import { loadOwnExecutionRow } from '../own-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
@@ -53,10 +53,10 @@ export function executionActionRoutes(deps: AppDeps) {
 
   // The recorded status for the quick check: the execution's row alone (one query on the way to the workflow).
   async function current(c: Context<AuthEnv>) {
-    const execution = await loadOwnExecutionRow(db, c.req.param('id')!, c.var.ownerId);
+    const execution = await loadVisibleExecutionRow(db, c.req.param('id')!, c.var.caller);
     return { execution, status: execution.status as Status };
   }
-  const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.ownerId });
+  const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.caller.id });
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
     c.json({ executionId, action, accepted: true, ...extra }, 200);
 
@@ -115,7 +115,16 @@ export function executionActionRoutes(deps: AppDeps) {
       const start = new WithStartWorkflowOperation<typeof executionWorkflow>('executionWorkflow', {
         taskQueue: deps.taskQueue,
         workflowId: executionWorkflowId(execution.id),
-        args: [{ reopen: { executionId: execution.id, projectId: execution.projectId, idleTimeoutMs: deps.executionIdleTimeoutMs } }],
+        args: [
+          {
+            reopen: {
+              executionId: execution.id,
+              tenantId: execution.tenantId,
+              projectId: execution.projectId,
+              idleTimeoutMs: deps.executionIdleTimeoutMs,
+            },
+          },
+        ],
         typedSearchAttributes: executionSearchAttributes(execution),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });

@@ -11,8 +11,9 @@ import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { decodeCursor, encodeCursor, isStorableDate } from '../cursor.ts';
+import { loadVisibleExecution } from '../execution-access.ts';
 import { describeExecution, executionSummary, executionView } from '../execution-view.ts';
-import { loadOwnExecution } from '../own-execution.ts';
+import { projectForNewExecution } from '../project-access.ts';
 import { startExecution } from '../start-execution.ts';
 import { MAX_BODY_BYTES, nonBlank, readJsonBody, validate } from '../validation.ts';
 
@@ -116,8 +117,9 @@ export function executionRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>()
     .post('/', requirePermission('execution:create'), async (c) => {
       const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
-      const { model } = await chooseAgentModel(db, body.agentId, body.model);
-      const id = await startExecution(deps, c.var.ownerId, { ...body, model, approvalTimeoutMs: approvalTimeout });
+      const { model } = await chooseAgentModel(db, c.var.caller.tenantId, body.agentId, body.model);
+      await projectForNewExecution(db, c.var.caller, body.projectId);
+      const id = await startExecution(deps, c.var.caller, { ...body, model, approvalTimeoutMs: approvalTimeout });
       const found = await findExecution(db, id);
       return c.json(found ? executionView(found.execution, found.runs) : { id, status: 'pending' }, 201);
     })
@@ -127,7 +129,7 @@ export function executionRoutes(deps: AppDeps) {
       // One row more than the page tells whether there is a next page.
       const rows = await listExecutions(db, {
         ...filters,
-        ownerId: c.var.ownerId,
+        ownerId: c.var.caller.id,
         statuses: status,
         since: since ?? rangeStart(range),
         archived: archived === 'all' ? 'all' : archived === 'true',
@@ -145,11 +147,11 @@ export function executionRoutes(deps: AppDeps) {
       });
     })
     .get('/:id', requirePermission('execution:read'), async (c) => {
-      const { execution, runs } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
+      const { execution, runs } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
       return c.json(await describeExecution(deps, execution, runs));
     })
     .get('/:id/events', requirePermission('execution:read'), async (c) => {
-      const { execution } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
+      const { execution } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
       const { cursor, limit } = validate(eventsQuery, c.req.query());
       const items = await listExecutionEvents(db, execution.id, { afterCursor: cursor ? Number(cursor) : 0, limit });
       const nextCursor = items.length === limit ? items[items.length - 1]!.cursor : null;

@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../common/events.ts';
 import { allRunEvents, listRunEvents, runEventPages } from '../../db/run-events.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
-import { loadOwnRun } from '../find-own-run.ts';
+import { loadVisibleRun } from '../run-access.ts';
 import { runTimeline } from '../run-timeline.ts';
 import { validate } from '../validation.ts';
 
@@ -29,11 +29,11 @@ export function runViewRoutes(deps: AppDeps) {
   const { db } = deps;
   return new Hono<AuthEnv>()
     .get('/:id/timeline', requirePermission('execution:read'), async (c) => {
-      const run = await loadOwnRun(db, c.req.param('id'), c.var.ownerId);
+      const run = await loadVisibleRun(db, c.req.param('id'), c.var.caller);
       return c.json({ runId: run.id, steps: runTimeline(await allRunEvents(db, run)) });
     })
     .get('/:id/events', requirePermission('execution:read'), async (c) => {
-      const run = await loadOwnRun(db, c.req.param('id'), c.var.ownerId);
+      const run = await loadVisibleRun(db, c.req.param('id'), c.var.caller);
       const { cursor, limit = 100, format } = validate(eventsQuery, c.req.query());
       if (format === 'ndjson') {
         const pages = runEventPages(db, run);

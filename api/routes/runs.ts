@@ -6,7 +6,7 @@ import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { runView } from '../execution-view.ts';
-import { loadOwnRun } from '../find-own-run.ts';
+import { loadVisibleRun } from '../run-access.ts';
 import { validate } from '../validation.ts';
 
 const runQuery = z.strictObject({
@@ -25,7 +25,7 @@ export function runRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>().get('/:id', requirePermission('execution:read'), async (c) => {
     const { filesCursor, filesLimit } = validate(runQuery, c.req.query());
     const after = filesCursor === undefined ? undefined : decodeFilesCursor(filesCursor);
-    const run = await loadOwnRun(deps.db, c.req.param('id'), c.var.ownerId);
+    const run = await loadVisibleRun(deps.db, c.req.param('id'), c.var.caller);
     const rows = await deps.db
       .select({ path: runFiles.path, added: runFiles.added, removed: runFiles.removed, diff: runFiles.diff })
       .from(runFiles)

@@ -13,13 +13,13 @@ const FAILURE_LIMIT = 5;
  */
 export function statusRoutes({ db }: AppDeps) {
   return new Hono<AuthEnv>().get('/', requirePermission('execution:read'), async (c) => {
-    const counts = await countActiveByStatus(db, c.var.ownerId);
+    const counts = await countActiveByStatus(db, c.var.caller.id);
     const running = (counts.running ?? 0) + (counts.pending ?? 0);
     const queued = counts.queued ?? 0;
     const awaitingApproval = counts.awaiting_approval ?? 0;
     const waitingPermission = counts.waiting_permission ?? 0;
     const busy = running + awaitingApproval + waitingPermission;
-    const failures = await recentFailures(db, c.var.ownerId, new Date(Date.now() - FAILURE_WINDOW_MS), FAILURE_LIMIT);
+    const failures = await recentFailures(db, c.var.caller.id, new Date(Date.now() - FAILURE_WINDOW_MS), FAILURE_LIMIT);
     return c.json({
       running,
       queued,

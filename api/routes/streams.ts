@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
-import { loadOwnExecution } from '../own-execution.ts';
+import { loadVisibleExecution } from '../execution-access.ts';
 import { resumeCursor } from '../streams/resume-cursor.ts';
 import { serveEventStream } from '../streams/sse.ts';
 import { publicEvent, statusChange } from '../streams/stream-messages.ts';
@@ -26,12 +26,12 @@ export function streamRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>()
     .get('/executions/:id/stream', requirePermission('execution:read'), async (c) => {
       const given = resumeFrom(c);
-      const { execution } = await loadOwnExecution(db, c.req.param('id'), c.var.ownerId);
+      const { execution } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
       const after = await resumeCursor(db, given, 'start');
       return serveEventStream(c, deps, { executionId: execution.id }, after, publicEvent);
     })
     .get('/stream', requirePermission('execution:read'), async (c) => {
       const after = await resumeCursor(db, resumeFrom(c), 'now');
-      return serveEventStream(c, deps, { ownerId: c.var.ownerId, statusChanges: true }, after, statusChange);
+      return serveEventStream(c, deps, { ownerId: c.var.caller.id, statusChanges: true }, after, statusChange);
     });
 }

@@ -25,7 +25,7 @@ export function targetRoutes({ db }: AppDeps) {
   return new Hono<AuthEnv>().get('/:type/:id/runs', requirePermission('execution:read'), async (c) => {
     const target = validate(targetParams, c.req.param());
     const query = validate(runsQuery, c.req.query());
-    const ownerId = c.var.ownerId;
+    const ownerId = c.var.caller.id;
     const rows = await listExecutions(db, {
       ownerId,
       target,

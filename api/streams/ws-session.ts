@@ -2,9 +2,10 @@ import type { WSContext } from 'hono/ws';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
+import type { Caller } from '../../db/tokens.ts';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { loadOwnExecution } from '../own-execution.ts';
+import { loadVisibleExecution } from '../execution-access.ts';
 import { parseJson, validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
 import { streamLimits } from './stream-limits.ts';
@@ -35,7 +36,7 @@ type ClientMessage = z.infer<typeof clientMessage>;
  * same checks and errors as the REST routes (sent as `{"type":"error"}` messages). A client that
  * stops reading is disconnected once too much is waiting to be sent.
  */
-export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
+export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
   const { maxQueued, maxBufferedBytes } = streamLimits(deps);
   const subscriptions = new Map<string, Subscription>();
   let work = Promise.resolve();
@@ -50,13 +51,13 @@ export function openWsSession(deps: AppDeps, ownerId: string, ws: WSContext) {
     let after: number;
     const given = message.after === undefined ? undefined : String(message.after);
     if (message.executionId !== undefined) {
-      const { execution } = await loadOwnExecution(deps.db, message.executionId, ownerId);
+      const { execution } = await loadVisibleExecution(deps.db, message.executionId, caller);
       after = await resumeCursor(deps.db, given, 'start');
       filter = { executionId: execution.id };
       format = (event) => ({ type: 'event', executionId: execution.id, event: publicEvent(event) });
     } else {
       after = await resumeCursor(deps.db, given, 'now');
-      filter = { ownerId, statusChanges: true };
+      filter = { ownerId: caller.id, statusChanges: true };
       format = (event) => ({ type: 'status', scope: 'me', change: statusChange(event) });
     }
     if (closed) return; // the client left while this was being checked

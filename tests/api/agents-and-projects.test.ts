@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../db/tokens.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 describe('agents and projects through the API', () => {
@@ -67,7 +66,7 @@ describe('agents and projects through the API', () => {
 
   it('refuses a bad agent id, and needs agent:write', async () => {
     expect((await put('/v1/agents/Bad%20Id', { name: 'x', provider: 'demo', model: 'demo' })).status).toBe(400);
-    const reader = await issueToken(stack.database.db, 'reader', stack.ownerId, ['execution:read']);
+    const reader = (await stack.tokenFor('owner', { permissions: ['execution:read'] })).token;
     const refused = await put('/v1/agents/anything', { name: 'x', provider: 'demo', model: 'demo' }, reader);
     expect(refused.status).toBe(403);
     expect((await refused.json()).error.message).toContain('agent:write');
@@ -75,13 +74,13 @@ describe('agents and projects through the API', () => {
 
   it('sets a project workspace template, refusing relative paths', async () => {
     const project = `proj-${Date.now()}`;
-    expect(await (await stack.api(`/v1/projects/${project}`)).json()).toEqual({
-      id: project,
-      workspaceTemplate: { type: 'empty' },
-      configured: false,
-    });
+    expect((await stack.api(`/v1/projects/${project}`)).status).toBe(404);
     const saved = await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'git', url: 'https://example.invalid/repo.git', ref: 'main' } });
-    expect(saved.status).toBe(200);
+    expect(saved.status).toBe(201);
+    expect((await saved.json()).members).toEqual([{ userId: stack.ownerId, addedAt: expect.any(String) }]);
+    expect(
+      (await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'git', url: 'https://example.invalid/repo.git', ref: 'main' } })).status,
+    ).toBe(200);
     expect((await (await stack.api(`/v1/projects/${project}`)).json()).workspaceTemplate).toEqual({
       type: 'git',
       url: 'https://example.invalid/repo.git',
@@ -91,7 +90,7 @@ describe('agents and projects through the API', () => {
     expect(relative.status).toBe(400);
     const unknown = await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'ftp' } });
     expect(unknown.status).toBe(400);
-    const reader = await issueToken(stack.database.db, 'reader', stack.ownerId, ['execution:read']);
+    const reader = (await stack.tokenFor('owner', { permissions: ['execution:read'] })).token;
     expect((await put(`/v1/projects/${project}`, { workspaceTemplate: { type: 'empty' } }, reader)).status).toBe(403);
   });
 });

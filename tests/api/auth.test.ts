@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../../db/schema.ts';
-import { hashToken, installServiceToken, issueToken, SERVICE_OWNER_ID } from '../../db/tokens.ts';
+import { hashToken, installServiceToken, SERVICE_OWNER_ID } from '../../db/tokens.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 describe('bearer-token auth on /v1', () => {
@@ -39,14 +39,14 @@ describe('bearer-token auth on /v1', () => {
   });
 
   it('stores tokens only as hashes', async () => {
-    const rows = await stack.database.db.select().from(apiTokens).where(eq(apiTokens.ownerId, stack.ownerId));
+    const rows = await stack.database.db.select().from(apiTokens).where(eq(apiTokens.userId, stack.ownerId));
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokenHash).toBe(hashToken(stack.token));
     expect(JSON.stringify(rows)).not.toContain(stack.token);
   });
 
   it('refuses a revoked token', async () => {
-    const token = await issueToken(stack.database.db, 'short-lived', stack.ownerId);
+    const token = (await stack.tokenFor('owner')).token;
     const headers = { authorization: `Bearer ${token}` };
     expect((await stack.api(unknownExecution, { headers })).status).toBe(404);
     await stack.database.db
@@ -66,7 +66,7 @@ describe('bearer-token auth on /v1', () => {
       .select()
       .from(apiTokens)
       .where(eq(apiTokens.tokenHash, hashToken('service-token-two')));
-    expect(row!.ownerId).toBe(SERVICE_OWNER_ID);
+    expect(row).toMatchObject({ userId: SERVICE_OWNER_ID, tenantId: 'default' });
   });
 
   it('leaves /healthz open', async () => {

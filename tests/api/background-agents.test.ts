@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveAgent } from '../../db/agents.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { openWs, type WsClient } from '../helpers/ws-client.ts';
@@ -20,9 +19,9 @@ describe('background agents (seed 002)', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     // Each test file shares the database: a fresh owner sees only its own background agents.
-    token = await issueToken(stack.database.db, 'panel', `owner-${randomUUID()}`);
-    await saveAgent(stack.database.db, { ...UNATTENDED_AGENT, id: 'bg-slow', name: 'Slow background agent', model: 'demo-slow' });
-    await saveAgent(stack.database.db, { ...UNATTENDED_AGENT, id: 'bg-fail', name: 'Failing background agent', model: 'demo-fail' });
+    token = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
+    await saveAgent(stack.database.db, stack.tenantId, { ...UNATTENDED_AGENT, id: 'bg-slow', name: 'Slow background agent', model: 'demo-slow' });
+    await saveAgent(stack.database.db, stack.tenantId, { ...UNATTENDED_AGENT, id: 'bg-fail', name: 'Failing background agent', model: 'demo-fail' });
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();
@@ -121,7 +120,7 @@ describe('background agents (seed 002)', () => {
     expect((await call(`/background-agents/${ordinary}/logs`, {}, stack.token)).status).toBe(404);
     const started = await (await start({ agentId: 'unattended' })).json();
     expect((await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' }, stack.token)).status).toBe(404);
-    const readOnly = await issueToken(stack.database.db, 'read-only', `owner-${randomUUID()}`, ['execution:read']);
+    const readOnly = (await stack.tokenFor(`owner-${randomUUID()}`, { permissions: ['execution:read'] })).token;
     expect((await call('/background-agents/start', { method: 'POST', body: JSON.stringify({ agentId: 'unattended' }) }, readOnly)).status).toBe(403);
     await inHistory(started.instanceId);
   });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentExecutionStatusKey, OwnerIdKey, ProjectIdKey } from '../../common/search-attributes.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { executionWorkflowId, runWorkflowId, stateQuery } from '../../workflows/definitions.ts';
 import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
@@ -127,7 +126,7 @@ describe('an execution through the API', () => {
   });
 
   it('hides the execution from other owners', async () => {
-    const otherToken = await issueToken(stack.database.db, 'test', 'someone-else');
+    const otherToken = (await stack.tokenFor('someone-else')).token;
     const response = await stack.api(`/v1/executions/${created.id}`, { headers: { authorization: `Bearer ${otherToken}` } });
     expect(response.status).toBe(404);
     const events = await stack.api(`/v1/executions/${created.id}/events`, { headers: { authorization: `Bearer ${otherToken}` } });

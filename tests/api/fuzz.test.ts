@@ -6,7 +6,6 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { saveAgent } from '../../db/agents.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { executionWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
 import {
   chance,
@@ -168,11 +167,15 @@ describe('fuzz: hostile input to every route', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     const db = stack.database.db;
-    await saveAgent(db, { ...UNATTENDED_AGENT, id: agents.run, name: 'Fuzz: runs unattended' });
-    await saveAgent(db, { ...UNATTENDED_AGENT, id: agents.hold, name: 'Fuzz: holds run_command', toolsNeedingApproval: ['run_command'] });
-    await saveAgent(db, { ...UNATTENDED_AGENT, id: agents.off, name: 'Fuzz: disabled', enabled: false });
-    otherOwner = `owner-${randomUUID()}`;
-    otherToken = await issueToken(db, 'fuzz-other', otherOwner);
+    await saveAgent(db, stack.tenantId, { ...UNATTENDED_AGENT, id: agents.run, name: 'Fuzz: runs unattended' });
+    await saveAgent(db, stack.tenantId, {
+      ...UNATTENDED_AGENT,
+      id: agents.hold,
+      name: 'Fuzz: holds run_command',
+      toolsNeedingApproval: ['run_command'],
+    });
+    await saveAgent(db, stack.tenantId, { ...UNATTENDED_AGENT, id: agents.off, name: 'Fuzz: disabled', enabled: false });
+    ({ userId: otherOwner, token: otherToken } = await stack.tokenFor(`owner-${randomUUID()}`));
 
     // One execution in each state, each in a project of its own (so none queues behind another).
     const make = (k: string, body: Record<string, unknown>) =>
@@ -805,6 +808,24 @@ describe('fuzz: hostile input to every route', () => {
         note,
         projects: decodings(seg),
         check: 'project-put',
+      });
+    });
+
+    // Project members (the fuzz's own projects, or hostile ids; a user of the tenant, or hostile ids).
+    times(10, () => add({ route: 'GET /v1/projects', method: 'GET', path: `/v1/projects${query({ x: hs }, 0.5)}`, note: '' }));
+    times(40, () => {
+      const seg = chance(rng, 0.6) ? `fuzzput-${tag}-${int(rng, 4)}` : urlValue(rng, hs());
+      const user = chance(rng, 0.3) ? encodeURIComponent(otherOwner) : chance(rng, 0.2) ? encodeURIComponent(stack.ownerId) : urlValue(rng, hs());
+      const method = pick(rng, ['PUT', 'DELETE'] as const);
+      const { body, sent, note } = chance(rng, 0.7) ? { body: '', sent: undefined, note: '' } : jsonBody({ extra: () => field(hs) });
+      add({
+        route: `${method} /v1/projects/:id/members/:userId`,
+        method,
+        path: `/v1/projects/${seg}/members/${user}`,
+        body,
+        sent,
+        note,
+        projects: decodings(seg),
       });
     });
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveAgent } from '../../db/agents.ts';
 import { appendEvent } from '../../db/events.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
 
 const DAY_MS = 86_400_000;
@@ -36,7 +35,7 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
 
   beforeAll(async () => {
     stack = await startTestStack();
-    await saveAgent(stack.database.db, { ...UNATTENDED_AGENT, id: 'lister', name: 'Second unattended test agent' });
+    await saveAgent(stack.database.db, stack.tenantId, { ...UNATTENDED_AGENT, id: 'lister', name: 'Second unattended test agent' });
     E = await insertOld(3, 'Three days old', true);
     F = await insertOld(20, 'Twenty days old');
     G = await insertOld(60, 'Sixty days old');
@@ -123,7 +122,7 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     expect(await ids('q=billing&status=failed')).toEqual([B]);
     expect(await ids('q=billing&archived=all')).toContain(D);
     expect(await ids('q=billing&archived=all')).toHaveLength(3);
-    const other = await issueToken(stack.database.db, 'other', `other-${randomUUID()}`);
+    const other = (await stack.tokenFor(`other-${randomUUID()}`)).token;
     const theirs = await (await stack.api('/v1/executions?q=billing', { headers: { authorization: `Bearer ${other}` } })).json();
     expect(theirs.items).toEqual([]);
   });
@@ -183,7 +182,7 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
 
   it('keeps and finds an execution whose prompt is too large to index whole (a tsvector holds at most 1 MB)', async () => {
     // Another owner, so the lists above stay as they are.
-    const token = await issueToken(stack.database.db, 'big-prompts', `owner-${randomUUID()}`);
+    const token = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const words = Array.from({ length: 120_000 }, (_, i) => `w${i.toString(36).padStart(5, 'a')}`);
     const prompt = `Tidy the zanzibar ledger ${words.join(' ')}`;
@@ -241,7 +240,7 @@ describe('GET /v1/executions filters and search, GET /v1/agents/:id/runs', () =>
     });
 
     it('shows another owner none of them, 404s an unknown agent and refuses bad paging', async () => {
-      const other = await issueToken(stack.database.db, 'other', `other-${randomUUID()}`, ['execution:read']);
+      const other = (await stack.tokenFor(`other-${randomUUID()}`, { permissions: ['execution:read'] })).token;
       const theirs = await (await stack.api('/v1/agents/lister/runs', { headers: { authorization: `Bearer ${other}` } })).json();
       expect(theirs).toEqual({ items: [], nextCursor: null });
       const missing = await stack.api('/v1/agents/no-such-agent/runs');

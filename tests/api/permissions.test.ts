@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { issueToken } from '../../db/tokens.ts';
+import type { Permission } from '../../common/permissions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -22,8 +22,8 @@ describe('token permissions', () => {
   });
   afterAll(() => stack?.close());
 
-  const as = async (permissions: Parameters<typeof issueToken>[3]) => {
-    const token = await issueToken(stack.database.db, 'limited', stack.ownerId, permissions);
+  const as = async (permissions: Permission[]) => {
+    const token = (await stack.tokenFor('owner', { permissions: permissions })).token;
     return (p: string, method = 'GET', body?: unknown) =>
       stack.api(p, { method, headers: { authorization: `Bearer ${token}` }, ...(body !== undefined && { body: JSON.stringify(body) }) });
   };

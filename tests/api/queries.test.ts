@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../db/tokens.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 describe('listing executions, reading runs, and create options', () => {
@@ -48,7 +47,7 @@ describe('listing executions, reading runs, and create options', () => {
     expect(second.nextCursor).toBeNull();
     expect(first.items[0]).toMatchObject({ ticket: 'TICKET-7', model: { provider: 'demo', model: 'demo-fail' } });
 
-    const other = await issueToken(stack.database.db, 'other', 'someone-else');
+    const other = (await stack.tokenFor('someone-else')).token;
     const theirs = await (await stack.api('/v1/executions', { headers: { authorization: `Bearer ${other}` } })).json();
     expect(theirs.items).toEqual([]);
   });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEventWriter } from '../../activities/run-events.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { findToolCall } from '../../db/transcript.ts';
 import { DEMO_RUN_EVENTS } from '../helpers/demo-events.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
@@ -166,7 +165,7 @@ describe('run views', () => {
       expect(response.status, query).toBe(400);
       expect((await response.json()).error.code).toBe('invalid_request');
     }
-    const other = await issueToken(stack.database.db, 'other', `owner-${randomUUID()}`);
+    const other = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
     const paths = [`/v1/runs/${run.id}/timeline`, `/v1/runs/${run.number}/events`, `/v1/executions/${demo}/activity`];
     for (const path of paths) {
       expect((await stack.api(path, { headers: { authorization: `Bearer ${other}` } })).status, path).toBe(404);

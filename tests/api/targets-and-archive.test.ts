@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Permission } from '../../common/permissions.ts';
 import { appendEvent } from '../../db/events.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -20,8 +20,8 @@ describe('targets and archiving', () => {
   const targetRuns = (query = '') => get(`/v1/targets/issue/ITEM-9/runs${query}`);
   const listIds = async (query = '') => (await get(`/v1/executions?${query}`)).items.map((e: any) => e.id);
   const eventTypes = async (id: string) => (await stack.events(id)).map((e: any) => e.type);
-  const as = async (ownerId: string, permissions?: Parameters<typeof issueToken>[3]) => {
-    const token = await issueToken(stack.database.db, 'limited', ownerId, permissions);
+  const as = async (ownerId: string, permissions?: Permission[]) => {
+    const token = (await stack.tokenFor(ownerId, { permissions: permissions })).token;
     return (path: string, method = 'GET') => stack.api(path, { method, headers: { authorization: `Bearer ${token}` } });
   };
 

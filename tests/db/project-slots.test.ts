@@ -25,8 +25,8 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
   });
   afterAll(() => dispose?.());
 
-  const claim = (projectId: string, r: SlotRequest) => claimProjectSlot(handle.db, projectId, r);
-  const holderOf = async (projectId: string) => (await projectSlotState(handle.db, projectId)).holder?.requesterId;
+  const claim = (projectId: string, r: SlotRequest) => claimProjectSlot(handle.db, { projectId }, r);
+  const holderOf = async (projectId: string) => (await projectSlotState(handle.db, { projectId })).holder?.requesterId;
 
   it('grants an uncontended claim at once and queues the others by creation time, moving later ones down', async () => {
     const project = `p-${randomUUID()}`;
@@ -45,13 +45,13 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     expect(await claim(`${project}-other`, request('d', 4))).toMatchObject({ granted: true });
 
     // The holder leaves: the first in line holds it, in the same transaction, and the rest move up.
-    const handover = await leaveProjectSlot(handle.db, project, { requestId: a.requestId });
+    const handover = await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId });
     expect(handover).toEqual({ granted: c, moved: [{ request: b, position: 1 }], stamp: expect.any(Number) });
     expect(handover.stamp).toBeGreaterThan(stampOf(queuedC));
     expect(await holderOf(project)).toBe(c.requesterId);
     expect(await claim(project, c)).toEqual({ granted: true });
     // Leaving again changes nothing.
-    expect(await leaveProjectSlot(handle.db, project, { requestId: a.requestId })).toMatchObject({ granted: undefined, moved: [] });
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId })).toMatchObject({ granted: undefined, moved: [] });
   });
 
   it('frees what a closed workflow run held or asked for, and leaves the queue of a waiter that stops', async () => {
@@ -59,7 +59,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     const [a, b, c, d] = [request('a', 1), request('b', 2), request('c', 3), request('d', 4)];
     for (const r of [a, b, c, d]) await claim(project, r);
     // b stops while queued: c and d move up.
-    expect(await leaveProjectSlot(handle.db, project, { requestId: b.requestId })).toMatchObject({
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: b.requestId })).toMatchObject({
       granted: undefined,
       moved: [
         { request: c, position: 1 },
@@ -68,9 +68,9 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     });
     // a's workflow run closed without releasing (terminated): c holds the slot.
     const closed = { requesterId: a.requesterId, requesterRunId: a.requesterRunId };
-    expect(await leaveProjectSlot(handle.db, project, closed)).toMatchObject({ granted: c, moved: [{ request: d, position: 1 }] });
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, closed)).toMatchObject({ granted: c, moved: [{ request: d, position: 1 }] });
     // The same workflow id in a later run (a reopened execution) is another requester.
-    expect(await leaveProjectSlot(handle.db, project, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toMatchObject({
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toMatchObject({
       granted: undefined,
       moved: [],
     });
@@ -102,12 +102,12 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     expect(answers.filter((a) => 'granted' in a && a.granted)).toHaveLength(1);
     const order: string[] = [];
     for (;;) {
-      const holder = (await projectSlotState(handle.db, project)).holder;
+      const holder = (await projectSlotState(handle.db, { projectId: project })).holder;
       if (!holder) break;
       order.push(holder.requesterId);
       // Leaves as holders and waiters interleave with new claims elsewhere: no deadlock, nothing lost.
       await Promise.all([
-        leaveProjectSlot(handle.db, project, { requestId: holder.requestId }),
+        leaveProjectSlot(handle.db, { projectId: project }, { requestId: holder.requestId }),
         claim(`${project}-${order.length}`, request('x', 0)),
       ]);
     }
@@ -117,6 +117,6 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
       .sort((x, y) => x.requestedAt.localeCompare(y.requestedAt))
       .map((r) => r.requesterId);
     expect(order.slice(1)).toEqual(waitersInOrder);
-    expect(await projectSlotState(handle.db, project)).toEqual({ holder: null, queue: [] });
+    expect(await projectSlotState(handle.db, { projectId: project })).toEqual({ holder: null, queue: [] });
   });
 });

@@ -421,9 +421,10 @@ export async function scopedRowCounts(db: Database, scope: CountScope): Promise<
       (select count(*) from run_messages where run_id in (select id from scope_runs))::int as run_messages,
       (select count(*) from run_files where run_id in (select id from scope_runs))::int as run_files,
       (select count(*) from progress_entries where execution_id in (select id from scope))::int as progress_entries,
-      (select count(*) from api_tokens where owner_id = ${owner})::int as api_tokens,
+      (select count(*) from api_tokens where user_id = ${owner})::int as api_tokens,
       (select count(*) from agents where id in (select jsonb_array_elements_text(${agents}::jsonb)))::int as agents,
-      (select count(*) from projects where id in (select jsonb_array_elements_text(${projects}::jsonb)))::int as projects
+      (select count(*) from projects where id in (select jsonb_array_elements_text(${projects}::jsonb)))::int as projects,
+      (select count(*) from project_members where project_id in (select jsonb_array_elements_text(${projects}::jsonb)))::int as project_members
   `);
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, number>>;
   return { ...rows[0]! };
@@ -452,7 +453,12 @@ export function rawRequest(
       port: url.port,
       method: options.method,
       path: options.path,
-      headers: { ...options.headers, connection: 'close' },
+      // A length for every body: Node sends a DELETE's without one, and its bytes would read as a next request.
+      headers: {
+        ...(options.body !== undefined && { 'content-length': String(Buffer.byteLength(options.body)) }),
+        ...options.headers,
+        connection: 'close',
+      },
       agent: false,
     });
     request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));

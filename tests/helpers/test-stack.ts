@@ -6,9 +6,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { type Activities, type ActivityDeps, createActivities } from '../../activities/index.ts';
 import { type ApiServer, type ApiServerDeps, startApiServer } from '../../api/server.ts';
+import type { Permission, Role } from '../../common/permissions.ts';
 import { saveAgent } from '../../db/agents.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
-import { issueToken } from '../../db/tokens.ts';
+import { ensureTenant } from '../../db/tenants.ts';
+import { issueUserToken } from '../../db/tokens.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { startMaintenance } from '../../worker/start-maintenance.ts';
 import { UNATTENDED_AGENT } from './unattended-agent.ts';
@@ -18,7 +20,8 @@ export { UNATTENDED_AGENT };
 
 /**
  * A test file's own stack on the run's shared Temporal server and database: a worker on a task
- * queue of its own, the API on a free port, and a token for an owner of its own.
+ * queue of its own, the API on a free port, a tenant of its own (with the unattended agent), and a
+ * token for an admin of it. Templates may read folders under the system's temporary folder.
  */
 export interface TestStack {
   url: string;
@@ -27,7 +30,11 @@ export interface TestStack {
   /** What a worker for this stack needs (its task queue, database, client, workflow bundle). */
   workerDeps: WorkerDeps;
   token: string;
+  /** The stack's admin, who owns what the stack's token creates. */
   ownerId: string;
+  tenantId: string;
+  /** A token for another user of the stack's tenant (a member unless `role` says otherwise), and the user's id. */
+  tokenFor(user: string, options?: { role?: Role; permissions?: Permission[] }): Promise<{ token: string; userId: string }>;
   taskQueue: string;
   database: DatabaseHandle;
   env: TestWorkflowEnvironment;
@@ -68,7 +75,9 @@ export async function startTestStack(
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: options.temporalAddress ?? inject('temporalAddress') });
   const taskQueue = `test-${randomUUID()}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-test-'));
-  await saveAgent(database.db, UNATTENDED_AGENT);
+  const tenantId = `test-${randomUUID()}`;
+  await ensureTenant(database.db, tenantId);
+  await saveAgent(database.db, tenantId, UNATTENDED_AGENT);
   const deps: WorkerDeps = {
     connection: env.nativeConnection,
     namespace: 'default',
@@ -79,6 +88,7 @@ export async function startTestStack(
     dataDir,
     models: options.models,
     pricingFile: options.pricingFile,
+    templateRoot: os.tmpdir(),
   };
   const activities = options.activities?.(createActivities(deps));
   const worker = options.startWorker === false ? undefined : await createWorker({ ...deps, activities });
@@ -86,8 +96,12 @@ export async function startTestStack(
   // Maintenance scans every 2 s here (30 s in production) so terminated executions are recorded promptly.
   if (worker) await startMaintenance(env.client, taskQueue, 2000);
 
-  const ownerId = `owner-${randomUUID()}`;
-  const token = await issueToken(database.db, 'test', ownerId);
+  const { token, user } = await issueUserToken(database.db, { tenantId, user: 'owner', role: 'admin' });
+  const ownerId = user.id;
+  const tokenFor: TestStack['tokenFor'] = async (name, { role, permissions } = {}) => {
+    const issued = await issueUserToken(database.db, { tenantId, user: name, role, permissions });
+    return { token: issued.token, userId: issued.user.id };
+  };
   const server: ApiServer = await startApiServer(
     {
       database,
@@ -97,6 +111,7 @@ export async function startTestStack(
       executionIdleTimeoutMs: options.executionIdleTimeoutMs ?? 7 * 86_400_000,
       streamLimits: options.streamLimits,
       decisionDeadlineMs: options.decisionDeadlineMs,
+      templatePlaces: { root: os.tmpdir(), dataDir },
     },
     { host: '127.0.0.1', port: 0 },
   );
@@ -123,6 +138,8 @@ export async function startTestStack(
     workerDeps: deps,
     token,
     ownerId,
+    tenantId,
+    tokenFor,
     taskQueue,
     database,
     env,

@@ -72,7 +72,7 @@ describe('queueing per project', () => {
     await until('the next to be queued', next, (e) => e.status === 'queued');
 
     // The slot is a row in Postgres: holding it costs the holder no timer, and nothing checks on it.
-    const slots = await projectSlotState(stack.database.db, project);
+    const slots = await projectSlotState(stack.database.db, { tenantId: stack.tenantId, projectId: project });
     expect(slots.holder?.requesterId).toBe(executionWorkflowId(holder));
     expect(slots.queue.map((r) => r.requesterId)).toEqual([executionWorkflowId(next)]);
     const holderHistory = await stack.env.client.workflow.getHandle(executionWorkflowId(holder)).fetchHistory();
@@ -80,7 +80,7 @@ describe('queueing per project', () => {
 
     await stack.env.client.workflow.getHandle(executionWorkflowId(holder)).terminate('operator test');
     await waitFor('the next execution to get the slot', async () => ((await get(next)).status === 'awaiting_approval' ? true : undefined), 60_000);
-    const after = await projectSlotState(stack.database.db, project);
+    const after = await projectSlotState(stack.database.db, { tenantId: stack.tenantId, projectId: project });
     expect(after.holder?.requesterId).toBe(executionWorkflowId(next));
     expect(after.queue).toEqual([]);
 
@@ -96,8 +96,8 @@ describe('queueing per project', () => {
   it('a slot left held by a workflow that closed, or by one that no longer wants it, goes to the first in line', async () => {
     const { db } = stack.database;
     const hold = (project: string, workflowId: string, runId: string) =>
-      db.execute(sql`insert into project_slots (project_id, request_id, workflow_id, workflow_run_id, requested_at, granted_at)
-        values (${project}, ${`stale-${project}`}, ${workflowId}, ${runId}, now(), now() - interval '2 minutes')`);
+      db.execute(sql`insert into project_slots (tenant_id, project_id, request_id, workflow_id, workflow_run_id, requested_at, granted_at)
+        values (${stack.tenantId}, ${project}, ${`stale-${project}`}, ${workflowId}, ${runId}, now(), now() - interval '2 minutes')`);
     // A holder whose workflow is gone (it closed without releasing, and no scan reported it).
     const gone = `queue-gone-${Date.now()}`;
     await hold(gone, 'execution-never-was', randomUUID());
@@ -107,12 +107,14 @@ describe('queueing per project', () => {
     const live = `queue-live-${Date.now()}`;
     const idle = await create(live, 'done', 'never');
     await stack.waitForStatus(idle, 'completed');
-    await waitFor('the slot to be released', async () => ((await projectSlotState(db, live)).holder === null ? true : undefined));
+    await waitFor('the slot to be released', async () =>
+      (await projectSlotState(db, { tenantId: stack.tenantId, projectId: live })).holder === null ? true : undefined,
+    );
     const { runId } = await stack.env.client.workflow.getHandle(executionWorkflowId(idle)).describe();
     await hold(live, executionWorkflowId(idle), runId);
     const next = await create(live, 'next in line');
     await until('the next to get the slot the holder gave back', next, (e) => e.status === 'awaiting_approval');
-    expect((await projectSlotState(db, live)).holder?.requesterId).toBe(executionWorkflowId(next));
+    expect((await projectSlotState(db, { tenantId: stack.tenantId, projectId: live })).holder?.requesterId).toBe(executionWorkflowId(next));
   });
 
   it('frees the slot and leaves the queue when a queued execution is stopped', async () => {

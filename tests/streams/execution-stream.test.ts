@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApiServer } from '../../api/server.ts';
 import { openDatabase } from '../../db/client.ts';
 import { appendEvent } from '../../db/events.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -206,12 +205,12 @@ describe('GET /v1/executions/:id/stream', () => {
       code: 'invalid_request',
     });
     expect(await error(await get(`/v1/executions/${randomUUID()}/stream`))).toEqual({ status: 404, code: 'not_found' });
-    const stranger = await issueToken(stack.database.db, 'stranger', `owner-${randomUUID()}`);
+    const stranger = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
     expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${stranger}` }))).toEqual({
       status: 404,
       code: 'not_found',
     });
-    const readless = await issueToken(stack.database.db, 'no-read', stack.ownerId, ['execution:create']);
+    const readless = (await stack.tokenFor('owner', { permissions: ['execution:create'] })).token;
     expect(await error(await get(`/v1/executions/${id}/stream`, { authorization: `Bearer ${readless}` }))).toEqual({
       status: 403,
       code: 'forbidden',

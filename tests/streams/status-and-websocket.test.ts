@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_EVENT_TYPES, statusAfter } from '../../common/status-events.ts';
-import { issueToken } from '../../db/tokens.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -30,7 +29,7 @@ describe('status stream and WebSocket', () => {
     it("sends the caller's status changes from now, not other owners', and resumes after a cursor", async () => {
       const sidebar = track(await openSse(`${stack.url}/v1/stream`, auth()));
       expect(sidebar.status).toBe(200);
-      const stranger = await issueToken(stack.database.db, 'stranger', `owner-${randomUUID()}`);
+      const stranger = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
       const theirs = await fetch(`${stack.url}/v1/executions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stranger}`, 'content-type': 'application/json' },
@@ -116,12 +115,14 @@ describe('status stream and WebSocket', () => {
     });
 
     it('answers bad messages and unreadable executions with errors like the REST routes, and keeps the socket', async () => {
-      const stranger = await issueToken(stack.database.db, 'stranger', `owner-${randomUUID()}`);
+      const stranger = (await stack.tokenFor(`owner-${randomUUID()}`)).token;
       const strangers = await fetch(`${stack.url}/v1/executions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stranger}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ projectId: 'theirs', prompt: 'not yours', planMode: 'never', agentId: 'unattended' }),
+        // A project of the stranger's own: the earlier stranger's `theirs` is not theirs to use.
+        body: JSON.stringify({ projectId: 'theirs-too', prompt: 'not yours', planMode: 'never', agentId: 'unattended' }),
       });
+      expect(strangers.status).toBe(201);
       const theirId = (await strangers.json()).id;
       const ws = track(await openWs(`${stack.url}/v1/ws`, auth()));
       const errors = () => ws.messages.filter((m) => m.type === 'error');
@@ -165,7 +166,7 @@ describe('status stream and WebSocket', () => {
 
     it('refuses the upgrade without a token (401) or without execution:read (403)', async () => {
       await expect(openWs(`${stack.url}/v1/ws`, {})).rejects.toMatchObject({ status: 401 });
-      const readless = await issueToken(stack.database.db, 'no-read', stack.ownerId, ['execution:create']);
+      const readless = (await stack.tokenFor('owner', { permissions: ['execution:create'] })).token;
       await expect(openWs(`${stack.url}/v1/ws`, { authorization: `Bearer ${readless}` })).rejects.toMatchObject({ status: 403 });
     });
   });

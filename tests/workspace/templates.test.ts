@@ -1,5 +1,7 @@
 // Workspaces are created from a template once: empty, a copied folder, or a git clone at a ref.
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, tempWorkspaces } from '../helpers/temp-workspaces.ts';
@@ -53,6 +55,33 @@ describe('workspace templates', () => {
     await expect(temp.driver.prepare('git-3', { type: 'git', url: path.join(temp.dir, 'no-such-repo') })).rejects.toThrow();
     // A failed prepare leaves nothing behind, so a retry starts clean.
     expect((await fs.readdir(path.join(temp.dir, 'ws'))).filter((name) => name.includes('git-3'))).toEqual([]);
+  });
+
+  it('clones over http with credentials in the URL, and the clone keeps its origin without them', async () => {
+    const source = path.join(temp.dir, 'served-source');
+    await writeFiles(source, { 'README.md': 'served\n' });
+    git(source, 'init', '-q');
+    git(source, 'add', '.');
+    git(source, 'commit', '-q', '-m', 'served');
+    const bare = path.join(temp.dir, 'served.git');
+    git(temp.dir, 'clone', '-q', '--bare', source, bare);
+    git(bare, 'update-server-info');
+    // git's "dumb" http protocol: the bare repository's files, served as they are.
+    const server = http.createServer(async (request, response) => {
+      const file = path.join(bare, decodeURIComponent(new URL(request.url!, 'http://x').pathname).replace(/^\/repo\.git/, ''));
+      const body = await fs.readFile(file).catch(() => undefined);
+      response.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const workspace = await temp.driver.prepare('http-1', { type: 'git', url: `http://deploy:s3cret-42@127.0.0.1:${port}/repo.git` });
+      expect(await workspace.readFile('README.md')).toBe('served\n');
+      expect(git(workspace.root, 'remote', 'get-url', 'origin').trim()).toBe(`http://127.0.0.1:${port}/repo.git`);
+      expect(await fs.readFile(path.join(workspace.root, '.git', 'config'), 'utf8')).not.toContain('s3cret-42');
+    } finally {
+      server.close();
+    }
   });
 
   it('keeps an existing workspace as it is when prepared again', async () => {

@@ -1,0 +1,73 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkspaceTemplate } from './driver.ts';
+
+/**
+ * Where a project's workspace template may come from. A `path` template, and a git template that
+ * clones a local repository (a `file:` URL or a path), must lie under `root`, which the operator sets
+ * (WORKSPACE_TEMPLATE_ROOT; unset, none may); nothing under `dataDir` (other executions' workspaces,
+ * baselines, the embedded database) ever may, even under the root.
+ */
+export interface TemplatePlaces {
+  root?: string;
+  dataDir: string;
+}
+
+/** Git URLs that reach another machine: `https://`, `http://`, `ssh://`, `git://`, or scp-like `user@host:path`. */
+const REMOTE_GIT_URL = /^(?:(?:https?|ssh|git|git\+ssh|ssh\+git):\/\/[^/]|[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:)/i;
+
+/** The folder a template reads from this machine, if it reads one; undefined for a remote git URL. */
+function localSource(template: WorkspaceTemplate): { folder: string } | { unsupported: string } | undefined {
+  if (template.type === 'empty') return undefined;
+  if (template.type === 'path') return { folder: template.path };
+  if (REMOTE_GIT_URL.test(template.url)) return undefined;
+  if (/^file:\/\//i.test(template.url)) {
+    try {
+      return { folder: decodeURIComponent(new URL(template.url).pathname) };
+    } catch {
+      return { unsupported: template.url };
+    }
+  }
+  if (path.isAbsolute(template.url)) return { folder: template.url };
+  return { unsupported: template.url };
+}
+
+const within = (folder: string, parent: string) => {
+  const relative = path.relative(parent, folder);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+};
+
+/**
+ * Why the template may not be used, or undefined when it may: judged on its names alone (the API,
+ * which may run on another machine than the worker, refuses it when it is set).
+ */
+export function templateProblem(template: WorkspaceTemplate, places: TemplatePlaces | undefined): string | undefined {
+  const source = localSource(template);
+  if (!source) return undefined;
+  if ('unsupported' in source) {
+    return `git URL ${JSON.stringify(source.unsupported)} is not supported: use https://, ssh://, git://, user@host:path, or (when allowed) file://`;
+  }
+  if (!places?.root) return folderProblem(source.folder, undefined, '');
+  return folderProblem(path.resolve(source.folder), path.resolve(places.root), path.resolve(places.dataDir));
+}
+
+function folderProblem(folder: string, root: string | undefined, dataDir: string): string | undefined {
+  const what = `workspace templates from this machine's folders`;
+  if (!root) return `${what} are not allowed here (the operator allows them under WORKSPACE_TEMPLATE_ROOT)`;
+  if (!within(folder, root)) return `${what} must be under ${root}`;
+  if (within(folder, dataDir) || within(dataDir, folder)) return `${what} may not reach the service's data folder`;
+  return undefined;
+}
+
+/**
+ * As templateProblem, judged again where the worker reads the folder, with links followed: a folder
+ * under the root that links into the data folder is refused too.
+ */
+export async function templateProblemOnDisk(template: WorkspaceTemplate, places: TemplatePlaces): Promise<string | undefined> {
+  const named = templateProblem(template, places);
+  if (named) return named;
+  const source = localSource(template);
+  if (!source || 'unsupported' in source) return undefined;
+  const real = (p: string) => fs.realpath(p).catch(() => path.resolve(p));
+  return folderProblem(await real(source.folder), await real(places.root!), await real(places.dataDir));
+}
