@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory';
+import type { Actor } from '../common/events.ts';
 import type { Permission } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { type Caller, findCaller } from '../db/tokens.ts';
@@ -23,6 +24,9 @@ export function requireToken(db: Database) {
     await next();
   });
 }
+
+/** Who the caller is in the audit log: a user, or the tenant's integration. */
+export const actorOf = (caller: Caller): Actor => ({ kind: caller.kind, id: caller.id });
 
 /** Requires the caller's token to carry `permission`; 403 naming it otherwise. */
 export function requirePermission(permission: Permission) {

@@ -1,31 +1,70 @@
+import { and, eq } from 'drizzle-orm';
+import type { ShareAccess } from '../common/access-events.ts';
 import type { Database } from '../db/client.ts';
 import { type ExecutionRow, findExecution, findExecutionRow } from '../db/executions.ts';
+import { executionShares } from '../db/schema.ts';
 import type { Caller } from '../db/tokens.ts';
 import { ApiError } from './errors.ts';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => uuidPattern.test(value);
 
+/** What the caller may do with an execution: own it, collaborate (decide, stop, message), or read it (and comment). */
+export type Access = 'owner' | ShareAccess;
+
+type Guarded = Pick<ExecutionRow, 'id' | 'tenantId' | 'ownerId' | 'visibility'>;
+
 /**
- * Whether the caller may see the execution: it is private to its owner (seed 001: "only you can see
- * it"), within its tenant. Everyone else is told it does not exist.
+ * The caller's access to the execution, or undefined when they may not see it. An execution is
+ * private to its owner (seed 001: "only you can see it") until it is shared with someone of its
+ * tenant, or its visibility is `tenant` (everyone there reads it). Nothing crosses tenants.
  */
-export function canSee(execution: Pick<ExecutionRow, 'tenantId' | 'ownerId'>, caller: Caller): boolean {
-  return execution.tenantId === caller.tenantId && execution.ownerId === caller.id;
+export async function accessTo(db: Database, execution: Guarded, caller: Caller): Promise<Access | undefined> {
+  if (execution.tenantId !== caller.tenantId) return undefined;
+  if (execution.ownerId === caller.id) return 'owner';
+  const [share] = await db
+    .select({ access: executionShares.access })
+    .from(executionShares)
+    .where(and(eq(executionShares.executionId, execution.id), eq(executionShares.userId, caller.id)));
+  if (share) return share.access as ShareAccess;
+  return execution.visibility === 'tenant' ? 'read' : undefined;
 }
 
-/** An execution the caller may see, with its runs, or 404: others' executions are not revealed to exist. */
+/** An execution the caller may see, with its runs and the caller's access, or 404: others' executions are not revealed to exist. */
 export async function loadVisibleExecution(db: Database, id: string, caller: Caller) {
   const found = isUuid(id) ? await findExecution(db, id) : undefined;
-  if (!found || !canSee(found.execution, caller)) throw notFound(id);
-  return found;
+  const access = found && (await accessTo(db, found.execution, caller));
+  if (!found || !access) throw notFound(id);
+  return { ...found, access };
 }
 
 /** The execution's row alone (no runs), or 404 as loadVisibleExecution. */
 export async function loadVisibleExecutionRow(db: Database, id: string, caller: Caller) {
   const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
-  if (!execution || !canSee(execution, caller)) throw notFound(id);
+  const access = execution && (await accessTo(db, execution, caller));
+  if (!execution || !access) throw notFound(id);
+  return { execution, access };
+}
+
+/** An execution the caller may act on (its owner or a collaborator); 404 when they may not see it, 403 when they may only read it. */
+export async function loadActionableExecutionRow(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
+  const { execution, access } = await loadVisibleExecutionRow(db, id, caller);
+  if (access === 'read') {
+    throw new ApiError(403, 'forbidden', `execution ${id} is shared with you to read: only its owner and collaborators act on it`);
+  }
   return execution;
+}
+
+/**
+ * An execution whose access the caller may change (share, visibility, hand-off): its owner's, or any
+ * of the tenant's for an admin, whose changes are audited like the owner's. Others: 404 or 403 as above.
+ */
+export async function loadExecutionToShare(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
+  const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
+  if (execution && execution.tenantId === caller.tenantId && caller.role === 'admin') return execution;
+  const { access } = await loadVisibleExecutionRow(db, id, caller);
+  if (access !== 'owner') throw new ApiError(403, 'forbidden', `only the owner of execution ${id} (or an admin) changes who may see it`);
+  return execution!;
 }
 
 const notFound = (id: string) => new ApiError(404, 'not_found', `no execution ${id}`);

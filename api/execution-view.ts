@@ -78,6 +78,7 @@ export function executionSummary(execution: ExecutionRow) {
     background: execution.background,
     archived: execution.archivedAt !== null,
     archivedAt: execution.archivedAt?.toISOString() ?? null,
+    visibility: execution.visibility,
     status,
     queuePosition: status === 'queued' ? execution.queuePosition : null,
     createdAt: execution.createdAt.toISOString(),

@@ -1,11 +1,19 @@
-import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
 import { ACTIVE_STATUSES } from '../common/statuses.ts';
 import type { Database } from './client.ts';
 import { executionColumns } from './executions.ts';
-import { executions } from './schema.ts';
+import { executionShares, executions } from './schema.ts';
+
+/** Whose executions a list shows: the caller's own, those shared with them, the tenant's visible to all, or all of these. */
+export const LIST_SCOPES = ['mine', 'shared', 'tenant', 'all'] as const;
+export type ListScope = (typeof LIST_SCOPES)[number];
 
 export interface ExecutionListFilter {
+  /** The caller: the owner of `mine`. */
   ownerId: string;
+  /** Which of what the caller may see (default `mine`); the others need the caller's tenant. */
+  scope?: ListScope;
+  tenantId?: string;
   projectId?: string;
   agentId?: string;
   statuses?: readonly string[];
@@ -42,7 +50,7 @@ export function listExecutions(db: Database, filter: ExecutionListFilter) {
 }
 
 function filterConditions(filter: Omit<ExecutionListFilter, 'q' | 'after' | 'limit'>): SQL[] {
-  const conditions = [eq(executions.ownerId, filter.ownerId)];
+  const conditions = [whose(filter)];
   if (filter.projectId) conditions.push(eq(executions.projectId, filter.projectId));
   if (filter.agentId) conditions.push(eq(executions.agentId, filter.agentId));
   if (filter.statuses?.length) conditions.push(inArray(executions.status, filter.statuses));
@@ -53,6 +61,20 @@ function filterConditions(filter: Omit<ExecutionListFilter, 'q' | 'after' | 'lim
   if (filter.archived !== 'all') conditions.push(filter.archived ? isNotNull(executions.archivedAt) : isNull(executions.archivedAt));
   if (filter.background !== undefined) conditions.push(eq(executions.background, filter.background));
   return conditions;
+}
+
+function whose({ ownerId, scope = 'mine', tenantId }: Pick<ExecutionListFilter, 'ownerId' | 'scope' | 'tenantId'>): SQL {
+  if (scope === 'mine') return eq(executions.ownerId, ownerId);
+  if (!tenantId) throw new Error(`a list of scope ${scope} needs the caller's tenant`);
+  const shared = inArray(
+    executions.id,
+    sql`(select ${executionShares.executionId} from ${executionShares} where ${executionShares.userId} = ${ownerId})`,
+  );
+  const everyone = eq(executions.visibility, 'tenant');
+  const inTenant = eq(executions.tenantId, tenantId);
+  if (scope === 'shared') return and(inTenant, ne(executions.ownerId, ownerId), shared)!;
+  if (scope === 'tenant') return and(inTenant, ne(executions.ownerId, ownerId), everyone)!;
+  return and(inTenant, or(eq(executions.ownerId, ownerId), everyone, shared))!;
 }
 
 /**

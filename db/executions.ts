@@ -37,10 +37,13 @@ export async function findRunIndex(db: Database, runId: string): Promise<number 
   return row?.index;
 }
 
-/** A run by its id or its global number, with its execution's tenant and owner. */
+/** A run by its id or its global number, with what says who may see its execution. */
 export async function findRun(db: Database, idOrNumber: { id: string } | { number: number }) {
   const [row] = await db
-    .select({ run: runs, tenantId: executions.tenantId, ownerId: executions.ownerId })
+    .select({
+      run: runs,
+      execution: { id: executions.id, tenantId: executions.tenantId, ownerId: executions.ownerId, visibility: executions.visibility },
+    })
     .from(runs)
     .innerJoin(executions, eq(executions.id, runs.executionId))
     .where('id' in idOrNumber ? eq(runs.id, idOrNumber.id) : eq(runs.number, idOrNumber.number));

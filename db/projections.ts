@@ -1,7 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { ACCESS_EVENT_TYPES, type AccessEventType, COMMENT_EVENT_TYPES, type CommentEventType } from '../common/access-events.ts';
 import type { NewEvent } from '../common/events.ts';
 import { EXECUTION_ENDED_TYPES, RUN_STATUS_AFTER } from '../common/status-events.ts';
 import { isTerminal } from '../common/statuses.ts';
+import { applyAccessChange, applyComment } from './access-projections.ts';
 import type { Database } from './client.ts';
 import { executions, messages, runs } from './schema.ts';
 import { DEFAULT_TENANT_ID } from './tenants.ts';
@@ -51,6 +53,14 @@ export async function applyProjection(tx: Transaction, event: NewEvent, counters
       .update(executions)
       .set({ status: 'cancelled', updatedAt: at, pendingPlan: null, pendingToolCallId: null, queuePosition: null })
       .where(eq(executions.id, event.executionId));
+    return null;
+  }
+  if (ACCESS_EVENT_TYPES.includes(event.type as AccessEventType)) {
+    await applyAccessChange(tx, event, at);
+    return null;
+  }
+  if (COMMENT_EVENT_TYPES.includes(event.type as CommentEventType)) {
+    await applyComment(tx, event, at);
     return null;
   }
   if (event.type === 'execution.archived' || event.type === 'execution.unarchived') {

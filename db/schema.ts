@@ -69,6 +69,8 @@ export const executions = pgTable(
     background: boolean('background').notNull().default(false),
     /** Set while archived: out of default lists and the status summary, still readable. */
     archivedAt: timestamp('archived_at', { withTimezone: true }),
+    /** `private`: its owner and those it is shared with see it; `tenant`: everyone in its tenant does. */
+    visibility: text('visibility').notNull().default('private'),
     status: text('status').notNull(),
     currentRunId: uuid('current_run_id'),
     /** While `awaiting_approval`: the plan that waits for a decision. */
@@ -94,6 +96,37 @@ export const executions = pgTable(
     index('executions_target_idx').on(t.targetType, t.targetId),
     index('executions_search_idx').using('gin', t.searchVector),
   ],
+);
+
+/** Projection: whom an execution is shared with, and how (`read`, or `collaborate`: also decide, stop and message). */
+export const executionShares = pgTable(
+  'execution_shares',
+  {
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id),
+    userId: text('user_id').notNull(),
+    access: text('access').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.userId] }), index('execution_shares_user_idx').on(t.userId)],
+);
+
+/** Projection: the comments on an execution, apart from the agent conversation (events comment.*). */
+export const comments = pgTable(
+  'comments',
+  {
+    id: uuid('id').primaryKey(),
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id),
+    authorId: text('author_id').notNull(),
+    body: text('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [index('comments_execution_idx').on(t.executionId, t.createdAt)],
 );
 
 /** Projection: one row per run. `number` is global across all executions (Run-1, Run-2, ...). */

@@ -5,9 +5,9 @@ import { isTerminal, type Status } from '../../common/statuses.ts';
 import { appendEvent } from '../../db/events.ts';
 import { findExecution } from '../../db/executions.ts';
 import type { AppDeps } from '../app.ts';
-import { type AuthEnv, requirePermission } from '../auth.ts';
+import { type AuthEnv, actorOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
-import { loadVisibleExecution } from '../execution-access.ts';
+import { loadActionableExecutionRow } from '../execution-access.ts';
 import { executionSummary } from '../execution-view.ts';
 import { readOptionalJson, validate } from '../validation.ts';
 
@@ -19,7 +19,7 @@ import { readOptionalJson, validate } from '../validation.ts';
 export function archiveRoutes({ db }: AppDeps) {
   const route = (archive: boolean) => async (c: Context<AuthEnv>) => {
     validate(z.strictObject({}), await readOptionalJson(c));
-    const { execution } = await loadVisibleExecution(db, c.req.param('id')!, c.var.caller);
+    const execution = await loadActionableExecutionRow(db, c.req.param('id')!, c.var.caller);
     if ((execution.archivedAt !== null) === archive) return c.json(executionSummary(execution));
     // Only finished work is archived: an active execution would vanish from view while it still works.
     if (archive && !isTerminal(execution.status as Status)) {
@@ -33,7 +33,7 @@ export function archiveRoutes({ db }: AppDeps) {
       eventId: randomUUID(),
       type: archive ? 'execution.archived' : 'execution.unarchived',
       executionId: execution.id,
-      actor: { kind: 'user', id: c.var.caller.id },
+      actor: actorOf(c.var.caller),
       occurredAt: new Date().toISOString(),
     });
     const found = await findExecution(db, execution.id);

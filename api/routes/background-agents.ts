@@ -8,7 +8,7 @@ import type { Caller } from '../../db/tokens.ts';
 import { stopUpdate } from '../../workflows/definitions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
-import { type AuthEnv, requirePermission, requireToken } from '../auth.ts';
+import { type AuthEnv, actorOf, requirePermission, requireToken } from '../auth.ts';
 import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
@@ -76,11 +76,13 @@ export function backgroundAgentRoutes(deps: AppDeps) {
       return c.json({ instanceId: execution.id, runs: logs });
     })
     .post('/:instanceId/stop', requirePermission('execution:cancel'), async (c) => {
-      const { execution } = await loadInstance(c.req.param('instanceId'), c.var.caller);
+      const { execution, access } = await loadInstance(c.req.param('instanceId'), c.var.caller);
+      if (access === 'read')
+        throw new ApiError(403, 'forbidden', `background agent ${execution.id} is shared with you to read: only its owner and collaborators stop it`);
       if (isTerminal(execution.status as Status)) {
         throw new ApiError(409, 'invalid_state', `cannot stop background agent ${execution.id}: it is already ${execution.status}`);
       }
-      if ((await decide(deps, execution.id, stopUpdate, { by: { kind: 'user', id: c.var.caller.id } })) === 'closed') {
+      if ((await decide(deps, execution.id, stopUpdate, { by: actorOf(c.var.caller) })) === 'closed') {
         // Its workflow had closed (terminated by an operator): now recorded as cancelled, nothing is left to stop.
         const found = await findExecution(db, execution.id);
         return c.json(backgroundAgentView(found!.execution, found!.runs), 200);

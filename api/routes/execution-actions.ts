@@ -23,10 +23,10 @@ import {
 } from '../../workflows/definitions.ts';
 import type { executionWorkflow } from '../../workflows/execution.ts';
 import type { AppDeps } from '../app.ts';
-import { type AuthEnv, requirePermission } from '../auth.ts';
+import { type AuthEnv, actorOf, requirePermission } from '../auth.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
-import { loadVisibleExecutionRow } from '../execution-access.ts';
+import { loadActionableExecutionRow } from '../execution-access.ts';
 import { describeExecution } from '../execution-view.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
@@ -53,10 +53,10 @@ export function executionActionRoutes(deps: AppDeps) {
 
   // The recorded status for the quick check: the execution's row alone (one query on the way to the workflow).
   async function current(c: Context<AuthEnv>) {
-    const execution = await loadVisibleExecutionRow(db, c.req.param('id')!, c.var.caller);
+    const execution = await loadActionableExecutionRow(db, c.req.param('id')!, c.var.caller);
     return { execution, status: execution.status as Status };
   }
-  const by = (c: Context<AuthEnv>): Actor => ({ kind: 'user', id: c.var.caller.id });
+  const by = (c: Context<AuthEnv>): Actor => actorOf(c.var.caller);
   const accepted = (c: Context<AuthEnv>, executionId: string, action: string, extra: Record<string, unknown> = {}) =>
     c.json({ executionId, action, accepted: true, ...extra }, 200);
 

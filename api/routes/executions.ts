@@ -5,7 +5,7 @@ import { BUDGET_LIMITS } from '../../common/budgets.ts';
 import { parseDuration } from '../../common/duration.ts';
 import { PLAN_MODES, STATUSES } from '../../common/statuses.ts';
 import { listExecutionEvents } from '../../db/events.ts';
-import { listExecutions } from '../../db/execution-list.ts';
+import { LIST_SCOPES, listExecutions } from '../../db/execution-list.ts';
 import { findExecution } from '../../db/executions.ts';
 import { chooseAgentModel } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
@@ -83,6 +83,8 @@ const listQuery = z
     until: timestamp.optional(),
     range: z.enum(['today', 'week', 'month', 'all']).optional(),
     archived: z.enum(['false', 'true', 'all']).default('false'),
+    /** Whose: the caller's own (default), shared with them, visible to the tenant, or all they may see. */
+    scope: z.enum(LIST_SCOPES).default('mine'),
     background: flag.optional(),
     q: nonBlank(200).optional(),
     cursor: z.string().optional(),
@@ -130,6 +132,7 @@ export function executionRoutes(deps: AppDeps) {
       const rows = await listExecutions(db, {
         ...filters,
         ownerId: c.var.caller.id,
+        tenantId: c.var.caller.tenantId,
         statuses: status,
         since: since ?? rangeStart(range),
         archived: archived === 'all' ? 'all' : archived === 'true',
@@ -147,8 +150,8 @@ export function executionRoutes(deps: AppDeps) {
       });
     })
     .get('/:id', requirePermission('execution:read'), async (c) => {
-      const { execution, runs } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
-      return c.json(await describeExecution(deps, execution, runs));
+      const { execution, runs, access } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
+      return c.json({ ...(await describeExecution(deps, execution, runs)), access });
     })
     .get('/:id/events', requirePermission('execution:read'), async (c) => {
       const { execution } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);

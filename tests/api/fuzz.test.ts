@@ -659,6 +659,43 @@ describe('fuzz: hostile input to every route', () => {
       );
     }
 
+    // Sharing, visibility, hand-off (the stack's own executions only: an admin may change others' access, so
+    // the other owner's would answer 200; hand-offs only to whom they must be refused, so the pool stays the stack's).
+    const ownPick = (): ExecPick => (chance(rng, 0.75) ? { kind: 'id', id: pick(rng, [pool.completed, pool.awaiting, pool.failed]) } : hostileSeg());
+    const userSeg = () =>
+      chance(rng, 0.4) ? encodeURIComponent(pick(rng, [otherOwner, stack.ownerId, 'other-tenant:someone'])) : urlValue(rng, hs());
+    const ownCase = (route: string, method: string, suffix: string, extra: Partial<HttpCase> = {}) =>
+      add({ route, method, path: `/v1/executions/{exec}${suffix}`, exec: ownPick(), note: '', ...extra });
+    times(15, () => ownCase('GET /v1/executions/:id/access', 'GET', `/access${query({}, 0)}`));
+    times(40, () => {
+      const b = jsonBody({ access: () => field(() => pick(rng, ['read', 'collaborate', 'READ', 'owner'])) });
+      ownCase(`PUT /v1/executions/:id/shares/:userId`, 'PUT', `/shares/${userSeg()}`, b);
+    });
+    times(20, () => ownCase('DELETE /v1/executions/:id/shares/:userId', 'DELETE', `/shares/${userSeg()}`, emptyBody()));
+    times(30, () => {
+      const b = jsonBody({ visibility: () => field(() => pick(rng, ['private', 'private', 'tenant', 'public'])) });
+      ownCase('PUT /v1/executions/:id/visibility', 'PUT', '/visibility', b);
+    });
+    times(30, () => {
+      const b = jsonBody({ userId: () => field(() => pick(rng, [stack.ownerId, 'other-tenant:someone', `${stack.tenantId}:nobody`])) });
+      ownCase('POST /v1/executions/:id/hand-off', 'POST', '/hand-off', b);
+    });
+
+    // Comments (any execution the stack may see; ids of comments hostile or unknown).
+    const commentSeg = () => (chance(rng, 0.5) ? uuid() : urlValue(rng, hs()));
+    times(20, () =>
+      execCase('GET /v1/executions/:id/comments', 'GET', `/comments${query({ cursor: listCursors, limit: limitValues(500) })}`, [pool.completed]),
+    );
+    times(40, () => {
+      const b = jsonBody({ body: () => field(() => pick(rng, ['Fuzz: a comment', 'x', `Fuzz ${'long '.repeat(50)}`])) });
+      execCase('POST /v1/executions/:id/comments', 'POST', '/comments', [pool.completed, pool.awaiting], b);
+    });
+    times(20, () => {
+      const b = jsonBody({ body: () => field(() => 'Fuzz: edited') });
+      execCase('PATCH /v1/executions/:id/comments/:commentId', 'PATCH', `/comments/${commentSeg()}`, [pool.completed], b);
+    });
+    times(15, () => execCase('DELETE /v1/executions/:id/comments/:commentId', 'DELETE', `/comments/${commentSeg()}`, [pool.completed], emptyBody()));
+
     // Runs.
     times(50, () => {
       const r = runRef();

@@ -1,0 +1,66 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { NewEvent } from '../common/events.ts';
+import type { Transaction } from './projections.ts';
+import { comments, executionShares, executions } from './schema.ts';
+
+/**
+ * Projects a change of who may see an execution: a share given or taken back, its visibility, a
+ * hand-off (the new owner's share, if any, is gone: they own it; the one who handed it off keeps read).
+ */
+export async function applyAccessChange(tx: Transaction, event: NewEvent, at: Date): Promise<void> {
+  const payload = event.payload ?? {};
+  const executionId = event.executionId;
+  const share = (userId: string, access: string) =>
+    tx
+      .insert(executionShares)
+      .values({ executionId, userId, access, createdAt: at })
+      .onConflictDoUpdate({ target: [executionShares.executionId, executionShares.userId], set: { access } });
+  const unshare = (userId: string) =>
+    tx.delete(executionShares).where(and(eq(executionShares.executionId, executionId), eq(executionShares.userId, userId)));
+  switch (event.type) {
+    case 'execution.shared':
+      await share(String(payload.userId), String(payload.access));
+      return;
+    case 'execution.unshared':
+      await unshare(String(payload.userId));
+      return;
+    case 'execution.visibility_changed':
+      await tx
+        .update(executions)
+        .set({ visibility: String(payload.visibility), updatedAt: at })
+        .where(eq(executions.id, executionId));
+      return;
+    case 'execution.handed_off':
+      await tx
+        .update(executions)
+        .set({ ownerId: String(payload.to), updatedAt: at })
+        .where(eq(executions.id, executionId));
+      await unshare(String(payload.to));
+      await share(String(payload.from), 'read');
+      return;
+  }
+}
+
+/** Projects a comment added, edited or deleted (a deleted one is kept, marked, and no longer listed). */
+export async function applyComment(tx: Transaction, event: NewEvent, at: Date): Promise<void> {
+  const payload = event.payload ?? {};
+  const id = String(payload.commentId);
+  const live = and(eq(comments.id, id), isNull(comments.deletedAt));
+  switch (event.type) {
+    case 'comment.added':
+      await tx
+        .insert(comments)
+        .values({ id, executionId: event.executionId, authorId: String(event.actor?.id), body: String(payload.body), createdAt: at })
+        .onConflictDoNothing();
+      return;
+    case 'comment.edited':
+      await tx
+        .update(comments)
+        .set({ body: String(payload.body), editedAt: at })
+        .where(live);
+      return;
+    case 'comment.deleted':
+      await tx.update(comments).set({ deletedAt: at }).where(live);
+      return;
+  }
+}
