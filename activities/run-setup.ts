@@ -4,7 +4,8 @@ import { type Budgets, effectiveBudgets } from '../common/budgets.ts';
 import { uuidFromName } from '../common/ids.ts';
 import { modelProblem } from '../common/models.ts';
 import type { PlanMode } from '../common/statuses.ts';
-import { MASK } from '../common/template-credentials.ts';
+import { MASK, splitCredentials } from '../common/template-credentials.ts';
+import { agentDisabled } from '../db/agent-policy.ts';
 import { agentBudgets, findAgent } from '../db/agents.ts';
 import type { Database } from '../db/client.ts';
 import { findExecutionRow } from '../db/executions.ts';
@@ -14,7 +15,7 @@ import { withHeartbeats } from './heartbeat.ts';
 import { type AgentCall, recordRunEvent, runEventWriter } from './run-events.ts';
 import { composeSystemPrompt } from './system-prompt.ts';
 import type { WorkspaceDriver, WorkspaceTemplate } from './workspace/driver.ts';
-import { type TemplatePlaces, templateProblemOnDisk } from './workspace/template-places.ts';
+import { type TemplatePlaces, templateProblemOnDisk, tenantPlaces } from './workspace/template-places.ts';
 
 export interface PrepareRunCall extends AgentCall {
   projectId: string;
@@ -59,8 +60,9 @@ export function createRunSetupActivities({
    * sight; a failure's message (git's, which may quote the URL) never carries them.
    */
   async function prepareWorkspace(executionId: string, template: WorkspaceTemplate, secrets: ProjectSecrets | null | undefined) {
-    if (template.type !== 'git' || !secrets?.gitUrl) return workspaces.prepare(executionId, template);
-    const secretUrl = secrets.gitUrl;
+    // Credentials kept apart, or still in the template (a project saved before they were kept apart).
+    const secretUrl = template.type === 'git' ? (secrets?.gitUrl ?? splitCredentials(template).secrets?.gitUrl) : undefined;
+    if (template.type !== 'git' || !secretUrl) return workspaces.prepare(executionId, template);
     try {
       return await workspaces.prepare(executionId, { ...template, url: secretUrl });
     } catch (err) {
@@ -80,13 +82,15 @@ export function createRunSetupActivities({
     if (!execution) throw new Error(`execution ${call.executionId} is not recorded yet`);
     const agent = await findAgent(db, execution.tenantId, call.agentId);
     if (!agent) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" does not exist`, 'agent_unavailable');
-    if (!agent.enabled) throw ApplicationFailure.nonRetryable(`agent "${call.agentId}" is disabled`, 'agent_unavailable');
+    // Disabled since the execution was created: this run does not start (one under way finishes).
+    const disabled = await agentDisabled(db, agent, call.projectId);
+    if (disabled) throw ApplicationFailure.nonRetryable(disabled.message, 'agent_disabled', { scope: disabled.scope, scopeId: disabled.scopeId });
     const problem = modelProblem(call.model, env);
     if (problem) throw ApplicationFailure.nonRetryable(`the worker cannot use this model: ${problem}`, 'model_not_configured');
 
     const project = await findProject(db, execution.tenantId, call.projectId);
     const template = (project?.workspaceTemplate ?? { type: 'empty' }) as WorkspaceTemplate;
-    const refused = await templateProblemOnDisk(template, templatePlaces);
+    const refused = await templateProblemOnDisk(template, tenantPlaces(templatePlaces, execution.tenantId)!);
     if (refused) throw ApplicationFailure.nonRetryable(`the project's workspace template cannot be used: ${refused}`, 'template_refused');
     const workspace = await prepareWorkspace(call.executionId, template, project?.secrets as ProjectSecrets | null | undefined);
     const baseline = await workspace.snapshot();

@@ -22,6 +22,7 @@ import { sharingRoutes } from './routes/sharing.ts';
 import { statusRoutes } from './routes/status.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { targetRoutes } from './routes/targets.ts';
+import { tenantRoutes } from './routes/tenant.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { refuseUnstorableUrl } from './storable-url.ts';
 import type { EventFeed } from './streams/event-feed.ts';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/agents', agentRunRoutes(deps));
   app.route('/v1/projects', projectRoutes(deps));
+  app.route('/v1/tenant', tenantRoutes(deps));
   app.route('/v1/status', statusRoutes(deps));
   app.route('/v1/targets', targetRoutes(deps));
   app.route('/v1', streamRoutes(deps));

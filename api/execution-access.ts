@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { ShareAccess } from '../common/access-events.ts';
+import { isTenantAdmin } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { type ExecutionRow, findExecution, findExecutionRow } from '../db/executions.ts';
 import { executionShares } from '../db/schema.ts';
@@ -56,12 +57,22 @@ export async function loadActionableExecutionRow(db: Database, id: string, calle
 }
 
 /**
+ * An execution the caller may stop: as loadActionableExecutionRow, and any of the tenant's for an
+ * admin (one holding a project's slot for a month is not only its owner's business). The stop is audited as the admin's.
+ */
+export async function loadStoppableExecutionRow(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
+  const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
+  if (execution && execution.tenantId === caller.tenantId && isTenantAdmin(caller)) return execution;
+  return loadActionableExecutionRow(db, id, caller);
+}
+
+/**
  * An execution whose access the caller may change (share, visibility, hand-off): its owner's, or any
  * of the tenant's for an admin, whose changes are audited like the owner's. Others: 404 or 403 as above.
  */
 export async function loadExecutionToShare(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
   const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
-  if (execution && execution.tenantId === caller.tenantId && caller.role === 'admin') return execution;
+  if (execution && execution.tenantId === caller.tenantId && isTenantAdmin(caller)) return execution;
   const { access } = await loadVisibleExecutionRow(db, id, caller);
   if (access !== 'owner') throw new ApiError(403, 'forbidden', `only the owner of execution ${id} (or an admin) changes who may see it`);
   return execution!;

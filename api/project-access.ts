@@ -1,3 +1,4 @@
+import { isTenantAdmin } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { createProject, findProject, isProjectMember, type ProjectRow } from '../db/projects.ts';
 import type { Caller } from '../db/tokens.ts';
@@ -9,7 +10,7 @@ export const MAX_PROJECT_ID = 200;
 /** Whether the caller may run work in the project and manage it: its members, and the tenant's admins and integrations. */
 export async function canUseProject(db: Database, caller: Caller, project: ProjectRow): Promise<boolean> {
   if (project.tenantId !== caller.tenantId) return false;
-  if (caller.kind === 'integration' || caller.role === 'admin') return true;
+  if (caller.kind === 'integration' || isTenantAdmin(caller)) return true;
   return isProjectMember(db, caller.tenantId, project.id, caller.id);
 }
 
@@ -36,6 +37,16 @@ export async function projectForNewExecution(db: Database, caller: Caller, id: s
   const created = await createProject(db, { tenantId: caller.tenantId, id, creator: creatorOf(caller) });
   // Created by someone else at the same moment: theirs, so only theirs to use.
   return created ?? loadUsableProject(db, caller, id);
+}
+
+/**
+ * Requires that the caller may still run work in the project of an execution they can see (a message,
+ * retry or resume starts a run): 403 for one who has left it (or was never a member of it).
+ */
+export async function requireProjectAccess(db: Database, caller: Caller, projectId: string): Promise<void> {
+  const project = await findProject(db, caller.tenantId, projectId);
+  if (project && (await canUseProject(db, caller, project))) return;
+  throw new ApiError(403, 'forbidden', `you are not a member of project ${projectId}, so you cannot start work in it`);
 }
 
 /** Who becomes a new project's first member: its creator, unless that is an integration (which uses every project). */

@@ -38,10 +38,10 @@ export async function startExecution(
   const executionId = randomUUID();
   const ownerId = caller.id;
   const input: ExecutionInput = {
+    ...request,
     executionId,
     tenantId: caller.tenantId,
     ownerId,
-    ...request,
     idleTimeoutMs: deps.executionIdleTimeoutMs,
     createdEventId: randomUUID(),
     createdAt: new Date().toISOString(),

@@ -11,9 +11,9 @@ export type Role = (typeof ROLES)[number];
 export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
 /**
- * What each role may do. Admins manage the tenant (members, tokens, policy) and its agents, and see
- * and act on every execution in it; members run and stop their work and set up projects; viewers
- * read what is shared with them.
+ * What each role may do. Admins manage the tenant (members, tokens, policy), its agents and all its
+ * projects, change who may see any of its executions and stop any of them; members run and stop their
+ * work and set up projects; viewers read what is shared with them.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
@@ -22,4 +22,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 };
 
 /** What an integration token (a chat or ticketing bot) may be given: anything but managing the tenant. */
+/** Whether the caller acts as an admin of its tenant: by its token's permissions (a narrowed admin token does not). */
+export const isTenantAdmin = (caller: { permissions: readonly Permission[] }) => caller.permissions.includes('tenant:admin');
+
 export const INTEGRATION_PERMISSIONS = PERMISSIONS.filter((p) => p !== 'tenant:admin');

@@ -101,3 +101,17 @@ export async function removeProjectMember(db: Database, tenantId: string, projec
     .returning();
   return rows.length > 0;
 }
+
+/** Sets which agents may run in the project (seed 000's policy). */
+export async function setProjectPolicy(
+  db: Database,
+  project: ProjectRow,
+  policy: { disabledAgents: string[]; allowedAgents: string[] | null },
+): Promise<ProjectRow> {
+  const [updated] = await db
+    .update(projects)
+    .set({ ...policy, updatedAt: sql`now()` })
+    .where(and(eq(projects.tenantId, project.tenantId), eq(projects.id, project.id)))
+    .returning();
+  return updated!;
+}

@@ -198,6 +198,8 @@ export const tenants = pgTable('tenants', {
   /** A slug, like `acme`: `[a-z0-9][a-z0-9_-]*`. */
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  /** Agents disabled for the whole tenant (seed 000's policy): no run of theirs starts. */
+  disabledAgents: text('disabled_agents').array().notNull().default(sql`'{}'::text[]`),
   createdAt: createdAt(),
 });
 
@@ -283,6 +285,9 @@ export const projects = pgTable(
     workspaceTemplate: jsonb('workspace_template').notNull(),
     /** The template's credentials (`{gitUrl}`: the URL with them), used by the worker only. */
     secrets: jsonb('secrets'),
+    /** Agents disabled in this project; and, when set, the only agents allowed in it. */
+    disabledAgents: text('disabled_agents').array().notNull().default(sql`'{}'::text[]`),
+    allowedAgents: text('allowed_agents').array(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

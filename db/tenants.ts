@@ -13,8 +13,13 @@ export const isSlug = (value: string) => SLUG.test(value);
 
 export type UserRow = typeof users.$inferSelect;
 
+/** Not a tenant's id: user ids are `<tenant>:<name>`, and `integration:<token id>` names integration tokens. */
+const RESERVED_TENANT_IDS = ['integration'];
+export const isTenantId = (value: string) => isSlug(value) && !RESERVED_TENANT_IDS.includes(value);
+
 /** Creates the tenant, with its default agent, unless it exists. */
 export async function ensureTenant(db: Database, id: string, name: string = id): Promise<void> {
+  if (!isTenantId(id)) throw new Error(`"${id}" cannot be a tenant id: use 1-63 lowercase letters, digits, - and _ (not "integration")`);
   await db.transaction(async (tx) => {
     const created = await tx.insert(tenants).values({ id, name }).onConflictDoNothing().returning({ id: tenants.id });
     if (created.length)

@@ -123,13 +123,15 @@ export async function findCaller(db: Database, token: string): Promise<Caller | 
   const [row] = await db
     .select({ id: apiTokens.id, tenantId: apiTokens.tenantId, userId: apiTokens.userId, permissions: apiTokens.permissions, role: users.role })
     .from(apiTokens)
-    .leftJoin(users, eq(users.id, apiTokens.userId))
+    // A user of another tenant than the token's is no user of it: the token then acts for nobody.
+    .leftJoin(users, and(eq(users.id, apiTokens.userId), eq(users.tenantId, apiTokens.tenantId)))
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
   if (!row) return undefined;
   const granted = row.permissions.filter(isPermission);
   if (!row.userId) {
     return { tenantId: row.tenantId, id: integrationId(row.id), kind: 'integration', permissions: granted.filter((p) => p !== 'tenant:admin') };
   }
-  const role = row.role && isRole(row.role) ? row.role : 'viewer';
+  if (!row.role) return undefined;
+  const role = isRole(row.role) ? row.role : 'viewer';
   return { tenantId: row.tenantId, id: row.userId, kind: 'user', role, permissions: granted.filter((p) => ROLE_PERMISSIONS[role].includes(p)) };
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../common/config.ts';
 import { INTEGRATION_PERMISSIONS, isPermission, isRole, PERMISSIONS, type Permission, ROLES } from '../common/permissions.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { DEFAULT_TENANT_ID, ensureTenant, isSlug } from '../db/tenants.ts';
+import { DEFAULT_TENANT_ID, ensureTenant, isSlug, isTenantId } from '../db/tenants.ts';
 import { issueToken, issueUserToken, listTokens, revokeToken } from '../db/tokens.ts';
 
 const usage = `usage:
@@ -52,7 +52,7 @@ try {
   await migrateDatabase(database);
   const [command, argument] = positionals;
   const tenantId = values.tenant?.trim() || DEFAULT_TENANT_ID;
-  if (!isSlug(tenantId)) fail(`tenant "${tenantId}" must be 1-63 lowercase letters, digits, - and _`);
+  if (!isTenantId(tenantId)) fail(`tenant "${tenantId}" must be 1-63 lowercase letters, digits, - and _ (and not "integration")`);
   if (command === 'create') {
     const permissions = permissionsOption();
     if (values.integration !== undefined) {

@@ -4,14 +4,18 @@ import type { WorkspaceTemplate } from './driver.ts';
 
 /**
  * Where a project's workspace template may come from. A `path` template, and a git template that
- * clones a local repository (a `file:` URL or a path), must lie under `root`, which the operator sets
- * (WORKSPACE_TEMPLATE_ROOT; unset, none may); nothing under `dataDir` (other executions' workspaces,
- * baselines, the embedded database) ever may, even under the root.
+ * clones a local repository (a `file:` URL or a path), must lie under the tenant's folder of `root`
+ * (`<root>/<tenant>`), which the operator sets (WORKSPACE_TEMPLATE_ROOT; unset, none may); nothing
+ * under `dataDir` (other executions' workspaces, baselines, the embedded database) ever may.
  */
 export interface TemplatePlaces {
   root?: string;
   dataDir: string;
 }
+
+/** The places of one tenant: its own folder under the root, so no tenant's template reads another's folders. */
+export const tenantPlaces = (places: TemplatePlaces | undefined, tenantId: string): TemplatePlaces | undefined =>
+  places && { ...places, root: places.root && path.join(places.root, tenantId) };
 
 /** Git URLs that reach another machine: `https://`, `http://`, `ssh://`, `git://`, or scp-like `user@host:path`. */
 const REMOTE_GIT_URL = /^(?:(?:https?|ssh|git|git\+ssh|ssh\+git):\/\/[^/]|[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:)/i;
@@ -32,6 +36,19 @@ function localSource(template: WorkspaceTemplate): { folder: string } | { unsupp
   return { unsupported: template.url };
 }
 
+/** An ssh host that is this machine reads its files as a path would; a host starting with `-` is an ssh option. */
+const SSH_HOST = /^(?:(?:git\+ssh|ssh\+git|ssh):\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/]*)|[A-Za-z0-9._~-]+@([A-Za-z0-9.-]+):)/i;
+const LOOPBACK = /^(?:localhost|localhost\.localdomain|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1?\]?|\[::ffff:127(?:\.\d{1,3}){3}\])$/i;
+
+function sshProblem(url: string): string | undefined {
+  const match = SSH_HOST.exec(url);
+  const host = match ? (match[1] ?? match[2] ?? '') : undefined;
+  if (host === undefined) return undefined;
+  if (host === '' || host.startsWith('-')) return `git URL ${JSON.stringify(url)} names no usable host`;
+  if (LOOPBACK.test(host)) return `git URL ${JSON.stringify(url)} reaches this machine over ssh, which would read its folders: not allowed`;
+  return undefined;
+}
+
 const within = (folder: string, parent: string) => {
   const relative = path.relative(parent, folder);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
@@ -43,7 +60,7 @@ const within = (folder: string, parent: string) => {
  */
 export function templateProblem(template: WorkspaceTemplate, places: TemplatePlaces | undefined): string | undefined {
   const source = localSource(template);
-  if (!source) return undefined;
+  if (!source) return template.type === 'git' ? sshProblem(template.url) : undefined;
   if ('unsupported' in source) {
     return `git URL ${JSON.stringify(source.unsupported)} is not supported: use https://, ssh://, git://, user@host:path, or (when allowed) file://`;
   }
@@ -68,6 +85,9 @@ export async function templateProblemOnDisk(template: WorkspaceTemplate, places:
   if (named) return named;
   const source = localSource(template);
   if (!source || 'unsupported' in source) return undefined;
-  const real = (p: string) => fs.realpath(p).catch(() => path.resolve(p));
-  return folderProblem(await real(source.folder), await real(places.root!), await real(places.dataDir));
+  // A folder that does not exist is refused: git would try names next to it (`<path>.git`, `<path>/.git`).
+  const real = (p: string) => fs.realpath(p).catch(() => undefined);
+  const [folder, root, dataDir] = await Promise.all([real(source.folder), real(places.root!), real(places.dataDir)]);
+  if (!folder) return `the template's folder ${source.folder} does not exist`;
+  return folderProblem(folder, root ?? path.resolve(places.root!), dataDir ?? path.resolve(places.dataDir));
 }

@@ -37,7 +37,8 @@ async function fillFromTemplate(dir: string, template: WorkspaceTemplate): Promi
       await fs.cp(template.path, dir, { recursive: true, verbatimSymlinks: true });
       return;
     case 'git':
-      await git(['clone', '-q', '--', template.url, dir]);
+      // No credential helper: a token one tenant's URL carried must not be kept and filled in for another's.
+      await git(['-c', 'credential.helper=', 'clone', '-q', '--', template.url, dir]);
       // The clone remembers where it came from: without the credentials, which the agent must not read.
       if (withoutCredentials(template.url) !== template.url) await git(['remote', 'set-url', 'origin', withoutCredentials(template.url)], dir);
       if (template.ref !== undefined) {

@@ -51,8 +51,8 @@ export function backgroundAgentRoutes(deps: AppDeps) {
     })
     .post('/start', requirePermission('execution:create'), async (c) => {
       const body = await readJsonBody(c, startBody);
-      const { agent, model } = await chooseAgentModel(db, c.var.caller.tenantId, body.agentId);
-      const projectId = body.projectId ?? `background-${agent.id}`;
+      const projectId = body.projectId ?? `background-${body.agentId}`;
+      const { agent, model } = await chooseAgentModel(db, { tenantId: c.var.caller.tenantId, projectId }, body.agentId);
       await projectForNewExecution(db, c.var.caller, projectId);
       const id = await startExecution(deps, c.var.caller, {
         projectId,

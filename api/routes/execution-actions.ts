@@ -4,9 +4,11 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { DEFAULT_AGENT_ID } from '../../common/agents.ts';
 import type { Actor } from '../../common/events.ts';
 import { executionSearchAttributes } from '../../common/search-attributes.ts';
 import { ACTIVE_STATUSES, isTerminal, type Status } from '../../common/statuses.ts';
+import { findAgent } from '../../db/agents.ts';
 import { appendEvent } from '../../db/events.ts';
 import { findExecution, findRunIndex } from '../../db/executions.ts';
 import {
@@ -22,12 +24,14 @@ import {
   stopUpdate,
 } from '../../workflows/definitions.ts';
 import type { executionWorkflow } from '../../workflows/execution.ts';
+import { refuseDisabledAgent } from '../agent-model.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, actorOf, requirePermission } from '../auth.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
-import { loadActionableExecutionRow } from '../execution-access.ts';
+import { loadActionableExecutionRow, loadStoppableExecutionRow } from '../execution-access.ts';
 import { describeExecution } from '../execution-view.ts';
+import { requireProjectAccess } from '../project-access.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
 
 const planVersion = z.number().int().min(1).optional();
@@ -52,8 +56,8 @@ export function executionActionRoutes(deps: AppDeps) {
   const { db } = deps;
 
   // The recorded status for the quick check: the execution's row alone (one query on the way to the workflow).
-  async function current(c: Context<AuthEnv>) {
-    const execution = await loadActionableExecutionRow(db, c.req.param('id')!, c.var.caller);
+  async function current(c: Context<AuthEnv>, load = loadActionableExecutionRow) {
+    const execution = await load(db, c.req.param('id')!, c.var.caller);
     return { execution, status: execution.status as Status };
   }
   const by = (c: Context<AuthEnv>): Actor => actorOf(c.var.caller);
@@ -111,6 +115,10 @@ export function executionActionRoutes(deps: AppDeps) {
       const body = validate(action === 'message' ? bodies.message : bodies.none, await readOptionalJson(c));
       const { execution, status } = await current(c);
       if (!allowed(status)) throw conflict(action === 'message' ? 'send a message' : action, status, rule);
+      // New work is a run in the project: only for those who may still work there, of an agent still allowed there.
+      await requireProjectAccess(db, c.var.caller, execution.projectId);
+      const agent = await findAgent(db, execution.tenantId, execution.agentId ?? DEFAULT_AGENT_ID);
+      if (agent) await refuseDisabledAgent(db, agent, execution.projectId);
       // A closed (idle) workflow is started again with only the execution's id: it loads the rest.
       const start = new WithStartWorkflowOperation<typeof executionWorkflow>('executionWorkflow', {
         taskQueue: deps.taskQueue,
@@ -171,7 +179,7 @@ export function executionActionRoutes(deps: AppDeps) {
     .post('/:id/cancel', requirePermission('execution:cancel'), async (c) => {
       const { wait } = validate(cancelQuery, c.req.query());
       validate(bodies.none, await readOptionalJson(c));
-      const { execution, status } = await current(c);
+      const { execution, status } = await current(c, loadStoppableExecutionRow);
       if (!ACTIVE_STATUSES.includes(status)) throw conflict('cancel', status, `only while ${ACTIVE_STATUSES.join(', ')}`);
       const runId = execution.currentRunId;
       if ((await decide(deps, execution.id, stopUpdate, { by: by(c) })) === 'closed' || wait === 'true') {

@@ -119,7 +119,7 @@ export function executionRoutes(deps: AppDeps) {
   return new Hono<AuthEnv>()
     .post('/', requirePermission('execution:create'), async (c) => {
       const { approvalTimeout, ...body } = await readJsonBody(c, createExecutionBody);
-      const { model } = await chooseAgentModel(db, c.var.caller.tenantId, body.agentId, body.model);
+      const { model } = await chooseAgentModel(db, { tenantId: c.var.caller.tenantId, projectId: body.projectId }, body.agentId, body.model);
       await projectForNewExecution(db, c.var.caller, body.projectId);
       const id = await startExecution(deps, c.var.caller, { ...body, model, approvalTimeoutMs: approvalTimeout });
       const found = await findExecution(db, id);

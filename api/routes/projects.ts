@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { templateProblem } from '../../activities/workspace/template-places.ts';
+import type { WorkspaceTemplate } from '../../activities/workspace/driver.ts';
+import { templateProblem, tenantPlaces } from '../../activities/workspace/template-places.ts';
+import { isTenantAdmin } from '../../common/permissions.ts';
 import { splitCredentials } from '../../common/template-credentials.ts';
 import {
   addProjectMember,
@@ -11,6 +13,7 @@ import {
   type ProjectRow,
   type ProjectSecrets,
   removeProjectMember,
+  setProjectPolicy,
   updateProject,
 } from '../../db/projects.ts';
 import { findUserById } from '../../db/tenants.ts';
@@ -29,6 +32,9 @@ const workspaceTemplate = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('git'), url: nonBlank(4096), ref: nonBlank(200).optional() }),
 ]);
 const projectBody = z.strictObject({ workspaceTemplate });
+const agentIds = z.array(nonBlank(100)).max(1000);
+/** Seed 000's policy for a project: agents disabled in it, and (when set) the only ones allowed. */
+const policyBody = z.strictObject({ disabledAgents: agentIds.default([]), allowedAgents: agentIds.nullable().default(null) });
 /** Member changes take no body (an empty JSON object at most). */
 const noBody = z.strictObject({});
 
@@ -41,8 +47,11 @@ const noBody = z.strictObject({});
 export function projectRoutes({ db, templatePlaces }: AppDeps) {
   const view = async (project: ProjectRow) => ({
     id: project.id,
-    workspaceTemplate: project.workspaceTemplate,
+    // Masked again on the way out: a project saved before credentials were kept apart has them in its template.
+    workspaceTemplate: splitCredentials(project.workspaceTemplate as WorkspaceTemplate).template,
     members: (await listProjectMembers(db, project.tenantId, project.id)).map((m) => ({ userId: m.userId, addedAt: m.addedAt.toISOString() })),
+    disabledAgents: project.disabledAgents,
+    allowedAgents: project.allowedAgents,
     createdAt: project.createdAt.toISOString(),
     updatedAt: project.updatedAt.toISOString(),
   });
@@ -55,7 +64,7 @@ export function projectRoutes({ db, templatePlaces }: AppDeps) {
   return new Hono<AuthEnv>()
     .get('/', requirePermission('execution:read'), async (c) => {
       const { caller } = c.var;
-      const everyone = caller.kind === 'integration' || caller.role === 'admin';
+      const everyone = caller.kind === 'integration' || isTenantAdmin(caller);
       const rows = await listProjects(db, caller.tenantId, everyone ? undefined : caller.id);
       return c.json({ items: await Promise.all(rows.map(view)) });
     })
@@ -65,7 +74,7 @@ export function projectRoutes({ db, templatePlaces }: AppDeps) {
       const id = c.req.param('id');
       if (id.length > MAX_PROJECT_ID) throw new ApiError(400, 'invalid_request', `project id must be at most ${MAX_PROJECT_ID} characters`);
       const body = await readJsonBody(c, projectBody);
-      const problem = templateProblem(body.workspaceTemplate, templatePlaces);
+      const problem = templateProblem(body.workspaceTemplate, tenantPlaces(templatePlaces, caller.tenantId));
       if (problem) throw new ApiError(400, 'invalid_request', `workspaceTemplate: ${problem}`);
       const existing = await findProject(db, caller.tenantId, id);
       if (existing && !(await canUseProject(db, caller, existing))) throw new ApiError(404, 'not_found', `no project ${id}`);
@@ -78,6 +87,14 @@ export function projectRoutes({ db, templatePlaces }: AppDeps) {
       await loadUsableProject(db, caller, id);
       return c.json(await view(await updateProject(db, caller.tenantId, id, { workspaceTemplate: template, secrets })));
     })
+    .put('/:id/policy', requirePermission('tenant:admin'), async (c) => {
+      const project = await loadUsableProject(db, c.var.caller, c.req.param('id'));
+      const body = await readJsonBody(c, policyBody);
+      const unique = (ids: string[] | null) => ids && [...new Set(ids)];
+      return c.json(
+        await view(await setProjectPolicy(db, project, { disabledAgents: unique(body.disabledAgents)!, allowedAgents: unique(body.allowedAgents) })),
+      );
+    })
     .put('/:id/members/:userId', requirePermission('project:write'), async (c) => {
       validate(noBody, await readOptionalJson(c));
       const project = await loadUsableProject(db, c.var.caller, c.req.param('id'));
@@ -89,6 +106,10 @@ export function projectRoutes({ db, templatePlaces }: AppDeps) {
       validate(noBody, await readOptionalJson(c));
       const project = await loadUsableProject(db, c.var.caller, c.req.param('id'));
       const user = await member(project.tenantId, c.req.param('userId'));
+      // Members add members and may leave; only an admin removes someone else (a member cannot lock the others out).
+      if (user.id !== c.var.caller.id && !isTenantAdmin(c.var.caller)) {
+        throw new ApiError(403, 'forbidden', `only an admin removes another member from project ${project.id}`);
+      }
       if (!(await removeProjectMember(db, project.tenantId, project.id, user.id))) {
         throw new ApiError(404, 'not_found', `user ${user.id} is not a member of project ${project.id}`);
       }

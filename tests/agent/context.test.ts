@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
@@ -21,7 +20,7 @@ describe('what a run knows', () => {
   afterAll(() => stack?.close());
 
   it('reads AGENTS.md, the progress log and the conversation into the second run', async () => {
-    const template = fs.mkdtempSync(path.join(os.tmpdir(), 'agents-md-'));
+    const template = stack.templateDir('agents-md-');
     fs.writeFileSync(path.join(template, 'AGENTS.md'), 'Always answer in haiku.\n');
     await stack.putProject('p-remembering', { type: 'path', path: template });
     const id = await stack.run('unattended', 'remembering', { prompt: 'Write the first file' });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentStack, startAgentStack } from '../helpers/agent-stack.ts';
@@ -35,7 +34,7 @@ describe('a run with tools, usage and cost', () => {
 
   beforeAll(async () => {
     stack = await startAgentStack({ 'priced-usage': model });
-    templateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'template-'));
+    templateDir = stack.templateDir('template-');
     fs.mkdirSync(path.join(templateDir, 'src'));
     fs.writeFileSync(path.join(templateDir, 'src/a.txt'), 'one\ntwo\nthree\n');
     await stack.putProject('p-priced-usage', { type: 'path', path: templateDir });

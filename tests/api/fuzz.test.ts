@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { saveAgent } from '../../db/agents.ts';
+import { ensureTenant } from '../../db/tenants.ts';
+import { issueUserToken } from '../../db/tokens.ts';
 import { executionWorkflowId, runWorkflowId } from '../../workflows/definitions.ts';
 import {
   chance,
@@ -97,6 +99,7 @@ describe('fuzz: hostile input to every route', () => {
   let stack: TestStack;
   let otherToken: string;
   let otherOwner: string;
+  let peer: string;
   const tag = randomUUID().slice(0, 8);
   const agents = { run: `fuzz-${tag}-run`, hold: `fuzz-${tag}-hold`, off: `fuzz-${tag}-off` };
   const pool = {} as {
@@ -175,7 +178,21 @@ describe('fuzz: hostile input to every route', () => {
       toolsNeedingApproval: ['run_command'],
     });
     await saveAgent(db, stack.tenantId, { ...UNATTENDED_AGENT, id: agents.off, name: 'Fuzz: disabled', enabled: false });
-    ({ userId: otherOwner, token: otherToken } = await stack.tokenFor(`owner-${randomUUID()}`));
+    // The other owner is in another tenant: nothing of theirs may answer 2xx, not even to the stack's admin
+    // (who may stop any execution of its own tenant). A member of the stack's tenant is its peer.
+    const otherTenant = `fuzz-other-${randomUUID()}`;
+    await ensureTenant(db, otherTenant);
+    await saveAgent(db, otherTenant, {
+      ...UNATTENDED_AGENT,
+      id: agents.hold,
+      name: 'Fuzz: holds run_command',
+      toolsNeedingApproval: ['run_command'],
+    });
+    ({
+      user: { id: otherOwner },
+      token: otherToken,
+    } = await issueUserToken(db, { tenantId: otherTenant, user: 'other' }));
+    peer = (await stack.tokenFor('peer')).userId;
 
     // One execution in each state, each in a project of its own (so none queues behind another).
     const make = (k: string, body: Record<string, unknown>) =>
@@ -663,7 +680,7 @@ describe('fuzz: hostile input to every route', () => {
     // the other owner's would answer 200; hand-offs only to whom they must be refused, so the pool stays the stack's).
     const ownPick = (): ExecPick => (chance(rng, 0.75) ? { kind: 'id', id: pick(rng, [pool.completed, pool.awaiting, pool.failed]) } : hostileSeg());
     const userSeg = () =>
-      chance(rng, 0.4) ? encodeURIComponent(pick(rng, [otherOwner, stack.ownerId, 'other-tenant:someone'])) : urlValue(rng, hs());
+      chance(rng, 0.4) ? encodeURIComponent(pick(rng, [peer, otherOwner, stack.ownerId, 'other-tenant:someone'])) : urlValue(rng, hs());
     const ownCase = (route: string, method: string, suffix: string, extra: Partial<HttpCase> = {}) =>
       add({ route, method, path: `/v1/executions/{exec}${suffix}`, exec: ownPick(), note: '', ...extra });
     times(15, () => ownCase('GET /v1/executions/:id/access', 'GET', `/access${query({}, 0)}`));
@@ -852,7 +869,11 @@ describe('fuzz: hostile input to every route', () => {
     times(10, () => add({ route: 'GET /v1/projects', method: 'GET', path: `/v1/projects${query({ x: hs }, 0.5)}`, note: '' }));
     times(40, () => {
       const seg = chance(rng, 0.6) ? `fuzzput-${tag}-${int(rng, 4)}` : urlValue(rng, hs());
-      const user = chance(rng, 0.3) ? encodeURIComponent(otherOwner) : chance(rng, 0.2) ? encodeURIComponent(stack.ownerId) : urlValue(rng, hs());
+      const user = chance(rng, 0.3)
+        ? encodeURIComponent(pick(rng, [peer, otherOwner]))
+        : chance(rng, 0.2)
+          ? encodeURIComponent(stack.ownerId)
+          : urlValue(rng, hs());
       const method = pick(rng, ['PUT', 'DELETE'] as const);
       const { body, sent, note } = chance(rng, 0.7) ? { body: '', sent: undefined, note: '' } : jsonBody({ extra: () => field(hs) });
       add({
@@ -865,6 +886,44 @@ describe('fuzz: hostile input to every route', () => {
         projects: decodings(seg),
       });
     });
+
+    // The tenant: its view, policy, users and tokens (the stack's user is its admin: valid changes are kept harmless).
+    times(8, () => add({ route: 'GET /v1/tenant', method: 'GET', path: `/v1/tenant${query({ x: hs }, 0.3)}`, note: '' }));
+    times(25, () => {
+      // Only agents of the fuzz's own, so no other test file's agent is ever disabled.
+      const b = jsonBody({ disabledAgents: () => field(() => (chance(rng, 0.5) ? [] : [`fuzz-${tag}-nothing`, hs()])) });
+      add({ route: 'PUT /v1/tenant/policy', method: 'PUT', path: '/v1/tenant/policy', ...b });
+    });
+    times(25, () => {
+      const seg = `fuzzput-${tag}-${chance(rng, 0.6) ? int(rng, 4) : urlValue(rng, hs())}`;
+      const ids = () => field(() => (chance(rng, 0.5) ? [] : [`fuzz-${tag}-nothing`, hs()]));
+      const b = jsonBody({ disabledAgents: ids, allowedAgents: () => field(() => (chance(rng, 0.5) ? null : [agents.run, hs()]), 0.5, 0.3) });
+      add({ route: 'PUT /v1/projects/:id/policy', method: 'PUT', path: `/v1/projects/${seg}/policy`, ...b, projects: decodings(seg) });
+    });
+    times(8, () => add({ route: 'GET /v1/tenant/users', method: 'GET', path: '/v1/tenant/users', note: '' }));
+    times(20, () => {
+      const name = chance(rng, 0.5) ? `fuzz-${tag.toLowerCase()}-u${int(rng, 3)}` : urlValue(rng, hs());
+      // Never an admin, and never the stack's own user: the fuzz must not change who may do what.
+      const b = jsonBody({ role: () => field(() => pick(rng, ['member', 'viewer', 'owner', 'ADMIN'])) });
+      add({ route: 'PUT /v1/tenant/users/:name', method: 'PUT', path: `/v1/tenant/users/${name}`, ...b });
+    });
+    times(8, () => add({ route: 'GET /v1/tenant/tokens', method: 'GET', path: '/v1/tenant/tokens', note: '' }));
+    times(20, () => {
+      const b = jsonBody({
+        name: () => field(() => 'fuzz token'),
+        user: () => field(() => pick(rng, [`fuzz-${tag.toLowerCase()}-u0`, 'nobody']), 0.4),
+        permissions: () => field(() => pick(rng, [['execution:read'], ['tenant:admin'], [], ['nope']]), 0.3),
+      });
+      add({ route: 'POST /v1/tenant/tokens', method: 'POST', path: '/v1/tenant/tokens', ...b });
+    });
+    times(10, () =>
+      add({
+        route: 'DELETE /v1/tenant/tokens/:id',
+        method: 'DELETE',
+        path: `/v1/tenant/tokens/${chance(rng, 0.5) ? uuid() : urlValue(rng, hs())}`,
+        ...emptyBody(),
+      }),
+    );
 
     // Status, targets.
     times(10, () => add({ route: 'GET /v1/status', method: 'GET', path: `/v1/status${query({ x: hs }, 0.5)}`, note: '' }));

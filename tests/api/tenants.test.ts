@@ -20,7 +20,7 @@ describe('tenants, projects and templates: what another owner could do before', 
   let bob: { token: string; userId: string };
   const projectOfA = `a-project-${randomUUID()}`;
   let executionOfA: string;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tenants-test-'));
+  let scratch: string;
 
   const as =
     (token: string) =>
@@ -31,6 +31,7 @@ describe('tenants, projects and templates: what another owner could do before', 
 
   beforeAll(async () => {
     stack = await startTestStack();
+    scratch = stack.templateDir('tenants-test-');
     mallory = (await issueUserToken(stack.database.db, { tenantId: `other-${randomUUID()}`, user: 'mallory', role: 'admin' })).token;
     bob = await stack.tokenFor('bob');
     fs.writeFileSync(path.join(scratch, 'README.md'), 'A template folder.\n');
@@ -40,7 +41,6 @@ describe('tenants, projects and templates: what another owner could do before', 
   });
   afterAll(async () => {
     await stack?.close();
-    fs.rmSync(scratch, { recursive: true, force: true });
   });
 
   const workspaceOfA = () => path.join(stack.dataDir, 'workspaces', executionOfA);
@@ -50,11 +50,15 @@ describe('tenants, projects and templates: what another owner could do before', 
     for (const token of [mallory, bob.token, stack.token]) {
       const reaching = await put(token, `/v1/projects/steal-${randomUUID()}`, { workspaceTemplate: { type: 'path', path: workspaceOfA() } });
       expect(reaching.status).toBe(400);
-      expect((await reaching.json()).error.message).toContain("may not reach the service's data folder");
+      expect((await reaching.json()).error.message).toMatch(/must be under \/tmp\/(test|other)-/);
     }
     const outside = await put(mallory, `/v1/projects/etc-${randomUUID()}`, { workspaceTemplate: { type: 'path', path: '/etc' } });
     expect(outside.status).toBe(400);
-    expect((await outside.json()).error.message).toContain(`must be under ${os.tmpdir()}`);
+    expect((await outside.json()).error.message).toContain(`must be under ${os.tmpdir()}/`);
+    // Each tenant has its own folder under the root: another tenant's templates are out of reach.
+    const theirs = await put(mallory, `/v1/projects/etc-${randomUUID()}`, { workspaceTemplate: { type: 'path', path: scratch } });
+    expect(theirs.status).toBe(400);
+    expect((await theirs.json()).error.message).toMatch(/must be under \/.*other-/);
     // Nothing was created by the refusals.
     const count = await stack.database.db.execute(sql`select count(*)::int as n from projects where id like 'steal-%' or id like 'etc-%'`);
     expect(rowsOf(count)).toEqual([{ n: 0 }]);
@@ -64,21 +68,30 @@ describe('tenants, projects and templates: what another owner could do before', 
     const link = path.join(scratch, `link-${randomUUID()}`);
     fs.symlinkSync(workspaceOfA(), link);
     const project = `linked-${randomUUID()}`;
-    expect((await put(mallory, `/v1/projects/${project}`, { workspaceTemplate: { type: 'path', path: link } })).status).toBe(201);
-    const created = await create(mallory, { projectId: project, prompt: 'read the notes', planMode: 'never' });
+    expect((await put(bob.token, `/v1/projects/${project}`, { workspaceTemplate: { type: 'path', path: link } })).status).toBe(201);
+    const created = await create(bob.token, { projectId: project, prompt: 'read the notes', planMode: 'never' });
     expect(created.status).toBe(201);
     const id = (await created.json()).id;
-    const done = await waitForEnd(as(mallory), id);
+    const done = await waitForEnd(as(bob.token), id);
     expect(done.status).toBe('failed');
     expect(done.runs[0].error).toMatchObject({
       type: 'template_refused',
-      message: expect.stringContaining("may not reach the service's data folder"),
+      message: expect.stringContaining(`must be under ${os.tmpdir()}/test-`),
     });
     expect(fs.existsSync(path.join(stack.dataDir, 'workspaces', id))).toBe(false);
   });
 
   it('refuses git templates that clone from this machine outside the root, and transports git does not need', async () => {
-    for (const url of [`file://${workspaceOfA()}`, workspaceOfA(), 'file:///etc', 'ext::sh -c touch% /tmp/pwned', 'relative/repo']) {
+    for (const url of [
+      `file://${workspaceOfA()}`,
+      workspaceOfA(),
+      'file:///etc',
+      'ext::sh -c touch% /tmp/pwned',
+      'relative/repo',
+      `git@localhost:${workspaceOfA()}`,
+      `ssh://127.0.0.1/${workspaceOfA()}`,
+      'ssh://-oProxyCommand=touch% /tmp/pwned/x',
+    ]) {
       const response = await put(mallory, `/v1/projects/git-${randomUUID()}`, { workspaceTemplate: { type: 'git', url } });
       expect(response.status, url).toBe(400);
     }
@@ -127,6 +140,38 @@ describe('tenants, projects and templates: what another owner could do before', 
     expect(refused.status).toBe(403);
   });
 
+  it('stops a member who left from starting work there again, lets an admin stop what blocks a project, and only admins remove others', async () => {
+    const project = `shared-${randomUUID()}`;
+    const dave = await stack.tokenFor('dave');
+    const erin = await stack.tokenFor('erin');
+    expect((await create(dave.token, { projectId: project, prompt: 'first', agentId: 'unattended', planMode: 'never' })).status).toBe(201);
+    expect((await put(dave.token, `/v1/projects/${project}/members/${encodeURIComponent(erin.userId)}`, {})).status).toBe(201);
+    const blocking = await create(erin.token, { projectId: project, prompt: 'hold the slot', approvalTimeout: '30d' });
+    const blockingId = (await blocking.json()).id;
+    await waitForStatus(as(erin.token), blockingId, 'awaiting_approval');
+    const done = await create(erin.token, { projectId: project, prompt: 'done soon', agentId: 'unattended', planMode: 'never' });
+    const doneId = (await done.json()).id;
+    // A member cannot lock the others out; an admin removes one; the one removed cannot start work there again.
+    const members = `/v1/projects/${project}/members/${encodeURIComponent(dave.userId)}`;
+    expect((await as(erin.token)(members, { method: 'DELETE' })).status).toBe(403);
+    expect((await as(stack.token)(`/v1/projects/${project}/members/${encodeURIComponent(erin.userId)}`, { method: 'DELETE' })).status).toBe(200);
+    // The admin cannot read erin's execution, but stops it: it held the project's slot.
+    expect((await as(stack.token)(`/v1/executions/${blockingId}`)).status).toBe(404);
+    expect((await as(stack.token)(`/v1/executions/${blockingId}/cancel`, { method: 'POST' })).status).toBe(200);
+    expect((await waitForEnd(as(erin.token), blockingId)).status).toBe('cancelled');
+    expect((await as(stack.token)(`/v1/executions/${blockingId}/events`)).status).toBe(404);
+    const stopped = (await (await as(erin.token)(`/v1/executions/${blockingId}/events?limit=500`)).json()).items;
+    // The stop is the admin's, in the audit log.
+    expect(stopped.some((e: { actor?: { id: string } }) => e.actor?.id === stack.ownerId)).toBe(true);
+    expect((await waitForEnd(as(erin.token), doneId)).status).toBe('completed');
+    const again = await as(erin.token)(`/v1/executions/${doneId}/messages`, { method: 'POST', body: JSON.stringify({ text: 'one more' }) });
+    expect(again.status).toBe(403);
+    expect((await again.json()).error.message).toContain(`not a member of project ${project}`);
+    // An admin's token narrowed below tenant:admin is not an admin's.
+    const narrowed = (await stack.tokenFor('owner', { permissions: ['execution:read', 'project:write'] })).token;
+    expect((await as(narrowed)(`/v1/projects/${project}`)).status).toBe(404);
+  });
+
   it("does not queue A's work behind another tenant's execution of the same project name, and hides each from the other", async () => {
     const theirs = await create(mallory, { projectId: projectOfA, prompt: 'wait a month', approvalTimeout: '30d' });
     expect(theirs.status).toBe(201);
@@ -170,6 +215,27 @@ describe('tenants, projects and templates: what another owner could do before', 
     const history = JSON.stringify((await run.fetchHistory()).events);
     const everything = JSON.stringify([await stack.events(id), await (await stack.api(`/v1/projects/${project}`)).json()]);
     expect(history + everything).not.toContain('s3cret-token-42');
+  });
+
+  it('masks credentials left in a template saved before they were kept apart', async () => {
+    const project = `old-repo-${randomUUID()}`;
+    const url = 'http://legacy:0ld-s3cret@127.0.0.1:9/r.git';
+    await stack.database.db.execute(
+      sql`insert into projects (tenant_id, id, workspace_template) values (${stack.tenantId}, ${project}, ${JSON.stringify({ type: 'git', url })}::jsonb)`,
+    );
+    expect((await (await stack.api(`/v1/projects/${project}`)).json()).workspaceTemplate).toEqual({
+      type: 'git',
+      url: 'http://***@127.0.0.1:9/r.git',
+    });
+    const id = await stack.createExecution({ projectId: project, prompt: 'clone it', planMode: 'never' });
+    const run = stack.env.client.workflow.getHandle(runWorkflowId(id, 1));
+    const failure = await waitFor(
+      'the clone to fail',
+      async () => (await run.describe().catch(() => undefined))?.raw.pendingActivities?.[0]?.lastFailure?.message ?? undefined,
+    );
+    expect(failure).toContain('127.0.0.1:9');
+    expect(failure).not.toContain('0ld-s3cret');
+    await stack.post(`/v1/executions/${id}/cancel?wait=true`);
   });
 });
 

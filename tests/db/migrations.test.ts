@@ -36,7 +36,9 @@ async function tables(handle: DatabaseHandle): Promise<string[]> {
 const expectedTables = [
   'agents',
   'api_tokens',
+  'comments',
   'events',
+  'execution_shares',
   'executions',
   'messages',
   'progress_entries',

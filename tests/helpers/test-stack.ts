@@ -21,7 +21,8 @@ export { UNATTENDED_AGENT };
 /**
  * A test file's own stack on the run's shared Temporal server and database: a worker on a task
  * queue of its own, the API on a free port, a tenant of its own (with the unattended agent), and a
- * token for an admin of it. Templates may read folders under the system's temporary folder.
+ * token for an admin of it. WORKSPACE_TEMPLATE_ROOT is the system's temporary folder (so the
+ * tenant's templates live in `<tmp>/<tenant>`).
  */
 export interface TestStack {
   url: string;
@@ -42,6 +43,8 @@ export interface TestStack {
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Where this stack's workspaces live. */
   dataDir: string;
+  /** A new folder where the stack's tenant may keep workspace templates (under WORKSPACE_TEMPLATE_ROOT/<tenant>). */
+  templateDir(prefix: string): string;
   /** Creates an execution (fails unless 201) and returns its id. Agent `unattended` unless the body names one. */
   createExecution(body: Record<string, unknown>): Promise<string>;
   /** POST with a JSON body (or none). */
@@ -78,6 +81,7 @@ export async function startTestStack(
   const tenantId = `test-${randomUUID()}`;
   await ensureTenant(database.db, tenantId);
   await saveAgent(database.db, tenantId, UNATTENDED_AGENT);
+  const tenantTemplates = path.join(os.tmpdir(), tenantId);
   const deps: WorkerDeps = {
     connection: env.nativeConnection,
     namespace: 'default',
@@ -144,6 +148,10 @@ export async function startTestStack(
     database,
     env,
     dataDir,
+    templateDir: (prefix) => {
+      fs.mkdirSync(tenantTemplates, { recursive: true });
+      return fs.mkdtempSync(path.join(tenantTemplates, prefix));
+    },
     api,
     async createExecution(body) {
       const response = await api('/v1/executions', { method: 'POST', body: JSON.stringify({ agentId: UNATTENDED_AGENT.id, ...body }) });
@@ -161,6 +169,7 @@ export async function startTestStack(
       await env.teardown();
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(tenantTemplates, { recursive: true, force: true });
     },
   };
 }

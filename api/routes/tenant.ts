@@ -1,0 +1,101 @@
+import { and, asc, eq, ne } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { INTEGRATION_PERMISSIONS, PERMISSIONS, ROLES } from '../../common/permissions.ts';
+import { tenants, users } from '../../db/schema.ts';
+import { ensureUser, findUser, isSlug } from '../../db/tenants.ts';
+import { issueToken, listTokens, revokeToken } from '../../db/tokens.ts';
+import type { AppDeps } from '../app.ts';
+import { type AuthEnv, requirePermission } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { isUuid } from '../execution-access.ts';
+import { nonBlank, readJsonBody, readOptionalJson, validate } from '../validation.ts';
+
+const agentIds = z.array(nonBlank(100)).max(1000);
+const policyBody = z.strictObject({ disabledAgents: agentIds });
+const userBody = z.strictObject({ role: z.enum(ROLES) });
+const tokenBody = z.strictObject({
+  name: nonBlank(200),
+  /** The user (by name) the token is for; none: an integration token of the tenant. */
+  user: nonBlank(63).optional(),
+  permissions: z.array(z.enum(PERMISSIONS)).min(1).optional(),
+});
+
+/**
+ * The caller's tenant: `GET /v1/tenant` for everyone in it; its policy (agents disabled for the whole
+ * tenant), users and tokens for its admins (tenant:admin).
+ */
+export function tenantRoutes({ db }: AppDeps) {
+  const admin = requirePermission('tenant:admin');
+  const userView = (user: typeof users.$inferSelect) => ({ id: user.id, name: user.name, role: user.role, createdAt: user.createdAt.toISOString() });
+
+  return new Hono<AuthEnv>()
+    .get('/', requirePermission('execution:read'), async (c) => {
+      const { caller } = c.var;
+      const [tenant] = await db.select().from(tenants).where(eq(tenants.id, caller.tenantId));
+      return c.json({
+        id: tenant!.id,
+        name: tenant!.name,
+        disabledAgents: tenant!.disabledAgents,
+        you: { id: caller.id, kind: caller.kind, role: caller.role ?? null, permissions: caller.permissions },
+      });
+    })
+    .put('/policy', admin, async (c) => {
+      const { disabledAgents } = await readJsonBody(c, policyBody);
+      const [tenant] = await db
+        .update(tenants)
+        .set({ disabledAgents: [...new Set(disabledAgents)] })
+        .where(eq(tenants.id, c.var.caller.tenantId))
+        .returning();
+      return c.json({ id: tenant!.id, disabledAgents: tenant!.disabledAgents });
+    })
+    .get('/users', admin, async (c) => {
+      const rows = await db.select().from(users).where(eq(users.tenantId, c.var.caller.tenantId)).orderBy(asc(users.name));
+      return c.json({ items: rows.map(userView) });
+    })
+    .put('/users/:name', admin, async (c) => {
+      const name = c.req.param('name');
+      if (!isSlug(name)) throw new ApiError(400, 'invalid_request', 'user name must be 1-63 lowercase letters, digits, - and _');
+      const { role } = await readJsonBody(c, userBody);
+      const { tenantId } = c.var.caller;
+      const existing = await findUser(db, tenantId, name);
+      if (existing?.role === 'admin' && role !== 'admin') {
+        const [other] = await db
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.tenantId, tenantId), eq(users.role, 'admin'), ne(users.id, existing.id)))
+          .limit(1);
+        if (!other) throw new ApiError(409, 'invalid_state', `${existing.id} is the tenant's last admin`);
+      }
+      const user = await ensureUser(db, tenantId, name, role);
+      return c.json(userView(user), existing ? 200 : 201);
+    })
+    .get('/tokens', admin, async (c) => {
+      const rows = await listTokens(db, c.var.caller.tenantId);
+      return c.json({
+        items: rows.map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), revokedAt: t.revokedAt?.toISOString() ?? null })),
+      });
+    })
+    .post('/tokens', admin, async (c) => {
+      const body = await readJsonBody(c, tokenBody);
+      const { tenantId } = c.var.caller;
+      if (body.user === undefined) {
+        const permissions = body.permissions ?? [];
+        if (!permissions.length) throw new ApiError(400, 'invalid_request', 'permissions: an integration token needs at least one');
+        const refused = permissions.filter((p) => !(INTEGRATION_PERMISSIONS as readonly string[]).includes(p));
+        if (refused.length) throw new ApiError(400, 'invalid_request', `permissions: an integration token cannot have ${refused.join(', ')}`);
+        const issued = await issueToken(db, { name: body.name, tenantId, permissions });
+        return c.json({ ...issued, name: body.name, userId: null, permissions }, 201);
+      }
+      const user = await findUser(db, tenantId, body.user);
+      if (!user) throw new ApiError(404, 'not_found', `no user ${body.user} in this tenant (PUT /v1/tenant/users/${body.user} adds one)`);
+      const issued = await issueToken(db, { name: body.name, tenantId, userId: user.id, permissions: body.permissions });
+      return c.json({ ...issued, name: body.name, userId: user.id, permissions: body.permissions ?? [...PERMISSIONS] }, 201);
+    })
+    .delete('/tokens/:id', admin, async (c) => {
+      validate(z.strictObject({}), await readOptionalJson(c));
+      const id = c.req.param('id');
+      if (!isUuid(id) || !(await revokeToken(db, id, c.var.caller.tenantId))) throw new ApiError(404, 'not_found', `no active token ${id}`);
+      return c.json({ id, revoked: true });
+    });
+}
