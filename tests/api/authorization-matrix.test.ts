@@ -1,0 +1,407 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INTEGRATION_PERMISSIONS, type Permission } from '../../common/permissions.ts';
+import { saveAgent } from '../../db/agents.ts';
+import { ensureTenant } from '../../db/tenants.ts';
+import { issueToken, issueUserToken } from '../../db/tokens.ts';
+import { sseStatus } from '../helpers/fuzz.ts';
+import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
+import { openWs } from '../helpers/ws-client.ts';
+
+/**
+ * Every execution route (REST, SSE, WebSocket, background agents) × every role and token kind ×
+ * executions that are the caller's own, shared with them to read or to collaborate, visible to the
+ * tenant, private to someone else, and in another tenant. A cell passes when the answer gives exactly
+ * what it should: a refusal (403 for a missing permission or a read-only share, 404 for what the caller
+ * may not see) where the rules refuse, and anything but a refusal where they allow (an action the
+ * execution's state does not allow is a 409 that came after the access check).
+ */
+
+type Relation = 'own' | 'private' | 'read' | 'collab' | 'tenant' | 'foreign';
+type Access = 'owner' | 'collaborate' | 'read' | 'none';
+/** What a route needs: to see the execution, to act on it, to stop it (an admin may), to change its access (an admin may). */
+type Need = 'see' | 'act' | 'stop' | 'share';
+
+interface Principal {
+  name: string;
+  token: string;
+  id: string;
+  tenant: 'home' | 'away';
+  permissions: readonly Permission[];
+  admin: boolean;
+  /** Users can be shared with; an integration cannot. */
+  user: boolean;
+}
+
+interface Fixture {
+  id: string;
+  tenant: 'home' | 'away';
+  ownerId: string;
+  runId: string;
+  runNumber: number;
+  visibility: 'private' | 'tenant';
+  shares: Record<string, 'read' | 'collaborate'>;
+}
+
+interface Route {
+  name: string;
+  need: Need;
+  permission: Permission;
+  call(p: Principal, f: Fixture): Promise<number>;
+}
+
+describe('authorization matrix', () => {
+  let stack: TestStack;
+  const principals: Principal[] = [];
+  /** Per principal: the execution of each relation to it. */
+  const fixturesOf = new Map<string, Partial<Record<Relation, Fixture>>>();
+  const project = `matrix-${randomUUID()}`;
+  const awayTenant = `matrix-away-${randomUUID()}`;
+  const ALL: readonly Permission[] = ['execution:read', 'execution:create', 'execution:cancel', 'agent:write', 'project:write', 'tenant:admin'];
+
+  const request = (p: Principal, path: string, method = 'GET', body?: unknown) =>
+    stack.api(path, {
+      method,
+      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  /**
+   * The answer's status; a 404 about something else than the execution, run or project (a user that is no
+   * user, a share that is none), which comes after the access check, is told apart as 409.
+   */
+  const status = async (response: Promise<Response>) => {
+    const r = await response;
+    const text = await r.text();
+    if (r.status !== 404) return r.status;
+    const message = JSON.parse(text).error?.message ?? '';
+    return /^no (execution|run|background agent|project) /.test(message) ? 404 : 409;
+  };
+
+  const routes: Route[] = [
+    ...(['', '/events', '/activity', '/access', '/comments'] as const).map((suffix) => ({
+      name: `GET /v1/executions/:id${suffix}`,
+      need: 'see' as const,
+      permission: 'execution:read' as const,
+      call: (p: Principal, f: Fixture) => status(request(p, `/v1/executions/${f.id}${suffix}`)),
+    })),
+    {
+      name: 'POST /v1/executions/:id/comments',
+      need: 'see',
+      permission: 'execution:read',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/comments`, 'POST', { body: `from ${p.name}` })),
+    },
+    { name: 'GET /v1/runs/:id', need: 'see', permission: 'execution:read', call: (p, f) => status(request(p, `/v1/runs/${f.runId}`)) },
+    {
+      name: 'GET /v1/runs/:number/timeline',
+      need: 'see',
+      permission: 'execution:read',
+      call: (p, f) => status(request(p, `/v1/runs/${f.runNumber}/timeline`)),
+    },
+    { name: 'GET /v1/runs/:id/events', need: 'see', permission: 'execution:read', call: (p, f) => status(request(p, `/v1/runs/${f.runId}/events`)) },
+    {
+      name: 'GET /v1/executions/:id/stream (SSE)',
+      need: 'see',
+      permission: 'execution:read',
+      call: async (p, f) => (await sseStatus(stack.url, `/v1/executions/${f.id}/stream`, { authorization: `Bearer ${p.token}` })).status,
+    },
+    {
+      name: 'WebSocket subscribe {executionId}',
+      need: 'see',
+      permission: 'execution:read',
+      call: async (p, f) => {
+        const ws = await openWs(`${stack.url}/v1/ws`, { authorization: `Bearer ${p.token}` }).catch((err) => err as { status: number });
+        if (!('send' in ws)) return ws.status;
+        try {
+          ws.send({ type: 'subscribe', executionId: f.id });
+          const [answer] = (await ws.until((m) => m.some((x) => x.type === 'subscribed' || x.type === 'error'))).filter(
+            (x) => x.type === 'subscribed' || x.type === 'error',
+          );
+          return answer.type === 'subscribed' ? 200 : answer.status;
+        } finally {
+          ws.close();
+        }
+      },
+    },
+    {
+      name: 'GET /background-agents/:id/logs',
+      need: 'see',
+      permission: 'execution:read',
+      call: (p, f) => status(request(p, `/background-agents/${f.id}/logs`)),
+    },
+    ...(
+      [
+        ['plan/approve', {}],
+        ['plan/revise', { feedback: 'more' }],
+        ['plan/reject', {}],
+      ] as const
+    ).map(([action, body]) => ({
+      name: `POST /v1/executions/:id/${action}`,
+      need: 'act' as const,
+      permission: 'execution:create' as const,
+      call: (p: Principal, f: Fixture) => status(request(p, `/v1/executions/${f.id}/${action}`, 'POST', body)),
+    })),
+    ...(['approve', 'deny'] as const).map((decision) => ({
+      name: `POST /v1/executions/:id/tools/:callId/${decision}`,
+      need: 'act' as const,
+      permission: 'execution:create' as const,
+      call: (p: Principal, f: Fixture) => status(request(p, `/v1/executions/${f.id}/tools/${randomUUID()}/${decision}`, 'POST')),
+    })),
+    ...(['retry', 'resume'] as const).map((action) => ({
+      name: `POST /v1/executions/:id/${action}`,
+      need: 'act' as const,
+      permission: 'execution:create' as const,
+      call: (p: Principal, f: Fixture) => status(request(p, `/v1/executions/${f.id}/${action}`, 'POST')),
+    })),
+    {
+      name: 'POST /v1/executions/:id/messages',
+      need: 'act',
+      permission: 'execution:create',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/messages`, 'POST', { text: `from ${p.name}` })),
+    },
+    ...(['archive', 'unarchive'] as const).map((action) => ({
+      name: `POST /v1/executions/:id/${action}`,
+      need: 'act' as const,
+      permission: 'execution:cancel' as const,
+      call: (p: Principal, f: Fixture) => status(request(p, `/v1/executions/${f.id}/${action}`, 'POST')),
+    })),
+    {
+      name: 'POST /v1/executions/:id/cancel',
+      need: 'stop',
+      permission: 'execution:cancel',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/cancel`, 'POST')),
+    },
+    {
+      name: 'POST /background-agents/:id/stop',
+      need: 'act',
+      permission: 'execution:cancel',
+      call: (p, f) => status(request(p, `/background-agents/${f.id}/stop`, 'POST')),
+    },
+    // Changes of access, sent so that an allowed one is refused later, by what it asks (the owner cannot be shared with or handed to).
+    {
+      name: 'PUT /v1/executions/:id/shares/:userId',
+      need: 'share',
+      permission: 'execution:create',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/shares/${encodeURIComponent(f.ownerId)}`, 'PUT', { access: 'read' })),
+    },
+    {
+      name: 'DELETE /v1/executions/:id/shares/:userId',
+      need: 'share',
+      permission: 'execution:create',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/shares/${encodeURIComponent(f.ownerId)}`, 'DELETE')),
+    },
+    {
+      name: 'PUT /v1/executions/:id/visibility',
+      need: 'share',
+      permission: 'execution:create',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/visibility`, 'PUT', { visibility: f.visibility })),
+    },
+    {
+      name: 'POST /v1/executions/:id/hand-off',
+      need: 'share',
+      permission: 'execution:create',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/hand-off`, 'POST', { userId: f.ownerId })),
+    },
+  ];
+
+  function accessOf(p: Principal, f: Fixture): Access {
+    if (p.tenant !== f.tenant) return 'none';
+    if (f.ownerId === p.id) return 'owner';
+    const share = f.shares[p.id];
+    if (share) return share;
+    return f.visibility === 'tenant' ? 'read' : 'none';
+  }
+
+  /** What the rules say a cell answers: a refusal's status, or `allowed`. */
+  function expected(p: Principal, f: Fixture, route: Route): 403 | 404 | 'allowed' {
+    if (!p.permissions.includes(route.permission)) return 403;
+    const access = accessOf(p, f);
+    const adminHere = p.admin && p.tenant === f.tenant;
+    if (route.need === 'see') return access === 'none' ? 404 : 'allowed';
+    if ((route.need === 'stop' || route.need === 'share') && adminHere) return 'allowed';
+    if (access === 'none') return 404;
+    if (route.need === 'share') return access === 'owner' ? 'allowed' : 403;
+    return access === 'read' ? 403 : 'allowed';
+  }
+
+  /** A background execution by `owner`, run to completion; its first run. */
+  async function startFixture(owner: Principal, projectId: string): Promise<Omit<Fixture, 'shares' | 'visibility'>> {
+    const started = await request(owner, '/background-agents/start', 'POST', { agentId: 'unattended', projectId, task: `fixture of ${owner.name}` });
+    expect(started.status).toBe(201);
+    const { instanceId } = await started.json();
+    let body: any;
+    for (let i = 0; i < 600 && body?.status !== 'completed'; i++) {
+      body = await (await request(owner, `/v1/executions/${instanceId}`)).json();
+      if (body.status !== 'completed') await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(body.status).toBe('completed');
+    return { id: instanceId, tenant: owner.tenant, ownerId: owner.id, runId: body.runs[0].id, runNumber: body.runs[0].number };
+  }
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const db = stack.database.db;
+    const user = async (name: string, role: 'admin' | 'member' | 'viewer', permissions?: Permission[]) => {
+      const issued =
+        name === 'admin' ? { token: stack.token, userId: stack.ownerId } : await stack.tokenFor(name.replace(/-.*/, ''), { role, permissions });
+      const granted = (permissions ?? ALL).filter((perm) =>
+        ({ admin: ALL, member: ALL.slice(0, 3).concat('project:write'), viewer: ['execution:read'] })[role].includes(perm),
+      );
+      principals.push({
+        name,
+        token: issued.token,
+        id: issued.userId,
+        tenant: 'home',
+        permissions: granted,
+        admin: granted.includes('tenant:admin'),
+        user: true,
+      });
+    };
+    await user('admin', 'admin');
+    await user('alice', 'member');
+    await user('member', 'member');
+    await user('member-readonly', 'member', ['execution:read']);
+    await user('viewer', 'viewer');
+    const integration = await issueToken(db, { name: 'matrix-bot', tenantId: stack.tenantId, permissions: [...INTEGRATION_PERMISSIONS] });
+    principals.push({
+      name: 'integration',
+      token: integration.token,
+      id: `integration:${integration.id}`,
+      tenant: 'home',
+      permissions: INTEGRATION_PERMISSIONS,
+      admin: false,
+      user: false,
+    });
+    await ensureTenant(db, awayTenant);
+    await saveAgent(db, awayTenant, UNATTENDED_AGENT);
+    const away = await issueUserToken(db, { tenantId: awayTenant, user: 'stranger', role: 'admin' });
+    principals.push({ name: 'other-tenant admin', token: away.token, id: away.user.id, tenant: 'away', permissions: ALL, admin: true, user: true });
+    const byName = (name: string) => principals.find((p) => p.name === name)!;
+    const owner = byName('alice');
+    const sharees = principals.filter((p) => p.user && p.tenant === 'home' && p !== owner && p.name !== 'member-readonly');
+
+    // The owner's project, with every user of the tenant a member (so a collaborator may also start work in it).
+    expect((await request(owner, `/v1/projects/${project}`, 'PUT', { workspaceTemplate: { type: 'empty' } })).status).toBe(201);
+    for (const p of sharees)
+      expect((await request(owner, `/v1/projects/${project}/members/${encodeURIComponent(p.id)}`, 'PUT', {})).status).toBe(201);
+
+    const make = async (
+      creator: Principal,
+      visibility: 'private' | 'tenant',
+      shares: Record<string, 'read' | 'collaborate'>,
+      projectId = project,
+    ) => {
+      const f: Fixture = { ...(await startFixture(creator, projectId)), visibility, shares };
+      if (visibility === 'tenant') expect((await request(creator, `/v1/executions/${f.id}/visibility`, 'PUT', { visibility })).status).toBe(200);
+      for (const [userId, access] of Object.entries(shares)) {
+        expect((await request(creator, `/v1/executions/${f.id}/shares/${encodeURIComponent(userId)}`, 'PUT', { access })).status).toBe(200);
+      }
+      return f;
+    };
+    const shareAll = (access: 'read' | 'collaborate') => Object.fromEntries(sharees.map((p) => [p.id, access]));
+    const privateOne = await make(owner, 'private', {});
+    const readOne = await make(owner, 'private', shareAll('read'));
+    const collabOne = await make(owner, 'private', shareAll('collaborate'));
+    const tenantOne = await make(owner, 'tenant', {});
+    const foreign = await make(byName('other-tenant admin'), 'private', {}, `away-${randomUUID()}`);
+    for (const p of principals) {
+      const own = p.permissions.includes('execution:create') && p !== owner ? await make(p, 'private', {}, `own-${randomUUID()}`) : undefined;
+      const mine = p === owner ? privateOne : p.name === 'member-readonly' ? undefined : own;
+      const relations: Partial<Record<Relation, Fixture>> =
+        p.tenant === 'away'
+          ? { own: foreign, private: privateOne, read: readOne, collab: collabOne, tenant: tenantOne }
+          : { own: mine, private: p === owner ? undefined : privateOne, read: readOne, collab: collabOne, tenant: tenantOne, foreign };
+      fixturesOf.set(p.name, relations);
+    }
+    // The read-only token of a member is that member: its own execution is the member's.
+    fixturesOf.get('member-readonly')!.own = fixturesOf.get('member')!.own;
+  }, 240_000);
+  afterAll(() => stack?.close());
+
+  it('gives no cell more than it should (and refuses none that it allows)', async () => {
+    const failures: string[] = [];
+    let cells = 0;
+    for (const route of routes) {
+      for (const p of principals) {
+        for (const [relation, f] of Object.entries(fixturesOf.get(p.name)!) as [Relation, Fixture | undefined][]) {
+          if (!f) continue;
+          const want = expected(p, f, route);
+          const got = await route.call(p, f);
+          cells++;
+          const ok = want === 'allowed' ? ![401, 403, 404].includes(got) && got < 500 : got === want;
+          if (!ok) failures.push(`${route.name} as ${p.name} on ${relation}: expected ${want}, got ${got}`);
+        }
+      }
+    }
+    console.log(`[matrix] ${cells} cells: ${routes.length} routes × ${principals.length} principals × up to 6 relations; ${failures.length} wrong`);
+    expect(failures).toEqual([]);
+    expect(cells).toBeGreaterThan(700);
+  }, 300_000);
+
+  it('gives each role and token kind what it should of projects, agents, policy and the tenant', async () => {
+    const viewer = principals.find((p) => p.name === 'viewer')!;
+    const tenantRoutes: Array<{ name: string; permission: Permission; project?: boolean; call: (p: Principal) => Promise<number> }> = [
+      { name: 'GET /v1/projects/:id', permission: 'execution:read', project: true, call: (p) => status(request(p, `/v1/projects/${project}`)) },
+      {
+        name: 'PUT /v1/projects/:id/members/:userId',
+        permission: 'project:write',
+        project: true,
+        call: (p) => status(request(p, `/v1/projects/${project}/members/${encodeURIComponent(viewer.id)}`, 'PUT', {})),
+      },
+      {
+        name: 'PUT /v1/projects/:id/policy',
+        permission: 'tenant:admin',
+        project: true,
+        call: (p) => status(request(p, `/v1/projects/${project}/policy`, 'PUT', { disabledAgents: [] })),
+      },
+      {
+        name: 'PUT /v1/agents/:id',
+        permission: 'agent:write',
+        call: (p) => status(request(p, '/v1/agents/matrix-agent', 'PUT', { name: 'Matrix', provider: 'demo', model: 'demo' })),
+      },
+      {
+        name: 'PUT /v1/tenant/policy',
+        permission: 'tenant:admin',
+        call: (p) => status(request(p, '/v1/tenant/policy', 'PUT', { disabledAgents: [] })),
+      },
+      { name: 'GET /v1/tenant/users', permission: 'tenant:admin', call: (p) => status(request(p, '/v1/tenant/users')) },
+      {
+        name: 'POST /v1/tenant/tokens',
+        permission: 'tenant:admin',
+        call: (p) => status(request(p, '/v1/tenant/tokens', 'POST', { name: 'matrix', permissions: ['execution:read'] })),
+      },
+      { name: 'GET /v1/tenant', permission: 'execution:read', call: (p) => status(request(p, '/v1/tenant')) },
+      { name: 'GET /v1/status', permission: 'execution:read', call: (p) => status(request(p, '/v1/status')) },
+      { name: 'GET /v1/agents', permission: 'execution:read', call: (p) => status(request(p, '/v1/agents')) },
+    ];
+    const failures: string[] = [];
+    console.log(`[matrix] ${tenantRoutes.length * principals.length} cells of projects, agents, policy and the tenant`);
+    for (const route of tenantRoutes) {
+      for (const p of principals) {
+        const want = !p.permissions.includes(route.permission) ? 403 : route.project && p.tenant === 'away' ? 404 : 'allowed';
+        const got = await route.call(p);
+        const ok = want === 'allowed' ? ![401, 403, 404].includes(got) && got < 500 : got === want;
+        if (!ok) failures.push(`${route.name} as ${p.name}: expected ${want}, got ${got}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('lists exactly what each caller may see, by scope', async () => {
+    for (const p of principals) {
+      const fixtures = Object.values(fixturesOf.get(p.name)!).filter((f): f is Fixture => f !== undefined);
+      const ids = new Set(fixtures.map((f) => f.id));
+      const listed = async (scope: string) =>
+        new Set(
+          ((await (await request(p, `/v1/executions?scope=${scope}&limit=100&archived=all`)).json()).items as { id: string }[])
+            .map((e) => e.id)
+            .filter((id) => ids.has(id)),
+        );
+      const visible = new Set(fixtures.filter((f) => accessOf(p, f) !== 'none').map((f) => f.id));
+      const own = new Set(fixtures.filter((f) => accessOf(p, f) === 'owner').map((f) => f.id));
+      expect(await listed('all'), `${p.name} scope=all`).toEqual(visible);
+      expect(await listed('mine'), `${p.name} scope=mine`).toEqual(own);
+      const shared = new Set(fixtures.filter((f) => accessOf(p, f) !== 'owner' && f.shares[p.id]).map((f) => f.id));
+      expect(await listed('shared'), `${p.name} scope=shared`).toEqual(shared);
+    }
+  });
+});
