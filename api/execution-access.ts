@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { ShareAccess } from '../common/access-events.ts';
+import { ACCESS_EVENT_TYPES, type ShareAccess } from '../common/access-events.ts';
 import { isTenantAdmin } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { type ExecutionRow, findExecution, findExecutionRow } from '../db/executions.ts';
@@ -77,5 +77,15 @@ export async function loadExecutionToShare(db: Database, id: string, caller: Cal
   if (access !== 'owner') throw new ApiError(403, 'forbidden', `only the owner of execution ${id} (or an admin) changes who may see it`);
   return execution!;
 }
+
+/**
+ * For a stream of the execution: after each change of access it carries, whether the caller may still
+ * see it (a share taken back, a hand-off, visibility made private end the stream of one who may not).
+ */
+export const accessKept = (db: Database, executionId: string, caller: Caller) => async (event: { type: string }) => {
+  if (!(ACCESS_EVENT_TYPES as readonly string[]).includes(event.type)) return true;
+  const execution = await findExecutionRow(db, executionId);
+  return execution !== undefined && (await accessTo(db, execution, caller)) !== undefined;
+};
 
 const notFound = (id: string) => new ApiError(404, 'not_found', `no execution ${id}`);

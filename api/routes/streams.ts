@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, requirePermission } from '../auth.ts';
-import { loadVisibleExecution } from '../execution-access.ts';
+import { accessKept, loadVisibleExecution } from '../execution-access.ts';
 import { resumeCursor } from '../streams/resume-cursor.ts';
 import { serveEventStream } from '../streams/sse.ts';
 import { publicEvent, statusChange } from '../streams/stream-messages.ts';
@@ -28,7 +28,7 @@ export function streamRoutes(deps: AppDeps) {
       const given = resumeFrom(c);
       const { execution } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
       const after = await resumeCursor(db, given, 'start');
-      return serveEventStream(c, deps, { executionId: execution.id }, after, publicEvent);
+      return serveEventStream(c, deps, { executionId: execution.id }, after, publicEvent, accessKept(db, execution.id, c.var.caller));
     })
     .get('/stream', requirePermission('execution:read'), async (c) => {
       const after = await resumeCursor(db, resumeFrom(c), 'now');

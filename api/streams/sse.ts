@@ -12,7 +12,15 @@ import { openSubscription } from './subscription.ts';
  * holds idle connections open. It ends when the client goes; a client too slow to take live events
  * is disconnected rather than buffered for without limit.
  */
-export function serveEventStream(c: Context, deps: AppDeps, filter: FeedFilter, after: number, format: (event: FeedEvent) => unknown) {
+export function serveEventStream(
+  c: Context,
+  deps: AppDeps,
+  filter: FeedFilter,
+  after: number,
+  format: (event: FeedEvent) => unknown,
+  /** Checked after each event sent: false ends the stream (the caller may no longer see what it streams). */
+  keepGoing?: (event: FeedEvent) => Promise<boolean>,
+) {
   const { keepAliveMs, maxQueued } = streamLimits(deps);
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(c, async (stream) => {
@@ -22,7 +30,10 @@ export function serveEventStream(c: Context, deps: AppDeps, filter: FeedFilter, 
       filter,
       after,
       maxQueued,
-      send: (event) => stream.writeSSE({ id: event.cursor, data: JSON.stringify(format(event)) }),
+      send: async (event) => {
+        await stream.writeSSE({ id: event.cursor, data: JSON.stringify(format(event)) });
+        if (keepGoing && !(await keepGoing(event))) subscription.close();
+      },
     });
     // Abort listeners added after the abort never run: a client gone before now is checked by hand.
     stream.onAbort(() => subscription.close());

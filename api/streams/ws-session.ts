@@ -5,7 +5,7 @@ import type { FeedEvent, FeedFilter } from '../../db/feed-events.ts';
 import type { Caller } from '../../db/tokens.ts';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { loadVisibleExecution } from '../execution-access.ts';
+import { accessKept, loadVisibleExecution } from '../execution-access.ts';
 import { parseJson, validate } from '../validation.ts';
 import { resumeCursor } from './resume-cursor.ts';
 import { streamLimits } from './stream-limits.ts';
@@ -49,9 +49,11 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
     let filter: FeedFilter;
     let format: (event: FeedEvent) => unknown;
     let after: number;
+    let kept: ((event: FeedEvent) => Promise<boolean>) | undefined;
     const given = message.after === undefined ? undefined : String(message.after);
     if (message.executionId !== undefined) {
       const { execution } = await loadVisibleExecution(deps.db, message.executionId, caller);
+      kept = accessKept(deps.db, execution.id, caller);
       after = await resumeCursor(deps.db, given, 'start');
       filter = { executionId: execution.id };
       format = (event) => ({ type: 'event', executionId: execution.id, event: publicEvent(event) });
@@ -66,7 +68,26 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
       throw new ApiError(429, 'too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
     }
     send({ type: 'subscribed', ...subject(message), after: String(after) });
-    const subscription = openSubscription({ db: deps.db, feed: deps.feed, filter, after, maxQueued, send: (event) => sendPaced(format(event)) });
+    const subscription = openSubscription({
+      db: deps.db,
+      feed: deps.feed,
+      filter,
+      after,
+      maxQueued,
+      send: async (event) => {
+        await sendPaced(format(event));
+        if (kept && !(await kept(event))) {
+          // The caller may no longer see the execution: its subscription ends, as a subscribe now would.
+          subscription.close();
+          tell({
+            type: 'error',
+            status: 404,
+            error: { code: 'not_found', message: `no execution ${message.executionId}` },
+            request: { type: 'subscribe', ...subject(message) },
+          });
+        }
+      },
+    });
     subscriptions.set(key, subscription);
     void subscription.ended.then((reason) => {
       if (subscriptions.get(key) === subscription) subscriptions.delete(key);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueUserToken } from '../../db/tokens.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { openWs } from '../helpers/ws-client.ts';
 
 /**
  * Seed 001's collaboration: an execution is private to its owner until it is shared (read, or
@@ -165,6 +166,14 @@ describe('sharing, visibility, hand-off and comments', () => {
       'Looks right, ship it.',
     ]);
     await stream.until((events) => events.some((e) => e.type === 'comment.deleted'));
+    // Taking the share back ends the reader's stream, and a WebSocket subscription the same way.
+    const ws = await openWs(`${stack.url}/v1/ws`, { authorization: `Bearer ${bob.token}` });
+    ws.send({ type: 'subscribe', executionId: id });
+    await ws.until((m) => m.some((x) => x.type === 'subscribed'));
+    expect((await as(stack.token)(`/v1/executions/${id}/shares/${encodeURIComponent(bob.userId)}`, 'DELETE')).status).toBe(200);
+    await expect(stream.until(() => false, 15_000)).rejects.toThrow('stream ended');
+    await ws.until((m) => m.some((x) => x.type === 'error' && x.status === 404));
+    ws.close();
     // The conversation is untouched; a stranger cannot comment; a blank comment is refused.
     expect((await json(as(stack.token)(`/v1/executions/${id}`))).status).toBe('awaiting_approval');
     expect((await as(carol.token)(`/v1/executions/${id}/comments`, 'POST', { body: 'me too' })).status).toBe(404);
