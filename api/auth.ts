@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Actor } from '../common/events.ts';
 import type { Permission } from '../common/permissions.ts';
@@ -5,7 +6,14 @@ import type { Database } from '../db/client.ts';
 import { type Caller, findCaller } from '../db/tokens.ts';
 import { ApiError } from './errors.ts';
 
-export type AuthEnv = { Variables: { caller: Caller } };
+/** `token`: the bearer token itself, for a stream that checks now and then that it still holds. */
+export type AuthEnv = { Variables: { caller: Caller; token: string } };
+
+function bearerToken(c: Context): string | undefined {
+  const header = c.req.header('authorization') ?? '';
+  const fromQuery = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? c.req.query('access_token') : undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? fromQuery;
+}
 
 /**
  * Requires `Authorization: Bearer <token>` with a known, unrevoked token; sets who calls (`caller`).
@@ -14,13 +22,12 @@ export type AuthEnv = { Variables: { caller: Caller } };
  */
 export function requireToken(db: Database) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const fromQuery = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? c.req.query('access_token') : undefined;
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? fromQuery;
+    const token = bearerToken(c);
     if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
     const caller = await findCaller(db, token);
     if (!caller) throw new ApiError(401, 'unauthorized', 'invalid or revoked token');
     c.set('caller', caller);
+    c.set('token', token);
     await next();
   });
 }

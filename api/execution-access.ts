@@ -4,7 +4,7 @@ import { isTenantAdmin } from '../common/permissions.ts';
 import type { Database } from '../db/client.ts';
 import { type ExecutionRow, findExecution, findExecutionRow } from '../db/executions.ts';
 import { executionShares } from '../db/schema.ts';
-import type { Caller } from '../db/tokens.ts';
+import { type Caller, findCaller } from '../db/tokens.ts';
 import { ApiError } from './errors.ts';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,13 +79,15 @@ export async function loadExecutionToShare(db: Database, id: string, caller: Cal
 }
 
 /**
- * For a stream of the execution: after each change of access it carries, whether the caller may still
- * see it (a share taken back, a hand-off, visibility made private end the stream of one who may not).
+ * For a stream of the execution: whether its token may still see it, checked after each change of
+ * access the stream carries and now and then without one (`event` undefined). A share taken back, a
+ * hand-off, visibility made private, a revoked token or a role without execution:read end it.
  */
-export const accessKept = (db: Database, executionId: string, caller: Caller) => async (event: { type: string }) => {
-  if (!(ACCESS_EVENT_TYPES as readonly string[]).includes(event.type)) return true;
-  const execution = await findExecutionRow(db, executionId);
-  return execution !== undefined && (await accessTo(db, execution, caller)) !== undefined;
+export const accessKept = (db: Database, executionId: string, token: string) => async (event?: { type: string }) => {
+  if (event && !(ACCESS_EVENT_TYPES as readonly string[]).includes(event.type)) return true;
+  const [caller, execution] = await Promise.all([findCaller(db, token), findExecutionRow(db, executionId)]);
+  if (!caller?.permissions.includes('execution:read') || !execution) return false;
+  return (await accessTo(db, execution, caller)) !== undefined;
 };
 
 const notFound = (id: string) => new ApiError(404, 'not_found', `no execution ${id}`);

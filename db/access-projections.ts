@@ -30,14 +30,18 @@ export async function applyAccessChange(tx: Transaction, event: NewEvent, at: Da
         .set({ visibility: String(payload.visibility), updatedAt: at })
         .where(eq(executions.id, executionId));
       return;
-    case 'execution.handed_off':
-      await tx
+    case 'execution.handed_off': {
+      // Only from its owner at the time: of two hand-offs at once, the second (from an owner gone) changes nothing.
+      const moved = await tx
         .update(executions)
         .set({ ownerId: String(payload.to), updatedAt: at })
-        .where(eq(executions.id, executionId));
+        .where(and(eq(executions.id, executionId), eq(executions.ownerId, String(payload.from))))
+        .returning({ id: executions.id });
+      if (!moved.length) return;
       await unshare(String(payload.to));
       await share(String(payload.from), 'read');
       return;
+    }
   }
 }
 

@@ -235,6 +235,8 @@ export const apiTokens = pgTable(
       .notNull()
       .references(() => tenants.id),
     userId: text('user_id').references(() => users.id),
+    /** Who issued it: an admin's id (`POST /v1/tenant/tokens`), or null for an operator's (`npm run tokens`) and the service token. */
+    createdBy: text('created_by'),
     permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),
     tokenHash: text('token_hash').notNull(),
     createdAt: createdAt(),

@@ -53,6 +53,8 @@ export interface NewToken {
   userId?: string;
   /** Every permission by default (a user's role still bounds them). */
   permissions?: Permission[];
+  /** The admin who issues it through the API (an operator's has none). */
+  createdBy?: string;
 }
 
 /** Issues a new token and returns it; only its hash is kept. */
@@ -85,7 +87,14 @@ async function storeToken(db: Pick<Database, 'insert'>, token: string, request: 
   const permissions = request.permissions ?? [...PERMISSIONS];
   const [row] = await db
     .insert(apiTokens)
-    .values({ name: request.name, tenantId: request.tenantId, userId: request.userId ?? null, permissions, tokenHash: hashToken(token) })
+    .values({
+      name: request.name,
+      tenantId: request.tenantId,
+      userId: request.userId ?? null,
+      createdBy: request.createdBy ?? null,
+      permissions,
+      tokenHash: hashToken(token),
+    })
     .onConflictDoUpdate({ target: apiTokens.tokenHash, set: { revokedAt: null, permissions } })
     .returning({ id: apiTokens.id });
   return row!.id;
@@ -99,6 +108,7 @@ export function listTokens(db: Database, tenantId?: string) {
       name: apiTokens.name,
       tenantId: apiTokens.tenantId,
       userId: apiTokens.userId,
+      createdBy: apiTokens.createdBy,
       permissions: apiTokens.permissions,
       createdAt: apiTokens.createdAt,
       revokedAt: apiTokens.revokedAt,

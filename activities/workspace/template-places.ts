@@ -40,12 +40,27 @@ function localSource(template: WorkspaceTemplate): { folder: string } | { unsupp
 const SSH_HOST = /^(?:(?:git\+ssh|ssh\+git|ssh):\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/]*)|[A-Za-z0-9._~-]+@([A-Za-z0-9.-]+):)/i;
 const LOOPBACK = /^(?:localhost|localhost\.localdomain|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1?\]?|\[::ffff:127(?:\.\d{1,3}){3}\])$/i;
 
+/** This machine by name or number: `localhost`, `127.x`, `127.1`, `0`, `::1`, with a trailing dot or not (names that resolve here are not caught). */
+function isLoopback(host: string): boolean {
+  const name = host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[|\]$/g, '');
+  return (
+    LOOPBACK.test(name) ||
+    /^(?:127|0)(?:\.\d+){0,3}$/.test(name) ||
+    /^0x7f/i.test(name) ||
+    /^(?:0*:)*:?0*1$/.test(name) ||
+    name.endsWith('.localhost')
+  );
+}
+
 function sshProblem(url: string): string | undefined {
   const match = SSH_HOST.exec(url);
   const host = match ? (match[1] ?? match[2] ?? '') : undefined;
   if (host === undefined) return undefined;
   if (host === '' || host.startsWith('-')) return `git URL ${JSON.stringify(url)} names no usable host`;
-  if (LOOPBACK.test(host)) return `git URL ${JSON.stringify(url)} reaches this machine over ssh, which would read its folders: not allowed`;
+  if (isLoopback(host)) return `git URL ${JSON.stringify(url)} reaches this machine over ssh, which would read its folders: not allowed`;
   return undefined;
 }
 

@@ -27,7 +27,7 @@ const agentBody = z.strictObject({
   maxDurationMs: z.number().int().min(BUDGET_LIMITS.maxDurationMs.min).max(BUDGET_LIMITS.maxDurationMs.max).default(3_600_000),
 });
 
-const agentId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'must be 1-100 characters: lowercase letters, digits, - and _');
+export const agentId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'must be 1-100 characters: lowercase letters, digits, - and _');
 
 /** Agents: `GET /v1/agents`, `GET /v1/agents/:id`, `PUT /v1/agents/:id` (create or replace; permission agent:write). */
 export function agentRoutes({ db }: AppDeps) {

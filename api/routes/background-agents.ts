@@ -12,7 +12,7 @@ import { type AuthEnv, actorOf, requirePermission, requireToken } from '../auth.
 import { backgroundAgentView, splitActive } from '../background-agent-view.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
-import { loadVisibleExecution } from '../execution-access.ts';
+import { accessTo, loadStoppableExecutionRow, loadVisibleExecution } from '../execution-access.ts';
 import { projectForNewExecution } from '../project-access.ts';
 import { runTimeline } from '../run-timeline.ts';
 import { startExecution } from '../start-execution.ts';
@@ -76,15 +76,16 @@ export function backgroundAgentRoutes(deps: AppDeps) {
       return c.json({ instanceId: execution.id, runs: logs });
     })
     .post('/:instanceId/stop', requirePermission('execution:cancel'), async (c) => {
-      const { execution, access } = await loadInstance(c.req.param('instanceId'), c.var.caller);
-      if (access === 'read')
-        throw new ApiError(403, 'forbidden', `background agent ${execution.id} is shared with you to read: only its owner and collaborators stop it`);
+      const execution = await loadStoppableExecutionRow(db, c.req.param('instanceId'), c.var.caller);
+      if (!execution.background) throw new ApiError(404, 'not_found', `no background agent ${execution.id}`);
       if (isTerminal(execution.status as Status)) {
         throw new ApiError(409, 'invalid_state', `cannot stop background agent ${execution.id}: it is already ${execution.status}`);
       }
       if ((await decide(deps, execution.id, stopUpdate, { by: actorOf(c.var.caller) })) === 'closed') {
         // Its workflow had closed (terminated by an operator): now recorded as cancelled, nothing is left to stop.
         const found = await findExecution(db, execution.id);
+        // An admin who may stop it but not see it hears only that it stopped.
+        if (!(await accessTo(db, found!.execution, c.var.caller))) return c.json({ instanceId: execution.id, status: found!.execution.status });
         return c.json(backgroundAgentView(found!.execution, found!.runs), 200);
       }
       return c.json({ instanceId: execution.id, action: 'stop', accepted: true }, 200);

@@ -56,7 +56,9 @@ export function commentRoutes({ db }: AppDeps) {
       const comment = await ownComment(c);
       const { body } = await readJsonBody(c, commentBody);
       if (body !== comment.body) await record(c, comment.executionId, 'comment.edited', { commentId: comment.id, body });
-      return c.json(commentView((await findComment(db, comment.executionId, comment.id))!));
+      const edited = await findComment(db, comment.executionId, comment.id);
+      if (!edited) throw new ApiError(404, 'not_found', `no comment ${comment.id}: it was deleted meanwhile`);
+      return c.json(commentView(edited));
     })
     .delete('/:id/comments/:commentId', read, async (c) => {
       validate(z.strictObject({}), await readOptionalJson(c));

@@ -29,7 +29,7 @@ import type { AppDeps } from '../app.ts';
 import { type AuthEnv, actorOf, requirePermission } from '../auth.ts';
 import { decide } from '../decide.ts';
 import { ApiError } from '../errors.ts';
-import { loadActionableExecutionRow, loadStoppableExecutionRow } from '../execution-access.ts';
+import { accessTo, loadActionableExecutionRow, loadStoppableExecutionRow } from '../execution-access.ts';
 import { describeExecution } from '../execution-view.ts';
 import { requireProjectAccess } from '../project-access.ts';
 import { MAX_BODY_BYTES, nonBlank, readOptionalJson, validate } from '../validation.ts';
@@ -75,6 +75,7 @@ export function executionActionRoutes(deps: AppDeps) {
     const body = validate(bodies[decision], await readOptionalJson(c));
     const { execution, status } = await current(c);
     const plan = execution.pendingPlan;
+    await requireProjectAccess(db, c.var.caller, execution.projectId);
     if (status !== 'awaiting_approval' || !plan) throw conflict(`${decision} a plan`, status, 'only while awaiting_approval');
     const version = body.planVersion ?? plan.version;
     if (version !== plan.version) {
@@ -98,6 +99,7 @@ export function executionActionRoutes(deps: AppDeps) {
     const { execution, status } = await current(c);
     const callId = c.req.param('callId')!;
     const pending = execution.pendingToolCallId;
+    await requireProjectAccess(db, c.var.caller, execution.projectId);
     if (status !== 'waiting_permission' || !pending) throw conflict(`${decision} a tool call`, status, 'only while waiting_permission');
     if (pending !== callId) {
       throw new ApiError(409, 'stale_tool_call', `tool call ${callId} is not the one awaiting permission (${pending})`);
@@ -190,6 +192,9 @@ export function executionActionRoutes(deps: AppDeps) {
           const found = await findExecution(db, execution.id);
           const run = found?.runs.find((r) => r.id === runId);
           const ended = found && (isTerminal(found.execution.status as Status) || (run && isTerminal(run.status as Status)));
+          // An admin who may stop it but not see it hears only that it stopped.
+          if (ended && !(await accessTo(db, found.execution, c.var.caller)))
+            return c.json({ executionId: execution.id, status: found.execution.status });
           if (ended) return c.json(await describeExecution(deps, found.execution, found.runs), 200);
           await sleep(200);
         }

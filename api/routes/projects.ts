@@ -22,6 +22,7 @@ import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { canUseProject, creatorOf, loadUsableProject, MAX_PROJECT_ID } from '../project-access.ts';
 import { nonBlank, readJsonBody, readOptionalJson, validate } from '../validation.ts';
+import { agentId } from './agents.ts';
 
 const workspaceTemplate = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('empty') }),
@@ -32,7 +33,7 @@ const workspaceTemplate = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('git'), url: nonBlank(4096), ref: nonBlank(200).optional() }),
 ]);
 const projectBody = z.strictObject({ workspaceTemplate });
-const agentIds = z.array(nonBlank(100)).max(1000);
+const agentIds = z.array(agentId).max(1000);
 /** Seed 000's policy for a project: agents disabled in it, and (when set) the only ones allowed. */
 const policyBody = z.strictObject({ disabledAgents: agentIds.default([]), allowedAgents: agentIds.nullable().default(null) });
 /** Member changes take no body (an empty JSON object at most). */

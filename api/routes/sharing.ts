@@ -7,6 +7,7 @@ import type { Database } from '../../db/client.ts';
 import { appendEvent } from '../../db/events.ts';
 import type { ExecutionRow } from '../../db/executions.ts';
 import { findExecutionRow } from '../../db/executions.ts';
+import { isProjectMember } from '../../db/projects.ts';
 import { executionShares } from '../../db/schema.ts';
 import { findUserById } from '../../db/tenants.ts';
 import type { AppDeps } from '../app.ts';
@@ -38,11 +39,15 @@ export function sharingRoutes({ db }: AppDeps) {
       payload,
     });
   };
-  /** A user of the execution's tenant, other than its owner. */
-  const otherUser = async (execution: ExecutionRow, userId: string) => {
+  /**
+   * A user of the execution's tenant, other than its owner. An admin changes others' access, never
+   * gives it to themselves: seeing someone's execution takes its owner's share.
+   */
+  const otherUser = async (c: Context<AuthEnv>, execution: ExecutionRow, userId: string) => {
     const user = await findUserById(db, userId);
     if (!user || user.tenantId !== execution.tenantId) throw new ApiError(404, 'not_found', `no user ${userId}`);
     if (user.id === execution.ownerId) throw new ApiError(409, 'invalid_state', `${userId} owns execution ${execution.id}`);
+    if (user.id === c.var.caller.id) throw new ApiError(403, 'forbidden', `only the owner of execution ${execution.id} gives access to it to you`);
     return user;
   };
   const answer = async (c: Context<AuthEnv>, executionId: string) => c.json(await accessView(db, (await findExecutionRow(db, executionId))!));
@@ -55,7 +60,7 @@ export function sharingRoutes({ db }: AppDeps) {
     .put('/:id/shares/:userId', change, async (c) => {
       const { access } = await readJsonBody(c, shareBody);
       const execution = await loadExecutionToShare(db, c.req.param('id'), c.var.caller);
-      const user = await otherUser(execution, c.req.param('userId'));
+      const user = await otherUser(c, execution, c.req.param('userId'));
       const current = await shareOf(db, execution.id, user.id);
       if (current !== access) await record(c, execution, 'execution.shared', { userId: user.id, access, before: current ?? null });
       return answer(c, execution.id);
@@ -63,7 +68,7 @@ export function sharingRoutes({ db }: AppDeps) {
     .delete('/:id/shares/:userId', change, async (c) => {
       validate(z.strictObject({}), await readOptionalJson(c));
       const execution = await loadExecutionToShare(db, c.req.param('id'), c.var.caller);
-      const user = await otherUser(execution, c.req.param('userId'));
+      const user = await otherUser(c, execution, c.req.param('userId'));
       const current = await shareOf(db, execution.id, user.id);
       if (!current) throw new ApiError(404, 'not_found', `execution ${execution.id} is not shared with ${user.id}`);
       await record(c, execution, 'execution.unshared', { userId: user.id, before: current });
@@ -79,9 +84,12 @@ export function sharingRoutes({ db }: AppDeps) {
     .post('/:id/hand-off', change, async (c) => {
       const { userId } = await readJsonBody(c, handOffBody);
       const execution = await loadExecutionToShare(db, c.req.param('id'), c.var.caller);
-      const user = await otherUser(execution, userId);
+      const user = await otherUser(c, execution, userId);
       if (user.role === 'viewer') {
         throw new ApiError(422, 'invalid_owner', `${user.id} is a viewer and cannot work on an execution: hand it to a member or an admin`);
+      }
+      if (user.role !== 'admin' && !(await isProjectMember(db, execution.tenantId, execution.projectId, user.id))) {
+        throw new ApiError(422, 'invalid_owner', `${user.id} is not a member of project ${execution.projectId}: add them first`);
       }
       await record(c, execution, 'execution.handed_off', { from: execution.ownerId, to: user.id });
       return answer(c, execution.id);

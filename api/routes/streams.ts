@@ -28,7 +28,7 @@ export function streamRoutes(deps: AppDeps) {
       const given = resumeFrom(c);
       const { execution } = await loadVisibleExecution(db, c.req.param('id'), c.var.caller);
       const after = await resumeCursor(db, given, 'start');
-      return serveEventStream(c, deps, { executionId: execution.id }, after, publicEvent, accessKept(db, execution.id, c.var.caller));
+      return serveEventStream(c, deps, { executionId: execution.id }, after, publicEvent, accessKept(db, execution.id, c.var.token));
     })
     .get('/stream', requirePermission('execution:read'), async (c) => {
       const after = await resumeCursor(db, resumeFrom(c), 'now');

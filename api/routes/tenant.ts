@@ -10,8 +10,9 @@ import { type AuthEnv, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { isUuid } from '../execution-access.ts';
 import { nonBlank, readJsonBody, readOptionalJson, validate } from '../validation.ts';
+import { agentId } from './agents.ts';
 
-const agentIds = z.array(nonBlank(100)).max(1000);
+const agentIds = z.array(agentId).max(1000);
 const policyBody = z.strictObject({ disabledAgents: agentIds });
 const userBody = z.strictObject({ role: z.enum(ROLES) });
 const tokenBody = z.strictObject({
@@ -60,12 +61,20 @@ export function tenantRoutes({ db }: AppDeps) {
       const { tenantId } = c.var.caller;
       const existing = await findUser(db, tenantId, name);
       if (existing?.role === 'admin' && role !== 'admin') {
-        const [other] = await db
-          .select({ id: users.id })
-          .from(users)
-          .where(and(eq(users.tenantId, tenantId), eq(users.role, 'admin'), ne(users.id, existing.id)))
-          .limit(1);
-        if (!other) throw new ApiError(409, 'invalid_state', `${existing.id} is the tenant's last admin`);
+        // Demotions of admins take turns (the tenant's row locked): two admins demoting each other leave one.
+        const demoted = await db.transaction(async (tx) => {
+          await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for('update');
+          const [other] = await tx
+            .select({ id: users.id })
+            .from(users)
+            .where(and(eq(users.tenantId, tenantId), eq(users.role, 'admin'), ne(users.id, existing.id)))
+            .limit(1);
+          if (!other) return undefined;
+          const [row] = await tx.update(users).set({ role }).where(eq(users.id, existing.id)).returning();
+          return row;
+        });
+        if (!demoted) throw new ApiError(409, 'invalid_state', `${existing.id} is the tenant's last admin`);
+        return c.json(userView(demoted));
       }
       const user = await ensureUser(db, tenantId, name, role);
       return c.json(userView(user), existing ? 200 : 201);
@@ -84,12 +93,13 @@ export function tenantRoutes({ db }: AppDeps) {
         if (!permissions.length) throw new ApiError(400, 'invalid_request', 'permissions: an integration token needs at least one');
         const refused = permissions.filter((p) => !(INTEGRATION_PERMISSIONS as readonly string[]).includes(p));
         if (refused.length) throw new ApiError(400, 'invalid_request', `permissions: an integration token cannot have ${refused.join(', ')}`);
-        const issued = await issueToken(db, { name: body.name, tenantId, permissions });
+        const issued = await issueToken(db, { name: body.name, tenantId, permissions, createdBy: c.var.caller.id });
         return c.json({ ...issued, name: body.name, userId: null, permissions }, 201);
       }
       const user = await findUser(db, tenantId, body.user);
       if (!user) throw new ApiError(404, 'not_found', `no user ${body.user} in this tenant (PUT /v1/tenant/users/${body.user} adds one)`);
-      const issued = await issueToken(db, { name: body.name, tenantId, userId: user.id, permissions: body.permissions });
+      // Recorded: an admin who issues a user's token can act as that user, and the log says who did.
+      const issued = await issueToken(db, { name: body.name, tenantId, userId: user.id, permissions: body.permissions, createdBy: c.var.caller.id });
       return c.json({ ...issued, name: body.name, userId: user.id, permissions: body.permissions ?? [...PERMISSIONS] }, 201);
     })
     .delete('/tokens/:id', admin, async (c) => {

@@ -13,7 +13,7 @@ export function wsRoutes(deps: AppDeps) {
       let session: ReturnType<typeof openWsSession> | undefined;
       return {
         onOpen: (_event, ws) => {
-          session = openWsSession(deps, c.var.caller, ws);
+          session = openWsSession(deps, c.var.caller, c.var.token, ws);
         },
         onMessage: (event) => session?.onMessage(event.data),
         onClose: () => session?.onClose(),

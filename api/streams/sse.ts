@@ -18,8 +18,8 @@ export function serveEventStream(
   filter: FeedFilter,
   after: number,
   format: (event: FeedEvent) => unknown,
-  /** Checked after each event sent: false ends the stream (the caller may no longer see what it streams). */
-  keepGoing?: (event: FeedEvent) => Promise<boolean>,
+  /** Checked after each event sent and at each keep-alive: false ends the stream (the caller may no longer see what it streams). */
+  keepGoing?: (event?: FeedEvent) => Promise<boolean>,
 ) {
   const { keepAliveMs, maxQueued } = streamLimits(deps);
   c.header('X-Accel-Buffering', 'no');
@@ -39,7 +39,13 @@ export function serveEventStream(
     stream.onAbort(() => subscription.close());
     if (stream.aborted) subscription.close();
     await stream.write(': connected\n\n');
-    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs);
+    const keepAlive = setInterval(() => {
+      void stream.write(': keep-alive\n\n');
+      void keepGoing?.().then(
+        (ok) => ok || subscription.close(),
+        () => undefined,
+      );
+    }, keepAliveMs);
     const reason = await subscription.ended;
     clearInterval(keepAlive);
     // Closing the stream would wait for the stuck client to read what is buffered; drop it instead.

@@ -36,9 +36,18 @@ type ClientMessage = z.infer<typeof clientMessage>;
  * same checks and errors as the REST routes (sent as `{"type":"error"}` messages). A client that
  * stops reading is disconnected once too much is waiting to be sent.
  */
-export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
-  const { maxQueued, maxBufferedBytes } = streamLimits(deps);
+export function openWsSession(deps: AppDeps, caller: Caller, token: string, ws: WSContext) {
+  const { maxQueued, maxBufferedBytes, keepAliveMs } = streamLimits(deps);
   const subscriptions = new Map<string, Subscription>();
+  /** Per execution subscription: whether the token may still see it, checked now and then as well. */
+  const checks = new Map<string, { check: (event?: FeedEvent) => Promise<boolean>; revoke: () => void }>();
+  const recheck = setInterval(() => {
+    for (const { check, revoke } of checks.values())
+      void check().then(
+        (ok) => ok || revoke(),
+        () => undefined,
+      );
+  }, keepAliveMs);
   let work = Promise.resolve();
 
   const { send, sendPaced } = wsSender(ws, maxBufferedBytes);
@@ -49,11 +58,11 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
     let filter: FeedFilter;
     let format: (event: FeedEvent) => unknown;
     let after: number;
-    let kept: ((event: FeedEvent) => Promise<boolean>) | undefined;
+    let kept: ((event?: FeedEvent) => Promise<boolean>) | undefined;
     const given = message.after === undefined ? undefined : String(message.after);
     if (message.executionId !== undefined) {
       const { execution } = await loadVisibleExecution(deps.db, message.executionId, caller);
-      kept = accessKept(deps.db, execution.id, caller);
+      kept = accessKept(deps.db, execution.id, token);
       after = await resumeCursor(deps.db, given, 'start');
       filter = { executionId: execution.id };
       format = (event) => ({ type: 'event', executionId: execution.id, event: publicEvent(event) });
@@ -76,21 +85,29 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
       maxQueued,
       send: async (event) => {
         await sendPaced(format(event));
-        if (kept && !(await kept(event))) {
-          // The caller may no longer see the execution: its subscription ends, as a subscribe now would.
-          subscription.close();
-          tell({
-            type: 'error',
-            status: 404,
-            error: { code: 'not_found', message: `no execution ${message.executionId}` },
-            request: { type: 'subscribe', ...subject(message) },
-          });
-        }
+        if (kept && !(await kept(event))) revoke();
       },
     });
+    // The caller may no longer see the execution: its subscription ends, as a subscribe now would be refused.
+    let revoked = false;
+    const revoke = () => {
+      if (revoked || subscriptions.get(key) !== subscription) return;
+      revoked = true;
+      subscription.close();
+      tell({
+        type: 'error',
+        status: 404,
+        error: { code: 'not_found', message: `no execution ${message.executionId}` },
+        request: { type: 'subscribe', ...subject(message) },
+      });
+    };
     subscriptions.set(key, subscription);
+    if (kept) checks.set(key, { check: kept, revoke });
     void subscription.ended.then((reason) => {
-      if (subscriptions.get(key) === subscription) subscriptions.delete(key);
+      if (subscriptions.get(key) === subscription) {
+        subscriptions.delete(key);
+        checks.delete(key);
+      }
       if (reason === 'closed' || closed) return;
       // The client must know its subscription ended: it resubscribes with its last cursor.
       // A client that stopped reading would never take a close frame: drop the connection.
@@ -123,6 +140,7 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
       if (message.type === 'subscribe') return await subscribe(message, key);
       subscriptions.get(key)?.close();
       subscriptions.delete(key);
+      checks.delete(key);
       send({ type: 'unsubscribed', ...subject(message) });
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(500, 'internal', 'internal error');
@@ -144,6 +162,7 @@ export function openWsSession(deps: AppDeps, caller: Caller, ws: WSContext) {
     },
     onClose() {
       closed = true;
+      clearInterval(recheck);
       for (const subscription of subscriptions.values()) subscription.close();
       subscriptions.clear();
     },

@@ -16,6 +16,7 @@ CREATE TABLE "execution_shares" (
 	CONSTRAINT "execution_shares_execution_id_user_id_pk" PRIMARY KEY("execution_id","user_id")
 );
 --> statement-breakpoint
+ALTER TABLE "api_tokens" ADD COLUMN "created_by" text;--> statement-breakpoint
 ALTER TABLE "executions" ADD COLUMN "visibility" text DEFAULT 'private' NOT NULL;--> statement-breakpoint
 ALTER TABLE "projects" ADD COLUMN "disabled_agents" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
 ALTER TABLE "projects" ADD COLUMN "allowed_agents" text[];--> statement-breakpoint

@@ -116,10 +116,12 @@ describe('background agents (seed 002)', () => {
     expect((await call('/background-agents?limit=0')).status).toBe(400);
 
     const ordinary = await stack.createExecution({ projectId: 'fg-2', prompt: 'not background', planMode: 'never' });
+    // Another member of the tenant (the stack's admin could stop anyone's).
+    const stranger = (await stack.tokenFor('stranger')).token;
     expect((await call(`/background-agents/${ordinary}/stop`, { method: 'POST' }, stack.token)).status).toBe(404);
     expect((await call(`/background-agents/${ordinary}/logs`, {}, stack.token)).status).toBe(404);
     const started = await (await start({ agentId: 'unattended' })).json();
-    expect((await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' }, stack.token)).status).toBe(404);
+    expect((await call(`/background-agents/${started.instanceId}/stop`, { method: 'POST' }, stranger)).status).toBe(404);
     const readOnly = (await stack.tokenFor(`owner-${randomUUID()}`, { permissions: ['execution:read'] })).token;
     expect((await call('/background-agents/start', { method: 'POST', body: JSON.stringify({ agentId: 'unattended' }) }, readOnly)).status).toBe(403);
     await inHistory(started.instanceId);

@@ -60,7 +60,9 @@ describe('agent policy: disabled by scope', () => {
     const allowed = await create({ projectId: project, agentId: 'allowed' });
     expect(allowed.status).toBe(201);
     await stack.waitForStatus((await allowed.json()).id, 'completed');
-    // Only admins change policy.
+    // Agent ids as agents have them; only admins change policy.
+    expect((await put('/v1/tenant/policy', { disabledAgents: ['Default'] })).status).toBe(400);
+    expect((await put(`/v1/projects/${project}/policy`, { allowedAgents: ['not an id'] })).status).toBe(400);
     expect((await put('/v1/tenant/policy', { disabledAgents: [] }, member)).status).toBe(403);
     expect((await put(`/v1/projects/${project}/policy`, { disabledAgents: [] }, member)).status).toBe(403);
     expect((await (await stack.api('/v1/tenant')).json()).disabledAgents).toEqual(['tenant-off']);

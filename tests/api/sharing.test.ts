@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueUserToken } from '../../db/tokens.ts';
+import { apiTokens } from '../../db/schema.ts';
+import { hashToken, issueUserToken } from '../../db/tokens.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { openWs } from '../helpers/ws-client.ts';
@@ -35,7 +37,8 @@ describe('sharing, visibility, hand-off and comments', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // Streams re-check who may read them at every keep-alive: a short one here.
+    stack = await startTestStack({ streamLimits: { keepAliveMs: 400 } });
     bob = await stack.tokenFor('bob');
     carol = await stack.tokenFor('carol');
     rita = await stack.tokenFor('rita', { role: 'viewer' });
@@ -83,6 +86,12 @@ describe('sharing, visibility, hand-off and comments', () => {
     const id = await waitingPlan();
     const share = `/v1/executions/${id}/shares/${encodeURIComponent(carol.userId)}`;
     expect((await as(stack.token)(share, 'PUT', { access: 'collaborate' })).status).toBe(200);
+    // A collaborator decides only as a member of the project (a decision lets work go on there).
+    const refused = await as(carol.token)(`/v1/executions/${id}/plan/approve`, 'POST', {});
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.message).toContain('not a member of project');
+    const { projectId } = await json(as(stack.token)(`/v1/executions/${id}`));
+    expect((await as(stack.token)(`/v1/projects/${projectId}/members/${encodeURIComponent(carol.userId)}`, 'PUT', {})).status).toBe(201);
     expect((await as(carol.token)(`/v1/executions/${id}/plan/approve`, 'POST', {})).status).toBe(200);
     await stack.waitForStatus(id, 'completed', 'failed', 'waiting_permission');
     const approved = (await stack.events(id)).find((e: { type: string }) => e.type === 'plan.approved');
@@ -112,12 +121,52 @@ describe('sharing, visibility, hand-off and comments', () => {
     await stack.post(`/v1/executions/${id}/cancel`);
   });
 
+  it('ends the streams of a token revoked while they are open, at their next keep-alive', async () => {
+    const id = await waitingPlan();
+    const dana = await stack.tokenFor('dana');
+    await as(stack.token)(`/v1/executions/${id}/shares/${encodeURIComponent(dana.userId)}`, 'PUT', { access: 'read' });
+    const stream = await openSse(`${stack.url}/v1/executions/${id}/stream`, { authorization: `Bearer ${dana.token}` });
+    streams.push(stream);
+    const ws = await openWs(`${stack.url}/v1/ws`, { authorization: `Bearer ${dana.token}` });
+    ws.send({ type: 'subscribe', executionId: id });
+    await ws.until((m) => m.some((x) => x.type === 'subscribed'));
+    await stack.database.db
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(eq(apiTokens.tokenHash, hashToken(dana.token)));
+    await expect(stream.until(() => false, 15_000)).rejects.toThrow('stream ended');
+    await ws.until((m) => m.some((x) => x.type === 'error' && x.status === 404));
+    ws.close();
+    await stack.post(`/v1/executions/${id}/cancel`);
+  });
+
+  it('lets an admin change who may see an execution, never give it to themselves; stopping it tells them nothing of it', async () => {
+    const id = await waitingPlan();
+    const adminToken = (await stack.tokenFor('ada', { role: 'admin' })).token;
+    const ada = `${stack.tenantId}:ada`;
+    const asAda = as(adminToken);
+    expect((await asAda(`/v1/executions/${id}`)).status).toBe(404);
+    expect((await asAda(`/v1/executions/${id}/shares/${encodeURIComponent(ada)}`, 'PUT', { access: 'read' })).status).toBe(403);
+    expect((await asAda(`/v1/executions/${id}/hand-off`, 'POST', { userId: ada })).status).toBe(403);
+    expect((await asAda(`/v1/executions/${id}/shares/${encodeURIComponent(carol.userId)}`, 'PUT', { access: 'read' })).status).toBe(200);
+    const stopped = await asAda(`/v1/executions/${id}/cancel?wait=true`, 'POST');
+    expect(stopped.status).toBe(200);
+    expect(await stopped.json()).toEqual({ executionId: id, status: 'cancelled' });
+    expect((await asAda(`/v1/executions/${id}`)).status).toBe(404);
+  });
+
   it("hands an execution off: it moves into the new owner's lists and status, the one before keeps read", async () => {
     const id = await waitingPlan();
     const statusOf = async (token: string) => json(as(token)('/v1/status'));
     const bobBefore = (await statusOf(bob.token)).awaitingApproval;
     expect((await as(stack.token)(`/v1/executions/${id}/hand-off`, 'POST', { userId: rita.userId })).status).toBe(422);
     expect((await as(stack.token)(`/v1/executions/${id}/hand-off`, 'POST', { userId: 'other:mallory' })).status).toBe(404);
+    // Only to a member of the execution's project.
+    const outsider = await stack.tokenFor('oscar');
+    const notMember = await as(stack.token)(`/v1/executions/${id}/hand-off`, 'POST', { userId: outsider.userId });
+    expect(notMember.status).toBe(422);
+    const { project } = { project: (await json(as(stack.token)(`/v1/executions/${id}`))).projectId };
+    expect((await as(stack.token)(`/v1/projects/${project}/members/${encodeURIComponent(bob.userId)}`, 'PUT', {})).status).toBe(201);
     const handed = await as(stack.token)(`/v1/executions/${id}/hand-off`, 'POST', { userId: bob.userId });
     expect(handed.status).toBe(200);
     expect(await handed.json()).toMatchObject({ ownerId: bob.userId, shares: [{ userId: stack.ownerId, access: 'read' }] });

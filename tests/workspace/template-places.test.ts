@@ -36,7 +36,17 @@ describe('template places', () => {
     expect(g(`file://${path.join(base, 'acme', 'repo')}`)).toBeUndefined();
     expect(g(`file://${path.join(base, 'globex', 'repo')}`)).toContain('must be under');
     expect(g(path.join(base, 'acme', 'data'))).toContain('data folder');
-    for (const url of ['git@localhost:/etc', 'me@127.0.0.1:/etc', 'ssh://localhost/etc', 'ssh://[::1]/etc', 'git+ssh://user@0.0.0.0/etc']) {
+    for (const url of [
+      'git@localhost:/etc',
+      'me@127.0.0.1:/etc',
+      'ssh://localhost/etc',
+      'ssh://[::1]/etc',
+      'git+ssh://user@0.0.0.0/etc',
+      'ssh://127.1/etc',
+      'ssh://0/etc',
+      'ssh://localhost./etc',
+      'git@LocalHost:/etc',
+    ]) {
       expect(g(url), url).toContain('reaches this machine over ssh');
     }
     expect(g('ssh://-oProxyCommand=x/r')).toContain('names no usable host');
