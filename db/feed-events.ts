@@ -1,9 +1,11 @@
-import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { StoredEvent } from '../common/events.ts';
 import { STATUS_EVENT_TYPES } from '../common/status-events.ts';
 import type { Database } from './client.ts';
 import { toStoredEvent } from './events.ts';
 import { events, executions } from './schema.ts';
+
+const HANDED_OFF = 'execution.handed_off';
 
 /** A stored event with what streams filter on: its execution's owner and kind. */
 export interface FeedEvent extends StoredEvent {
@@ -22,7 +24,12 @@ export async function readFeedEvents(db: Database, filter: FeedFilter, afterCurs
   const conditions: SQL[] = [gt(events.cursor, afterCursor)];
   if ('executionId' in filter) conditions.push(eq(events.executionId, filter.executionId));
   if ('ownerId' in filter) {
-    conditions.push(eq(executions.ownerId, filter.ownerId), inArray(events.type, [...STATUS_EVENT_TYPES]));
+    // A hand-off concerns both owners: the one it left and the one it came to.
+    const handedOff = and(
+      eq(events.type, HANDED_OFF),
+      or(sql`${events.payload}->>'from' = ${filter.ownerId}`, sql`${events.payload}->>'to' = ${filter.ownerId}`),
+    );
+    conditions.push(or(and(eq(executions.ownerId, filter.ownerId), inArray(events.type, [...STATUS_EVENT_TYPES])), handedOff)!);
     if (filter.backgroundOnly) conditions.push(eq(executions.background, true));
   }
   const rows = await db
@@ -39,7 +46,9 @@ export async function readFeedEvents(db: Database, filter: FeedFilter, afterCurs
 export function matchesFeed(filter: FeedFilter, event: FeedEvent): boolean {
   if ('executionId' in filter) return event.executionId === filter.executionId;
   if ('ownerId' in filter) {
-    return event.ownerId === filter.ownerId && STATUS_EVENT_TYPES.includes(event.type) && (!filter.backgroundOnly || event.background);
+    const ownersOf = event.type === HANDED_OFF ? [event.payload?.from, event.payload?.to] : [];
+    const concerns = ownersOf.includes(filter.ownerId) || (event.ownerId === filter.ownerId && STATUS_EVENT_TYPES.includes(event.type));
+    return concerns && (!filter.backgroundOnly || event.background);
   }
   return true;
 }

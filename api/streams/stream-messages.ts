@@ -19,6 +19,8 @@ export function statusChange(event: FeedEvent) {
     status: statusAfter(event.type) ?? null,
     ...(event.type === 'execution.archived' && { archived: true }),
     ...(event.type === 'execution.unarchived' && { archived: false }),
+    // Handed off: the execution leaves the sidebar of `from` and joins that of `to`.
+    ...(event.type === 'execution.handed_off' && { handedOff: { from: event.payload?.from, to: event.payload?.to } }),
     background: event.background,
     occurredAt: event.occurredAt,
   };

@@ -167,11 +167,22 @@ describe('sharing, visibility, hand-off and comments', () => {
     expect(notMember.status).toBe(422);
     const { project } = { project: (await json(as(stack.token)(`/v1/executions/${id}`))).projectId };
     expect((await as(stack.token)(`/v1/projects/${project}/members/${encodeURIComponent(bob.userId)}`, 'PUT', {})).status).toBe(201);
+    const sidebar = (token: string) => openSse(`${stack.url}/v1/stream`, { authorization: `Bearer ${token}` });
+    const mySidebar = await sidebar(stack.token);
+    const bobsSidebar = await sidebar(bob.token);
+    streams.push(mySidebar, bobsSidebar);
     const handed = await as(stack.token)(`/v1/executions/${id}/hand-off`, 'POST', { userId: bob.userId });
     expect(handed.status).toBe(200);
     expect(await handed.json()).toMatchObject({ ownerId: bob.userId, shares: [{ userId: stack.ownerId, access: 'read' }] });
 
     expect(await json(as(bob.token)(`/v1/executions/${id}`))).toMatchObject({ ownerId: bob.userId, access: 'owner' });
+    // Both owners' status streams hear of the move.
+    for (const stream of [mySidebar, bobsSidebar]) {
+      const [moved] = (await stream.until((events) => events.some((e) => e.type === 'execution.handed_off'))).filter(
+        (e) => e.type === 'execution.handed_off',
+      );
+      expect(moved).toMatchObject({ executionId: id, handedOff: { from: stack.ownerId, to: bob.userId } });
+    }
     expect((await json(as(bob.token)('/v1/executions'))).items.map((e: { id: string }) => e.id)).toContain(id);
     expect((await json(as(stack.token)('/v1/executions'))).items.map((e: { id: string }) => e.id)).not.toContain(id);
     expect((await statusOf(bob.token)).awaitingApproval).toBe(bobBefore + 1);
