@@ -2,6 +2,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { NewEvent } from '../common/events.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
+import { findExecutionRow } from '../db/executions.ts';
 import { claimProjectSlot, leaveProjectSlot, type SlotClaim, type SlotHandover, type SlotRequester } from '../db/project-slots.ts';
 import { queuePositionSignal, type SlotKey, type SlotRequest, slotGrantedSignal } from '../workflows/definitions.ts';
 
@@ -15,8 +16,8 @@ const POSITION_SIGNALS_AT_ONCE = 16;
  */
 export async function freeProjectSlot(db: Database, client: Client, slot: SlotKey, who: SlotRequester): Promise<void> {
   const handover = await leaveProjectSlot(db, slot, who);
-  // The grant first: a position that cannot be told must not hold up the next holder.
-  if (handover.granted) await tellHolder(db, client, slot, handover.granted);
+  // The grants first: a position that cannot be told must not hold up the next holders.
+  for (const { slot: granted, request } of handover.granted) await tellHolder(db, client, granted, request);
   await tellPositions(client, handover.moved, handover.stamp);
 }
 
@@ -53,6 +54,12 @@ function signal<T>(client: Client, request: SlotRequest, definition: { name: str
   return client.workflow.getHandle(request.requesterId, request.requesterRunId).signal(definition.name, arg);
 }
 
+/** The owner of the execution whose workflow asks (`execution-<id>`), if it is recorded. */
+async function ownerOf(db: Database, workflowId: string): Promise<string | undefined> {
+  const id = /^execution-([0-9a-f-]{36})$/.exec(workflowId)?.[1];
+  return id ? (await findExecutionRow(db, id))?.ownerId : undefined;
+}
+
 /** The activities of the per-project slot (see db/project-slots.ts). */
 export function createSlotActivities(db: Database, client: Client) {
   return {
@@ -63,8 +70,10 @@ export function createSlotActivities(db: Database, client: Client) {
      */
     async requestProjectSlot(input: SlotKey & { request: SlotRequest; events?: NewEvent[] }): Promise<SlotClaim> {
       for (const event of input.events ?? []) await appendEvent(db, event);
+      // The execution's owner, for the per-user cap (recorded by the events above, or when it was created).
+      const ownerId = await ownerOf(db, input.request.requesterId);
       for (;;) {
-        const claim = await claimProjectSlot(db, input, input.request);
+        const claim = await claimProjectSlot(db, input, input.request, ownerId);
         if ('heldBefore' in claim) {
           await freeProjectSlot(db, client, input, { requestId: claim.heldBefore });
           continue;

@@ -2,28 +2,33 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { SlotKey, SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
-import { projectSlots, projectSlotWaiters } from './schema.ts';
+import { projectSlots, projectSlotWaiters, tenants } from './schema.ts';
 import { DEFAULT_TENANT_ID } from './tenants.ts';
 
 /**
- * One execution at a time per project. The holder has the project's `project_slots` row; the others
- * wait in `project_slot_waiters`, served by the creation time of their runs. Nobody waits while
- * nobody holds: a claim queues only while it sees a holder, and whatever frees the slot hands it to
- * the first waiter in the same transaction. So an uncontended claim is one insert.
+ * One execution at a time per project, and at most a tenant's cap of them at work at once (and a
+ * user's cap of one owner's). A holder has its project's `project_slots` row; the others wait in
+ * `project_slot_waiters`, served by the creation time of their runs. Claims and releases of one tenant
+ * take turns (a transaction lock), and whatever frees a slot hands it, in the same transaction, to
+ * every waiter that may start now: so nobody waits who could start.
  */
+
+/** The caps when a tenant sets none: sane for one team on one machine. */
+export const DEFAULT_MAX_RUNNING = 100;
+export const DEFAULT_MAX_RUNNING_PER_USER = 25;
 
 /** A queued claim's position; `stamp` orders it among the positions its waiter is told. */
 export type SlotClaim = { granted: true } | { granted: false; position: number; stamp: number };
 
 /**
- * A claim that queued: also who it moved down, and, when it is first in line and the slot has been
- * held a while, the holder to ask whether the slot is still its own (`checkHolder`).
+ * A claim that queued: also who it moved down, and, when it is first in line for a project whose
+ * slot has been held a while, the holder to ask whether the slot is still its own (`checkHolder`).
  */
 type QueuedClaim = Extract<SlotClaim, { granted: false }> & Pick<SlotHandover, 'moved'> & { checkHolder?: SlotRequest };
 
-/** What freeing a slot or leaving its queue changed: who holds it now, and who moved up (as of `stamp`). */
+/** What freeing a slot or leaving its queue changed: who holds a slot now, and who moved (as of `stamp`). */
 export interface SlotHandover {
-  granted?: SlotRequest;
+  granted: { slot: Required<SlotKey>; request: SlotRequest }[];
   moved: { request: SlotRequest; position: number }[];
   stamp: number;
 }
@@ -34,22 +39,21 @@ export type SlotRequester = { requestId: string } | { requesterId: string; reque
 /** How long the slot is held before the first in line has the holder checked. */
 const HOLDER_CHECK_AFTER_MS = 60_000;
 
-/** A claim retried this often at most when the holder leaves between its insert and its queueing. */
-const CLAIM_TRIES = 10;
-
 /** A slot's tenant and project (a key without a tenant is from before tenants: the default tenant's). */
 const slotOf = (key: SlotKey) => ({ tenantId: key.tenantId ?? DEFAULT_TENANT_ID, projectId: key.projectId });
 const isSlot = (table: typeof projectSlots | typeof projectSlotWaiters, key: SlotKey) => {
   const { tenantId, projectId } = slotOf(key);
   return and(eq(table.tenantId, tenantId), eq(table.projectId, projectId));
 };
-const slotName = (key: SlotKey) => `${slotOf(key).tenantId}/${key.projectId}`;
+
+type HolderRow = typeof projectSlots.$inferSelect;
+type WaiterRow = typeof projectSlotWaiters.$inferSelect;
 
 /**
- * Claims the project's slot for `request`, or queues it; idempotent (a retried claim answers the same).
- * A request queued ahead of others (its run was created earlier) moves them down: `moved`.
- * `checkHolder`: the first in line, the slot held a while; the caller asks the holder whether it is
- * still its own (a holder that closed, or that no longer wants it, frees it).
+ * Claims the project's slot for `request` (of an execution of `ownerId`), or queues it; idempotent (a
+ * retried claim answers the same). A request queued ahead of others (its run was created earlier) moves
+ * them down: `moved`. `checkHolder`: first in line for a project held a while; the caller asks the
+ * holder whether it is still its own (a holder that closed, or that no longer wants it, frees it).
  * `heldBefore`: the slot is still held by an earlier request of the same execution (its release failed
  * for good); the caller frees that one and claims again.
  */
@@ -57,64 +61,126 @@ export async function claimProjectSlot(
   db: Database,
   slot: SlotKey,
   request: SlotRequest,
+  ownerId?: string,
 ): Promise<{ granted: true } | QueuedClaim | { heldBefore: string }> {
-  const row = asRow(slot, request);
-  for (let tries = 0; tries < CLAIM_TRIES; tries++) {
-    const claimed = await db.insert(projectSlots).values(row).onConflictDoNothing().returning({ projectId: projectSlots.projectId });
-    if (claimed.length > 0) return { granted: true };
-    const queued = await db.transaction(async (tx) => {
-      const stamp = await lockSlot(tx, slot);
-      const [holder] = await tx.select().from(projectSlots).where(isSlot(projectSlots, slot));
-      if (!holder) return undefined;
-      if (holder.requestId === request.requestId) return { granted: true as const };
-      if (holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
-      const inserted = await tx.insert(projectSlotWaiters).values(row).onConflictDoNothing().returning({ requestId: projectSlotWaiters.requestId });
-      const queue = await waitersOf(tx, slot);
-      const position = queue.findIndex((r) => r.requestId === request.requestId) + 1;
-      const behind = inserted.length > 0 ? queue.slice(position) : [];
-      const moved = behind.map((r, i) => ({ request: r, position: position + i + 1 }));
-      // The first in line has the holder asked, now and then, whether it still holds the slot.
-      const longHeld = position === 1 && Date.now() - holder.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
-      return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(holder) }) };
-    });
-    if (queued) return queued;
-  }
-  throw new Error(`the slot of project ${slotName(slot)} changed hands ${CLAIM_TRIES} times while it was claimed; try again`);
-}
-
-/**
- * Frees what `who` holds of the project's slot and takes it out of the queue, handing the slot to the
- * first waiter when it was held. Idempotent: what is gone already changes nothing.
- */
-export async function leaveProjectSlot(db: Database, slot: SlotKey, who: SlotRequester): Promise<SlotHandover> {
+  const key = slotOf(slot);
   return db.transaction(async (tx) => {
-    const stamp = await lockSlot(tx, slot);
-    const [holder] = await tx.select().from(projectSlots).where(isSlot(projectSlots, slot));
-    const before = await waitersOf(tx, slot);
-    const freed = holder !== undefined && isRequester(asRequest(holder), who);
-    if (freed) await tx.delete(projectSlots).where(isSlot(projectSlots, slot));
-    const queue = before.filter((r) => !isRequester(r, who));
-    const granted = freed ? queue.shift() : undefined;
-    const gone = before.filter((r) => !queue.includes(r)).map((r) => r.requestId);
-    if (gone.length > 0) await tx.delete(projectSlotWaiters).where(inArray(projectSlotWaiters.requestId, gone));
-    if (granted) await tx.insert(projectSlots).values(asRow(slot, granted));
-    const told = new Map(before.map((r, i) => [r.requestId, i + 1]));
-    const moved = queue.map((request, i) => ({ request, position: i + 1 })).filter((m) => told.get(m.request.requestId) !== m.position);
-    return { granted, moved, stamp };
+    const stamp = await lockTenant(tx, key.tenantId);
+    const { holders, waiters, caps } = await tenantState(tx, key.tenantId);
+    const holder = holders.find((h) => h.projectId === key.projectId);
+    if (holder?.requestId === request.requestId) return { granted: true as const };
+    if (holder && holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
+    const row = asRow(key, request, ownerId);
+    const waiting = waiters.find((w) => w.requestId === request.requestId);
+    if (!waiting && !holder && mayStart(row, holders, caps)) {
+      await tx.insert(projectSlots).values(row);
+      return { granted: true as const };
+    }
+    const before = positions(holders, waiters);
+    const queue = waiting ? waiters : [...waiters, { ...row, ownerId: ownerId ?? null }].sort(inQueueOrder);
+    if (!waiting) await tx.insert(projectSlotWaiters).values(row);
+    const now = positions(holders, queue);
+    const position = now.get(request.requestId)!;
+    const moved = queue
+      .filter((w) => w.requestId !== request.requestId && before.get(w.requestId) !== now.get(w.requestId))
+      .map((w) => ({ request: asRequest(w), position: now.get(w.requestId)! }));
+    // First in line for a project held a while: its holder is asked, now and then, whether it still holds it.
+    const firstForProject = queue.find((w) => w.projectId === key.projectId)?.requestId === request.requestId;
+    const longHeld = holder && firstForProject && Date.now() - holder.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
+    return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(holder) }) };
   });
 }
 
 /**
- * Claims that queue and leaves of one project take turns (a transaction lock on the project), so each
- * sees what the one before it did; returns the change's stamp, larger than any before it. An
- * uncontended claim takes no lock: its insert succeeds only while nobody holds the slot, and then
- * nobody waits.
+ * Frees what `who` holds of the project's slot and takes it out of the queue, handing slots to every
+ * waiter of the tenant that may start now (first come, first served). Idempotent: what is gone
+ * already changes nothing.
  */
-async function lockSlot(tx: Transaction, slot: SlotKey): Promise<number> {
+export async function leaveProjectSlot(db: Database, slot: SlotKey, who: SlotRequester): Promise<SlotHandover> {
+  const key = slotOf(slot);
+  return db.transaction(async (tx) => {
+    const stamp = await lockTenant(tx, key.tenantId);
+    const { holders: before, waiters, caps } = await tenantState(tx, key.tenantId);
+    const told = positions(before, waiters);
+    const freed = before.find((h) => h.projectId === key.projectId && isRequester(asRequest(h), who));
+    if (freed) await tx.delete(projectSlots).where(isSlot(projectSlots, key));
+    const holders = before.filter((h) => h !== freed);
+    const gone = waiters.filter((w) => isRequester(asRequest(w), who));
+    let queue = waiters.filter((w) => !gone.includes(w));
+    const granted: SlotHandover['granted'] = [];
+    for (const w of [...queue]) {
+      if (holders.some((h) => h.projectId === w.projectId) || !mayStart(w, holders, caps)) continue;
+      const { ownerId, ...rest } = w;
+      const row = { ...rest, ownerId, grantedAt: new Date() };
+      await tx.insert(projectSlots).values(row);
+      holders.push(row);
+      queue = queue.filter((q) => q !== w);
+      granted.push({ slot: { tenantId: w.tenantId, projectId: w.projectId }, request: asRequest(w) });
+    }
+    const leaving = [...gone, ...granted.map((g) => g.request)].map((r) => r.requestId);
+    if (leaving.length > 0) await tx.delete(projectSlotWaiters).where(inArray(projectSlotWaiters.requestId, leaving));
+    const now = positions(holders, queue);
+    const moved = queue
+      .filter((w) => told.get(w.requestId) !== now.get(w.requestId))
+      .map((w) => ({ request: asRequest(w), position: now.get(w.requestId)! }));
+    return { granted, moved, stamp };
+  });
+}
+
+/** Whether a request may start now: under the tenant's cap, and its owner under theirs. */
+function mayStart(request: { ownerId: string | null }, holders: HolderRow[], caps: { tenant: number; user: number }): boolean {
+  if (holders.length >= caps.tenant) return false;
+  return request.ownerId === null || holders.filter((h) => h.ownerId === request.ownerId).length < caps.user;
+}
+
+/**
+ * Each waiter's place: behind those of its project when the project's slot is held, else behind
+ * every waiter that waits for a cap to make room (first come, first served).
+ */
+function positions(holders: HolderRow[], queue: WaiterRow[]): Map<string, number> {
+  const held = new Set(holders.map((h) => h.projectId));
+  const perProject = new Map<string, number>();
+  let forCaps = 0;
+  const places = new Map<string, number>();
+  for (const w of queue) {
+    if (held.has(w.projectId)) {
+      const place = (perProject.get(w.projectId) ?? 0) + 1;
+      perProject.set(w.projectId, place);
+      places.set(w.requestId, place);
+    } else {
+      places.set(w.requestId, ++forCaps);
+    }
+  }
+  return places;
+}
+
+const inQueueOrder = (a: WaiterRow, b: WaiterRow) =>
+  a.requestedAt.getTime() - b.requestedAt.getTime() || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0);
+
+/** A tenant's holders, its queue in order, and its caps, as of the lock. */
+async function tenantState(tx: Transaction, tenantId: string) {
+  const [holders, waiters, [tenant]] = await Promise.all([
+    tx.select().from(projectSlots).where(eq(projectSlots.tenantId, tenantId)),
+    tx
+      .select()
+      .from(projectSlotWaiters)
+      .where(eq(projectSlotWaiters.tenantId, tenantId))
+      .orderBy(asc(projectSlotWaiters.requestedAt), asc(projectSlotWaiters.requestId)),
+    tx.select({ maxRunning: tenants.maxRunning, maxRunningPerUser: tenants.maxRunningPerUser }).from(tenants).where(eq(tenants.id, tenantId)),
+  ]);
+  const caps = { tenant: tenant?.maxRunning ?? DEFAULT_MAX_RUNNING, user: tenant?.maxRunningPerUser ?? DEFAULT_MAX_RUNNING_PER_USER };
+  return { holders, waiters, caps };
+}
+
+/**
+ * Claims and leaves of one tenant take turns (a transaction lock on the tenant), so each sees what the
+ * one before it did; returns the change's stamp, larger than any before it.
+ */
+async function lockTenant(tx: Transaction, tenantId: string): Promise<number> {
   // The lock in a subquery: it is taken before the stamp is drawn.
   const [row] = await tx
     .select({ stamp: sql<string>`nextval('project_slot_changes')` })
-    .from(sql`(select pg_advisory_xact_lock(hashtextextended(${`agent-runs:project-slot:${slotName(slot)}`}, 0))) as locked`);
+    .from(sql`(select pg_advisory_xact_lock(hashtextextended(${`agent-runs:tenant-slots:${tenantId}`}, 0))) as locked`);
   return Number(row!.stamp);
 }
 
@@ -126,26 +192,23 @@ function isRequester(request: SlotRequest, who: SlotRequester): boolean {
 /** The project's slot and queue, for operators and tests. */
 export async function projectSlotState(db: Database, slot: SlotKey): Promise<{ holder: SlotRequest | null; queue: SlotRequest[] }> {
   const [holder] = await db.select().from(projectSlots).where(isSlot(projectSlots, slot));
-  return { holder: holder ? asRequest(holder) : null, queue: await waitersOf(db, slot) };
-}
-
-async function waitersOf(db: Database | Transaction, slot: SlotKey): Promise<SlotRequest[]> {
-  const rows = await db
+  const queue = await db
     .select()
     .from(projectSlotWaiters)
     .where(isSlot(projectSlotWaiters, slot))
     .orderBy(asc(projectSlotWaiters.requestedAt), asc(projectSlotWaiters.requestId));
-  return rows.map(asRequest);
+  return { holder: holder ? asRequest(holder) : null, queue: queue.map(asRequest) };
 }
 
 function asRequest(row: { requestId: string; workflowId: string; workflowRunId: string; requestedAt: Date }): SlotRequest {
   return { requestId: row.requestId, requesterId: row.workflowId, requesterRunId: row.workflowRunId, requestedAt: row.requestedAt.toISOString() };
 }
 
-function asRow(slot: SlotKey, request: SlotRequest) {
+function asRow(slot: SlotKey, request: SlotRequest, ownerId?: string) {
   return {
     ...slotOf(slot),
     requestId: request.requestId,
+    ownerId: ownerId ?? null,
     workflowId: request.requesterId,
     workflowRunId: request.requesterRunId,
     requestedAt: new Date(request.requestedAt),

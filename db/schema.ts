@@ -200,6 +200,9 @@ export const tenants = pgTable('tenants', {
   name: text('name').notNull(),
   /** Agents disabled for the whole tenant (seed 000's policy): no run of theirs starts. */
   disabledAgents: text('disabled_agents').array().notNull().default(sql`'{}'::text[]`),
+  /** Concurrency caps (seed 001): executions at work at once in the tenant, and per user; null: the defaults. */
+  maxRunning: integer('max_running'),
+  maxRunningPerUser: integer('max_running_per_user'),
   createdAt: createdAt(),
 });
 
@@ -390,6 +393,8 @@ export const projectSlots = pgTable(
     tenantId: text('tenant_id').notNull(),
     projectId: text('project_id').notNull(),
     requestId: text('request_id').notNull(),
+    /** The execution's owner when it asked: what the per-user cap counts. */
+    ownerId: text('owner_id'),
     /** The holder's execution workflow and its workflow run: a run closed without releasing is found by it. */
     workflowId: text('workflow_id').notNull(),
     workflowRunId: text('workflow_run_id').notNull(),
@@ -409,6 +414,7 @@ export const projectSlotWaiters = pgTable(
     requestId: text('request_id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     projectId: text('project_id').notNull(),
+    ownerId: text('owner_id'),
     workflowId: text('workflow_id').notNull(),
     workflowRunId: text('workflow_run_id').notNull(),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),

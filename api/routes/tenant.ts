@@ -2,6 +2,7 @@ import { and, asc, eq, ne } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { INTEGRATION_PERMISSIONS, PERMISSIONS, ROLES } from '../../common/permissions.ts';
+import { DEFAULT_MAX_RUNNING, DEFAULT_MAX_RUNNING_PER_USER } from '../../db/project-slots.ts';
 import { tenants, users } from '../../db/schema.ts';
 import { ensureUser, findUser, isSlug } from '../../db/tenants.ts';
 import { issueToken, listTokens, revokeToken } from '../../db/tokens.ts';
@@ -13,13 +14,23 @@ import { nonBlank, readJsonBody, readOptionalJson, validate } from '../validatio
 import { agentId } from './agents.ts';
 
 const agentIds = z.array(agentId).max(1000);
-const policyBody = z.strictObject({ disabledAgents: agentIds });
+const cap = z.number().int().min(1).max(100_000).nullable();
+/** What is given changes; `null` caps go back to the defaults. */
+const policyBody = z.strictObject({ disabledAgents: agentIds.optional(), maxRunning: cap.optional(), maxRunningPerUser: cap.optional() });
 const userBody = z.strictObject({ role: z.enum(ROLES) });
 const tokenBody = z.strictObject({
   name: nonBlank(200),
   /** The user (by name) the token is for; none: an integration token of the tenant. */
   user: nonBlank(63).optional(),
   permissions: z.array(z.enum(PERMISSIONS)).min(1).optional(),
+});
+
+/** A tenant's policy: agents disabled everywhere in it, and its concurrency caps (the defaults when unset). */
+const policyView = (tenant: typeof tenants.$inferSelect) => ({
+  id: tenant.id,
+  disabledAgents: tenant.disabledAgents,
+  maxRunning: tenant.maxRunning ?? DEFAULT_MAX_RUNNING,
+  maxRunningPerUser: tenant.maxRunningPerUser ?? DEFAULT_MAX_RUNNING_PER_USER,
 });
 
 /**
@@ -35,20 +46,22 @@ export function tenantRoutes({ db }: AppDeps) {
       const { caller } = c.var;
       const [tenant] = await db.select().from(tenants).where(eq(tenants.id, caller.tenantId));
       return c.json({
-        id: tenant!.id,
+        ...policyView(tenant!),
         name: tenant!.name,
-        disabledAgents: tenant!.disabledAgents,
         you: { id: caller.id, kind: caller.kind, role: caller.role ?? null, permissions: caller.permissions },
       });
     })
     .put('/policy', admin, async (c) => {
-      const { disabledAgents } = await readJsonBody(c, policyBody);
-      const [tenant] = await db
-        .update(tenants)
-        .set({ disabledAgents: [...new Set(disabledAgents)] })
-        .where(eq(tenants.id, c.var.caller.tenantId))
-        .returning();
-      return c.json({ id: tenant!.id, disabledAgents: tenant!.disabledAgents });
+      const { disabledAgents, maxRunning, maxRunningPerUser } = await readJsonBody(c, policyBody);
+      const changes = {
+        ...(disabledAgents && { disabledAgents: [...new Set(disabledAgents)] }),
+        ...(maxRunning !== undefined && { maxRunning }),
+        ...(maxRunningPerUser !== undefined && { maxRunningPerUser }),
+      };
+      const [tenant] = Object.keys(changes).length
+        ? await db.update(tenants).set(changes).where(eq(tenants.id, c.var.caller.tenantId)).returning()
+        : await db.select().from(tenants).where(eq(tenants.id, c.var.caller.tenantId));
+      return c.json(policyView(tenant!));
     })
     .get('/users', admin, async (c) => {
       const rows = await db.select().from(users).where(eq(users.tenantId, c.var.caller.tenantId)).orderBy(asc(users.name));

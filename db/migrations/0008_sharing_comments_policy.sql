@@ -18,9 +18,13 @@ CREATE TABLE "execution_shares" (
 --> statement-breakpoint
 ALTER TABLE "api_tokens" ADD COLUMN "created_by" text;--> statement-breakpoint
 ALTER TABLE "executions" ADD COLUMN "visibility" text DEFAULT 'private' NOT NULL;--> statement-breakpoint
+ALTER TABLE "project_slot_waiters" ADD COLUMN "owner_id" text;--> statement-breakpoint
+ALTER TABLE "project_slots" ADD COLUMN "owner_id" text;--> statement-breakpoint
 ALTER TABLE "projects" ADD COLUMN "disabled_agents" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
 ALTER TABLE "projects" ADD COLUMN "allowed_agents" text[];--> statement-breakpoint
 ALTER TABLE "tenants" ADD COLUMN "disabled_agents" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
+ALTER TABLE "tenants" ADD COLUMN "max_running" integer;--> statement-breakpoint
+ALTER TABLE "tenants" ADD COLUMN "max_running_per_user" integer;--> statement-breakpoint
 ALTER TABLE "comments" ADD CONSTRAINT "comments_execution_id_executions_id_fk" FOREIGN KEY ("execution_id") REFERENCES "public"."executions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "execution_shares" ADD CONSTRAINT "execution_shares_execution_id_executions_id_fk" FOREIGN KEY ("execution_id") REFERENCES "public"."executions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "comments_execution_idx" ON "comments" USING btree ("execution_id","created_at");--> statement-breakpoint

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/client.ts';
 import { claimProjectSlot, leaveProjectSlot, projectSlotState } from '../../db/project-slots.ts';
+import { tenants } from '../../db/schema.ts';
+import { ensureTenant } from '../../db/tenants.ts';
 import type { SlotRequest } from '../../workflows/definitions.ts';
 import { DRIVERS, openFreshDatabase } from '../helpers/databases.ts';
 
@@ -46,12 +48,16 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
 
     // The holder leaves: the first in line holds it, in the same transaction, and the rest move up.
     const handover = await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId });
-    expect(handover).toEqual({ granted: c, moved: [{ request: b, position: 1 }], stamp: expect.any(Number) });
+    expect(handover).toEqual({
+      granted: [{ slot: { tenantId: 'default', projectId: project }, request: c }],
+      moved: [{ request: b, position: 1 }],
+      stamp: expect.any(Number),
+    });
     expect(handover.stamp).toBeGreaterThan(stampOf(queuedC));
     expect(await holderOf(project)).toBe(c.requesterId);
     expect(await claim(project, c)).toEqual({ granted: true });
     // Leaving again changes nothing.
-    expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId })).toMatchObject({ granted: undefined, moved: [] });
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId })).toMatchObject({ granted: [], moved: [] });
   });
 
   it('frees what a closed workflow run held or asked for, and leaves the queue of a waiter that stops', async () => {
@@ -60,7 +66,7 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     for (const r of [a, b, c, d]) await claim(project, r);
     // b stops while queued: c and d move up.
     expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: b.requestId })).toMatchObject({
-      granted: undefined,
+      granted: [],
       moved: [
         { request: c, position: 1 },
         { request: d, position: 2 },
@@ -68,10 +74,13 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     });
     // a's workflow run closed without releasing (terminated): c holds the slot.
     const closed = { requesterId: a.requesterId, requesterRunId: a.requesterRunId };
-    expect(await leaveProjectSlot(handle.db, { projectId: project }, closed)).toMatchObject({ granted: c, moved: [{ request: d, position: 1 }] });
+    expect(await leaveProjectSlot(handle.db, { projectId: project }, closed)).toMatchObject({
+      granted: [{ request: c }],
+      moved: [{ request: d, position: 1 }],
+    });
     // The same workflow id in a later run (a reopened execution) is another requester.
     expect(await leaveProjectSlot(handle.db, { projectId: project }, { requesterId: c.requesterId, requesterRunId: 'another-run' })).toMatchObject({
-      granted: undefined,
+      granted: [],
       moved: [],
     });
     expect(await holderOf(project)).toBe(c.requesterId);
@@ -93,6 +102,36 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     await handle.db.execute(sql`update project_slots set granted_at = now() - interval '2 minutes' where project_id = ${project}`);
     expect(await claim(project, b)).toMatchObject({ granted: false, position: 1, checkHolder: a });
     expect(await claim(project, c)).not.toHaveProperty('checkHolder');
+  });
+
+  it("holds a tenant's caps: beyond them claims wait, first come first served, and start as others leave", async () => {
+    const tenantId = `capped-${randomUUID()}`;
+    await ensureTenant(handle.db, tenantId);
+    await handle.db.update(tenants).set({ maxRunning: 2, maxRunningPerUser: 1 }).where(eq(tenants.id, tenantId));
+    const at = (projectId: string) => ({ tenantId, projectId });
+    const [a1, b1, a2, c1, b2] = [request('a1', 1), request('b1', 2), request('a2', 3), request('c1', 4), request('b2', 5)];
+    expect(await claimProjectSlot(handle.db, at('p1'), a1, 'ann')).toEqual({ granted: true });
+    expect(await claimProjectSlot(handle.db, at('p2'), b1, 'bob')).toEqual({ granted: true });
+    // ann is at her cap; then the tenant is: the others wait in order, each told its place.
+    expect(await claimProjectSlot(handle.db, at('p3'), a2, 'ann')).toMatchObject({ granted: false, position: 1 });
+    expect(await claimProjectSlot(handle.db, at('p4'), c1, 'cat')).toMatchObject({ granted: false, position: 2 });
+    expect(await claimProjectSlot(handle.db, at('p5'), b2, 'bob')).toMatchObject({ granted: false, position: 3 });
+    // bob leaves: ann is still at her cap, so cat (next in line who may start) gets the room.
+    const first = await leaveProjectSlot(handle.db, at('p2'), { requestId: b1.requestId });
+    expect(first.granted.map((g) => g.request.requesterId)).toEqual([c1.requesterId]);
+    expect(first.moved).toEqual([{ request: b2, position: 2 }]);
+    // ann's first leaves: her second starts, and bob's waits for room in the tenant.
+    const second = await leaveProjectSlot(handle.db, at('p1'), { requestId: a1.requestId });
+    expect(second.granted.map((g) => g.request.requesterId)).toEqual([a2.requesterId]);
+    expect(second.moved).toEqual([{ request: b2, position: 1 }]);
+    const third = await leaveProjectSlot(handle.db, at('p4'), { requestId: c1.requestId });
+    expect(third.granted).toEqual([{ slot: at('p5'), request: b2 }]);
+    for (const [p, r] of [
+      ['p3', a2],
+      ['p5', b2],
+    ] as const)
+      await leaveProjectSlot(handle.db, at(p), { requestId: r.requestId });
+    expect(await projectSlotState(handle.db, at('p5'))).toEqual({ holder: null, queue: [] });
   });
 
   it('many claims at once: exactly one holds the slot, nobody is lost, and it is handed over in creation order', async () => {

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
 import { inject } from 'vitest';
 import { type Activities, type ActivityDeps, createActivities } from '../../activities/index.ts';
 import { type ApiServer, type ApiServerDeps, startApiServer } from '../../api/server.ts';
 import type { Permission, Role } from '../../common/permissions.ts';
 import { saveAgent } from '../../db/agents.ts';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
+import { tenants } from '../../db/schema.ts';
 import { ensureTenant } from '../../db/tenants.ts';
 import { issueUserToken } from '../../db/tokens.ts';
 import { createWorker } from '../../worker/create-worker.ts';
@@ -80,6 +82,8 @@ export async function startTestStack(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-test-'));
   const tenantId = `test-${randomUUID()}`;
   await ensureTenant(database.db, tenantId);
+  // Caps out of the way: a test file may keep dozens of executions waiting for a person (a test of caps sets its own).
+  await database.db.update(tenants).set({ maxRunning: 10_000, maxRunningPerUser: 10_000 }).where(eq(tenants.id, tenantId));
   await saveAgent(database.db, tenantId, UNATTENDED_AGENT);
   const tenantTemplates = path.join(os.tmpdir(), tenantId);
   const deps: WorkerDeps = {
