@@ -16,9 +16,11 @@ const POSITION_SIGNALS_AT_ONCE = 16;
  */
 export async function freeProjectSlot(db: Database, client: Client, slot: SlotKey, who: SlotRequester): Promise<void> {
   const handover = await leaveProjectSlot(db, slot, who);
-  // The grants first: a position that cannot be told must not hold up the next holders.
-  for (const { slot: granted, request } of handover.granted) await tellHolder(db, client, granted, request);
+  // The grants first, each on its own (one that cannot be told holds up no other), then the positions.
+  const told = await Promise.allSettled(handover.granted.map(({ slot: granted, request }) => tellHolder(db, client, granted, request)));
   await tellPositions(client, handover.moved, handover.stamp);
+  const failed = told.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -54,10 +56,16 @@ function signal<T>(client: Client, request: SlotRequest, definition: { name: str
   return client.workflow.getHandle(request.requesterId, request.requesterRunId).signal(definition.name, arg);
 }
 
-/** The owner of the execution whose workflow asks (`execution-<id>`), if it is recorded. */
+/**
+ * The owner of the execution whose workflow asks (`execution-<id>`), for the per-user cap. Its row is
+ * written before it asks (the run's creation first): one missing is a retry's business, not a free pass.
+ */
 async function ownerOf(db: Database, workflowId: string): Promise<string | undefined> {
   const id = /^execution-([0-9a-f-]{36})$/.exec(workflowId)?.[1];
-  return id ? (await findExecutionRow(db, id))?.ownerId : undefined;
+  if (!id) return undefined;
+  const execution = await findExecutionRow(db, id);
+  if (!execution) throw new Error(`execution ${id} is not recorded yet: its owner's cap cannot be counted`);
+  return execution.ownerId;
 }
 
 /** The activities of the per-project slot (see db/project-slots.ts). */

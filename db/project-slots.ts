@@ -72,8 +72,13 @@ export async function claimProjectSlot(
     if (holder && holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
     const row = asRow(key, request, ownerId);
     const waiting = waiters.find((w) => w.requestId === request.requestId);
-    if (!waiting && !holder && mayStart(row, holders, caps)) {
-      await tx.insert(projectSlots).values(row);
+    // First come, first served: a new claim starts only when no earlier waiter of its project is in line.
+    const earlier = waiters.some(
+      (w) => w.projectId === key.projectId && w.requestId !== request.requestId && inQueueOrder(w, asWaiter(row)) < 0 && mayStart(w, holders, caps),
+    );
+    if (!holder && !earlier && mayStart(row, holders, caps)) {
+      await tx.insert(projectSlots).values({ ...row, ownerId: waiting?.ownerId ?? row.ownerId });
+      if (waiting) await tx.delete(projectSlotWaiters).where(eq(projectSlotWaiters.requestId, request.requestId));
       return { granted: true as const };
     }
     const before = positions(holders, waiters);
@@ -86,8 +91,10 @@ export async function claimProjectSlot(
       .map((w) => ({ request: asRequest(w), position: now.get(w.requestId)! }));
     // First in line for a project held a while: its holder is asked, now and then, whether it still holds it.
     const firstForProject = queue.find((w) => w.projectId === key.projectId)?.requestId === request.requestId;
-    const longHeld = holder && firstForProject && Date.now() - holder.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
-    return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(holder) }) };
+    // Waiting for a cap, first in that line: the longest holder is the one to ask (one whose release failed holds room).
+    const blocking = holder ?? (position === 1 ? [...holders].sort((x, y) => x.grantedAt.getTime() - y.grantedAt.getTime())[0] : undefined);
+    const longHeld = blocking && (holder ? firstForProject : true) && Date.now() - blocking.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
+    return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(blocking) }) };
   });
 }
 
@@ -203,6 +210,8 @@ export async function projectSlotState(db: Database, slot: SlotKey): Promise<{ h
 function asRequest(row: { requestId: string; workflowId: string; workflowRunId: string; requestedAt: Date }): SlotRequest {
   return { requestId: row.requestId, requesterId: row.workflowId, requesterRunId: row.workflowRunId, requestedAt: row.requestedAt.toISOString() };
 }
+
+const asWaiter = (row: ReturnType<typeof asRow>): WaiterRow => row;
 
 function asRow(slot: SlotKey, request: SlotRequest, ownerId?: string) {
   return {

@@ -419,5 +419,9 @@ export const projectSlotWaiters = pgTable(
     workflowRunId: text('workflow_run_id').notNull(),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('project_slot_waiters_queue_idx').on(t.tenantId, t.projectId, t.requestedAt, t.requestId)],
+  (t) => [
+    index('project_slot_waiters_queue_idx').on(t.tenantId, t.projectId, t.requestedAt, t.requestId),
+    // The tenant's whole queue in order, read by every claim and release of the tenant.
+    index('project_slot_waiters_tenant_idx').on(t.tenantId, t.requestedAt, t.requestId),
+  ],
 );
