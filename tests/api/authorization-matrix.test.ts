@@ -5,6 +5,7 @@ import { saveAgent } from '../../db/agents.ts';
 import { ensureTenant } from '../../db/tenants.ts';
 import { issueToken, issueUserToken } from '../../db/tokens.ts';
 import { sseStatus } from '../helpers/fuzz.ts';
+import { openSse } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
 import { openWs } from '../helpers/ws-client.ts';
 
@@ -388,6 +389,60 @@ describe('authorization matrix', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+
+  it("shows in the caller's own views (status feeds, agent runs, background agents) exactly its own executions", async () => {
+    const everyFixture = [
+      ...new Map(
+        [...fixturesOf.values()]
+          .flatMap((r) => Object.values(r))
+          .filter((f): f is Fixture => !!f)
+          .map((f) => [f.id, f]),
+      ).values(),
+    ];
+    const ids = new Set(everyFixture.map((f) => f.id));
+    const ofFixtures = (found: Iterable<string>) => new Set([...found].filter((id) => ids.has(id)));
+    let cells = 0;
+    for (const p of principals) {
+      const own = new Set(everyFixture.filter((f) => accessOf(p, f) === 'owner').map((f) => f.id));
+      const auth = { authorization: `Bearer ${p.token}` };
+      const views: Record<string, () => Promise<Set<string>>> = {
+        'GET /v1/agents/:id/runs': async () =>
+          new Set(
+            ((await (await request(p, '/v1/agents/unattended/runs?limit=100')).json()).items ?? []).map(
+              (r: { executionId: string }) => r.executionId,
+            ),
+          ),
+        'GET /background-agents': async () => {
+          const panel = await (await request(p, '/background-agents?limit=200')).json();
+          return new Set([...(panel.active ?? []), ...(panel.history ?? [])].map((b: { instanceId: string }) => b.instanceId));
+        },
+        'GET /v1/stream (SSE, from the start)': async () => {
+          const stream = await openSse(`${stack.url}/v1/stream?after=0`, auth);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          stream.close();
+          return new Set(stream.events.map((e) => e.executionId));
+        },
+        'WebSocket {scope: me} (from the start)': async () => {
+          const ws = await openWs(`${stack.url}/v1/ws`, auth);
+          ws.send({ type: 'subscribe', scope: 'me', after: '0' });
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          ws.close();
+          return new Set(ws.messages.filter((m) => m.type === 'status').map((m) => m.change.executionId));
+        },
+        '/background-agent-ws snapshot': async () => {
+          const ws = await openWs(`${stack.url}/background-agent-ws`, auth);
+          const [snapshot] = (await ws.until((m) => m.some((x) => x.type === 'snapshot'))).filter((x) => x.type === 'snapshot');
+          ws.close();
+          return new Set([...snapshot.active, ...snapshot.history].map((b: { instanceId: string }) => b.instanceId));
+        },
+      };
+      for (const [name, view] of Object.entries(views)) {
+        cells++;
+        expect(ofFixtures(await view()), `${name} as ${p.name}`).toEqual(own);
+      }
+    }
+    console.log(`[matrix] ${cells} cells of the caller's own views`);
   });
 
   it('lists exactly what each caller may see, by scope', async () => {
