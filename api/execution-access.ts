@@ -47,12 +47,22 @@ export async function loadVisibleExecutionRow(db: Database, id: string, caller: 
   return { execution, access };
 }
 
+/**
+ * The execution's row and what the caller may do with it: `admin` for an admin of its tenant who may
+ * not otherwise see it (they stop it and change its access, audited, without reading it). One read.
+ */
+async function loadRowFor(db: Database, id: string, caller: Caller): Promise<{ execution: ExecutionRow; access: Access | 'admin' }> {
+  const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
+  const access = execution && (await accessTo(db, execution, caller));
+  if (execution && access) return { execution, access };
+  if (execution && execution.tenantId === caller.tenantId && isTenantAdmin(caller)) return { execution, access: 'admin' };
+  throw notFound(id);
+}
+
 /** An execution the caller may act on (its owner or a collaborator); 404 when they may not see it, 403 when they may only read it. */
 export async function loadActionableExecutionRow(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
   const { execution, access } = await loadVisibleExecutionRow(db, id, caller);
-  if (access === 'read') {
-    throw new ApiError(403, 'forbidden', `execution ${id} is shared with you to read: only its owner and collaborators act on it`);
-  }
+  if (access === 'read') throw readOnly(id, 'only its owner and collaborators act on it');
   return execution;
 }
 
@@ -61,9 +71,9 @@ export async function loadActionableExecutionRow(db: Database, id: string, calle
  * admin (one holding a project's slot for a month is not only its owner's business). The stop is audited as the admin's.
  */
 export async function loadStoppableExecutionRow(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
-  const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
-  if (execution && execution.tenantId === caller.tenantId && isTenantAdmin(caller)) return execution;
-  return loadActionableExecutionRow(db, id, caller);
+  const { execution, access } = await loadRowFor(db, id, caller);
+  if (access === 'read' && !isTenantAdmin(caller)) throw readOnly(id, 'only its owner and collaborators act on it');
+  return execution;
 }
 
 /**
@@ -71,12 +81,14 @@ export async function loadStoppableExecutionRow(db: Database, id: string, caller
  * of the tenant's for an admin, whose changes are audited like the owner's. Others: 404 or 403 as above.
  */
 export async function loadExecutionToShare(db: Database, id: string, caller: Caller): Promise<ExecutionRow> {
-  const execution = isUuid(id) ? await findExecutionRow(db, id) : undefined;
-  if (execution && execution.tenantId === caller.tenantId && isTenantAdmin(caller)) return execution;
-  const { access } = await loadVisibleExecutionRow(db, id, caller);
-  if (access !== 'owner') throw new ApiError(403, 'forbidden', `only the owner of execution ${id} (or an admin) changes who may see it`);
-  return execution!;
+  const { execution, access } = await loadRowFor(db, id, caller);
+  if (access !== 'owner' && !isTenantAdmin(caller)) {
+    throw new ApiError(403, 'forbidden', `only the owner of execution ${id} (or an admin) changes who may see it`);
+  }
+  return execution;
 }
+
+const readOnly = (id: string, rule: string) => new ApiError(403, 'forbidden', `execution ${id} is shared with you to read: ${rule}`);
 
 /**
  * For a stream of the execution: whether its token may still see it, checked after each change of

@@ -204,6 +204,16 @@ describe('authorization matrix', () => {
     },
   ];
 
+  /** Every fixture of every principal, once: one that shows up where it should not is caught, whoever's it is. */
+  const allFixtures = () => [
+    ...new Map(
+      [...fixturesOf.values()]
+        .flatMap((r) => Object.values(r))
+        .filter((f): f is Fixture => !!f)
+        .map((f) => [f.id, f]),
+    ).values(),
+  ];
+
   function accessOf(p: Principal, f: Fixture): Access {
     if (p.tenant !== f.tenant) return 'none';
     if (f.ownerId === p.id) return 'owner';
@@ -392,14 +402,7 @@ describe('authorization matrix', () => {
   });
 
   it("shows in the caller's own views (status feeds, agent runs, background agents) exactly its own executions", async () => {
-    const everyFixture = [
-      ...new Map(
-        [...fixturesOf.values()]
-          .flatMap((r) => Object.values(r))
-          .filter((f): f is Fixture => !!f)
-          .map((f) => [f.id, f]),
-      ).values(),
-    ];
+    const everyFixture = allFixtures();
     const ids = new Set(everyFixture.map((f) => f.id));
     const ofFixtures = (found: Iterable<string>) => new Set([...found].filter((id) => ids.has(id)));
     let cells = 0;
@@ -446,15 +449,7 @@ describe('authorization matrix', () => {
   });
 
   it('lists exactly what each caller may see, by scope', async () => {
-    // Every fixture of every principal: one that shows up where it should not is caught, whoever's it is.
-    const everyFixture = [
-      ...new Map(
-        [...fixturesOf.values()]
-          .flatMap((r) => Object.values(r))
-          .filter((f): f is Fixture => !!f)
-          .map((f) => [f.id, f]),
-      ).values(),
-    ];
+    const everyFixture = allFixtures();
     const ids = new Set(everyFixture.map((f) => f.id));
     for (const p of principals) {
       const fixtures = everyFixture;
