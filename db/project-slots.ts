@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { SlotKey, SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
@@ -10,12 +10,20 @@ import { DEFAULT_TENANT_ID } from './tenants.ts';
  * user's cap of one owner's). A holder has its project's `project_slots` row; the others wait in
  * `project_slot_waiters`, served by the creation time of their runs. Claims and releases of one tenant
  * take turns (a transaction lock), and whatever frees a slot hands it, in the same transaction, to
- * every waiter that may start now: so nobody waits who could start.
+ * every waiter that may start now: so nobody waits who could start. Each step is a few indexed
+ * queries, whatever the size of the tenant's queue: nothing reads the whole queue into memory.
  */
 
 /** The caps when a tenant sets none: sane for one team on one machine. */
 export const DEFAULT_MAX_RUNNING = 100;
 export const DEFAULT_MAX_RUNNING_PER_USER = 25;
+
+/**
+ * How many waiters of a line a change tells their new position at once (the first of the tenant's
+ * queue, and of each project it touches); the others learn theirs when they next ask (every waiter
+ * asks again now and then, see workflows/slot-requester.ts).
+ */
+export const POSITIONS_TOLD = 100;
 
 /** A queued claim's position; `stamp` orders it among the positions its waiter is told. */
 export type SlotClaim = { granted: true } | { granted: false; position: number; stamp: number };
@@ -46,8 +54,21 @@ const isSlot = (table: typeof projectSlots | typeof projectSlotWaiters, key: Slo
   return and(eq(table.tenantId, tenantId), eq(table.projectId, projectId));
 };
 
-type HolderRow = typeof projectSlots.$inferSelect;
 type WaiterRow = typeof projectSlotWaiters.$inferSelect;
+type Caps = { tenant: number; user: number };
+const waiter = projectSlotWaiters;
+const queueOrder = [asc(waiter.requestedAt), asc(waiter.requestId)];
+
+/** The waiter's project has a holder (so it waits in its project's line, not for a cap). */
+const projectHeld = sql`exists (select 1 from project_slots held where held.tenant_id = ${waiter.tenantId} and held.project_id = ${waiter.projectId})`;
+/** The waiter's owner holds fewer slots than the per-user cap. */
+const ownerUnderCap = (caps: Caps) =>
+  sql`(${waiter.ownerId} is null or (select count(*) from project_slots mine where mine.tenant_id = ${waiter.tenantId} and mine.owner_id = ${waiter.ownerId}) < ${caps.user})`;
+/** Waiters ahead of (or behind) `row` in the queue's order. */
+const ahead = (row: Pick<WaiterRow, 'requestedAt' | 'requestId'>) =>
+  sql`(${waiter.requestedAt}, ${waiter.requestId}) < (${row.requestedAt.toISOString()}::timestamptz, ${row.requestId})`;
+const behind = (row: Pick<WaiterRow, 'requestedAt' | 'requestId'>) =>
+  sql`(${waiter.requestedAt}, ${waiter.requestId}) > (${row.requestedAt.toISOString()}::timestamptz, ${row.requestId})`;
 
 /**
  * Claims the project's slot for `request` (of an execution of `ownerId`), or queues it; idempotent (a
@@ -66,34 +87,56 @@ export async function claimProjectSlot(
   const key = slotOf(slot);
   return db.transaction(async (tx) => {
     const stamp = await lockTenant(tx, key.tenantId);
-    const { holders, waiters, caps } = await tenantState(tx, key.tenantId);
-    const holder = holders.find((h) => h.projectId === key.projectId);
+    const [[holder], [waiting], caps] = await Promise.all([
+      tx.select().from(projectSlots).where(isSlot(projectSlots, key)),
+      tx.select().from(waiter).where(eq(waiter.requestId, request.requestId)),
+      capsOf(tx, key.tenantId),
+    ]);
     if (holder?.requestId === request.requestId) return { granted: true as const };
     if (holder && holder.workflowId === request.requesterId) return { heldBefore: holder.requestId };
-    const row = asRow(key, request, ownerId);
-    const waiting = waiters.find((w) => w.requestId === request.requestId);
-    // First come, first served: a new claim starts only when no earlier waiter of its project is in line.
-    const earlier = waiters.some(
-      (w) => w.projectId === key.projectId && w.requestId !== request.requestId && inQueueOrder(w, asWaiter(row)) < 0 && mayStart(w, holders, caps),
-    );
-    if (!holder && !earlier && mayStart(row, holders, caps)) {
-      await tx.insert(projectSlots).values({ ...row, ownerId: waiting?.ownerId ?? row.ownerId });
-      if (waiting) await tx.delete(projectSlotWaiters).where(eq(projectSlotWaiters.requestId, request.requestId));
-      return { granted: true as const };
+    const row = waiting ? { ...waiting, ownerId: waiting.ownerId ?? ownerId ?? null } : asRow(key, request, ownerId);
+    if (!holder) {
+      // First come, first served: a new claim starts only when no earlier waiter of its project could.
+      const [[earlier], room] = await Promise.all([
+        tx
+          .select({ requestId: waiter.requestId })
+          .from(waiter)
+          .where(and(isSlot(waiter, key), ahead(row), ownerUnderCap(caps)))
+          .limit(1),
+        mayStart(tx, key.tenantId, row.ownerId, caps),
+      ]);
+      if (!earlier && room) {
+        await tx.insert(projectSlots).values(row);
+        if (waiting) await tx.delete(waiter).where(eq(waiter.requestId, request.requestId));
+        return { granted: true as const };
+      }
     }
-    const before = positions(holders, waiters);
-    const queue = waiting ? waiters : [...waiters, { ...row, ownerId: ownerId ?? null }].sort(inQueueOrder);
-    if (!waiting) await tx.insert(projectSlotWaiters).values(row);
-    const now = positions(holders, queue);
-    const position = now.get(request.requestId)!;
-    const moved = queue
-      .filter((w) => w.requestId !== request.requestId && before.get(w.requestId) !== now.get(w.requestId))
-      .map((w) => ({ request: asRequest(w), position: now.get(w.requestId)! }));
+    if (!waiting) await tx.insert(waiter).values(row);
+    // Its line: behind those of its project when the project's slot is held, else behind every waiter for a cap.
+    const line = holder ? isSlot(waiter, key) : and(eq(waiter.tenantId, key.tenantId), sql`not ${projectHeld}`);
+    const [{ before }] = (await tx
+      .select({ before: count() })
+      .from(waiter)
+      .where(and(line, ahead(row)))) as [{ before: number }];
+    const position = before + 1;
+    // A new claim ahead of others (its run was created earlier) moves them down, one place each.
+    const later = waiting
+      ? []
+      : await tx
+          .select()
+          .from(waiter)
+          .where(and(line, behind(row)))
+          .orderBy(...queueOrder)
+          .limit(POSITIONS_TOLD);
+    const moved = later.map((w, i) => ({ request: asRequest(w), position: position + 1 + i }));
     // First in line for a project held a while: its holder is asked, now and then, whether it still holds it.
-    const firstForProject = queue.find((w) => w.projectId === key.projectId)?.requestId === request.requestId;
     // Waiting for a cap, first in that line: the longest holder is the one to ask (one whose release failed holds room).
-    const blocking = holder ?? (position === 1 ? [...holders].sort((x, y) => x.grantedAt.getTime() - y.grantedAt.getTime())[0] : undefined);
-    const longHeld = blocking && (holder ? firstForProject : true) && Date.now() - blocking.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
+    const blocking =
+      position !== 1
+        ? undefined
+        : (holder ??
+          (await tx.select().from(projectSlots).where(eq(projectSlots.tenantId, key.tenantId)).orderBy(asc(projectSlots.grantedAt)).limit(1))[0]);
+    const longHeld = blocking && Date.now() - blocking.grantedAt.getTime() >= HOLDER_CHECK_AFTER_MS;
     return { granted: false as const, position, stamp, moved, ...(longHeld && { checkHolder: asRequest(blocking) }) };
   });
 }
@@ -107,55 +150,103 @@ export async function leaveProjectSlot(db: Database, slot: SlotKey, who: SlotReq
   const key = slotOf(slot);
   return db.transaction(async (tx) => {
     const stamp = await lockTenant(tx, key.tenantId);
-    const { holders: before, waiters, caps } = await tenantState(tx, key.tenantId);
-    const told = positions(before, waiters);
-    const freed = before.find((h) => h.projectId === key.projectId && isRequester(asRequest(h), who));
-    if (freed) await tx.delete(projectSlots).where(isSlot(projectSlots, key));
-    const holders = before.filter((h) => h !== freed);
-    const gone = waiters.filter((w) => isRequester(asRequest(w), who));
-    let queue = waiters.filter((w) => !gone.includes(w));
-    const granted: SlotHandover['granted'] = [];
-    for (const w of [...queue]) {
-      if (holders.some((h) => h.projectId === w.projectId) || !mayStart(w, holders, caps)) continue;
-      const { ownerId, ...rest } = w;
-      const row = { ...rest, ownerId, grantedAt: new Date() };
-      await tx.insert(projectSlots).values(row);
-      holders.push(row);
-      queue = queue.filter((q) => q !== w);
-      granted.push({ slot: { tenantId: w.tenantId, projectId: w.projectId }, request: asRequest(w) });
-    }
-    const leaving = [...gone, ...granted.map((g) => g.request)].map((r) => r.requestId);
-    if (leaving.length > 0) await tx.delete(projectSlotWaiters).where(inArray(projectSlotWaiters.requestId, leaving));
-    const now = positions(holders, queue);
-    const moved = queue
-      .filter((w) => told.get(w.requestId) !== now.get(w.requestId))
-      .map((w) => ({ request: asRequest(w), position: now.get(w.requestId)! }));
+    const told = await knownPositions(tx, key.tenantId, [key.projectId]);
+    const freed = await tx
+      .delete(projectSlots)
+      .where(and(isSlot(projectSlots, key), isRequester(projectSlots, who)))
+      .returning({ projectId: projectSlots.projectId });
+    const gone = await tx
+      .delete(waiter)
+      .where(and(eq(waiter.tenantId, key.tenantId), isRequester(waiter, who)))
+      .returning({ requestId: waiter.requestId });
+    const granted = freed.length > 0 || gone.length > 0 ? await grantWhoMayStart(tx, key.tenantId) : [];
+    const now = await knownPositions(tx, key.tenantId, [key.projectId, ...granted.map((g) => g.slot.projectId)]);
+    const moved = [...now.values()]
+      .filter(({ row, position }) => told.get(row.requestId)?.position !== position)
+      .map(({ row, position }) => ({ request: asRequest(row), position }));
     return { granted, moved, stamp };
   });
 }
 
-/** Whether a request may start now: under the tenant's cap, and its owner under theirs. */
-function mayStart(request: { ownerId: string | null }, holders: HolderRow[], caps: { tenant: number; user: number }): boolean {
-  if (holders.length >= caps.tenant) return false;
-  return request.ownerId === null || holders.filter((h) => h.ownerId === request.ownerId).length < caps.user;
+/** Hands free room to the waiters that may start now, first come first served, each its project's slot. */
+async function grantWhoMayStart(tx: Transaction, tenantId: string): Promise<SlotHandover['granted']> {
+  const caps = await capsOf(tx, tenantId);
+  const granted: SlotHandover['granted'] = [];
+  let [{ running }] = (await tx.select({ running: count() }).from(projectSlots).where(eq(projectSlots.tenantId, tenantId))) as [{ running: number }];
+  while (running < caps.tenant) {
+    const [next] = await tx
+      .select()
+      .from(waiter)
+      .where(and(eq(waiter.tenantId, tenantId), sql`not ${projectHeld}`, ownerUnderCap(caps)))
+      .orderBy(...queueOrder)
+      .limit(1);
+    if (!next) break;
+    await tx.insert(projectSlots).values({ ...next, grantedAt: new Date() });
+    await tx.delete(waiter).where(eq(waiter.requestId, next.requestId));
+    running += 1;
+    granted.push({ slot: { tenantId, projectId: next.projectId }, request: asRequest(next) });
+  }
+  return granted;
+}
+
+/** Whether an execution of `ownerId` may start now: under the tenant's cap, and its owner under theirs. */
+async function mayStart(tx: Transaction, tenantId: string, ownerId: string | null, caps: Caps): Promise<boolean> {
+  const [{ running, mine }] = (await tx
+    .select({ running: count(), mine: ownerId === null ? sql<number>`0` : sql<number>`count(*) filter (where ${projectSlots.ownerId} = ${ownerId})` })
+    .from(projectSlots)
+    .where(eq(projectSlots.tenantId, tenantId))) as [{ running: number; mine: number }];
+  return running < caps.tenant && Number(mine) < caps.user;
 }
 
 /**
- * Each waiter's place: behind those of its project when the project's slot is held, else behind
- * every waiter that waits for a cap to make room (first come, first served).
+ * The places of the waiters a change can tell: the first of the tenant's queue, and the first of each
+ * of `projectIds`' lines. A waiter's place is behind those of its project when the project's slot is
+ * held, else behind every waiter for a cap; each place here counts every waiter ahead in its line
+ * (the first of the queue have everyone ahead of them among them, and so do the first of a project's line).
  */
-function positions(holders: HolderRow[], queue: WaiterRow[]): Map<string, number> {
-  const held = new Set(holders.map((h) => h.projectId));
+async function knownPositions(tx: Transaction, tenantId: string, projectIds: string[]) {
+  const reads = [
+    tx
+      .select()
+      .from(waiter)
+      .where(eq(waiter.tenantId, tenantId))
+      .orderBy(...queueOrder)
+      .limit(POSITIONS_TOLD),
+    ...[...new Set(projectIds)].map((projectId) =>
+      tx
+        .select()
+        .from(waiter)
+        .where(and(eq(waiter.tenantId, tenantId), eq(waiter.projectId, projectId)))
+        .orderBy(...queueOrder)
+        .limit(POSITIONS_TOLD),
+    ),
+  ];
+  const [head, ...lines] = await Promise.all(reads);
+  const rows = new Map<string, WaiterRow>();
+  for (const w of [...head!, ...lines.flat()]) rows.set(w.requestId, w);
+  const projects = [...new Set([...rows.values()].map((w) => w.projectId))];
+  const held = new Set(
+    projects.length === 0
+      ? []
+      : (
+          await tx
+            .select({ projectId: projectSlots.projectId })
+            .from(projectSlots)
+            .where(and(eq(projectSlots.tenantId, tenantId), inArray(projectSlots.projectId, projects)))
+        ).map((h) => h.projectId),
+  );
+  const inHead = new Set(head!.map((w) => w.requestId));
   const perProject = new Map<string, number>();
   let forCaps = 0;
-  const places = new Map<string, number>();
-  for (const w of queue) {
+  const places = new Map<string, { row: WaiterRow; position: number }>();
+  for (const w of [...rows.values()].sort(inQueueOrder)) {
     if (held.has(w.projectId)) {
-      const place = (perProject.get(w.projectId) ?? 0) + 1;
-      perProject.set(w.projectId, place);
-      places.set(w.requestId, place);
-    } else {
-      places.set(w.requestId, ++forCaps);
+      const position = (perProject.get(w.projectId) ?? 0) + 1;
+      perProject.set(w.projectId, position);
+      places.set(w.requestId, { row: w, position });
+    } else if (inHead.has(w.requestId)) {
+      // Beyond the head of the queue, a waiter for a cap may have others ahead that were not read.
+      places.set(w.requestId, { row: w, position: ++forCaps });
     }
   }
   return places;
@@ -164,19 +255,13 @@ function positions(holders: HolderRow[], queue: WaiterRow[]): Map<string, number
 const inQueueOrder = (a: WaiterRow, b: WaiterRow) =>
   a.requestedAt.getTime() - b.requestedAt.getTime() || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0);
 
-/** A tenant's holders, its queue in order, and its caps, as of the lock. */
-async function tenantState(tx: Transaction, tenantId: string) {
-  const [holders, waiters, [tenant]] = await Promise.all([
-    tx.select().from(projectSlots).where(eq(projectSlots.tenantId, tenantId)),
-    tx
-      .select()
-      .from(projectSlotWaiters)
-      .where(eq(projectSlotWaiters.tenantId, tenantId))
-      .orderBy(asc(projectSlotWaiters.requestedAt), asc(projectSlotWaiters.requestId)),
-    tx.select({ maxRunning: tenants.maxRunning, maxRunningPerUser: tenants.maxRunningPerUser }).from(tenants).where(eq(tenants.id, tenantId)),
-  ]);
-  const caps = { tenant: tenant?.maxRunning ?? DEFAULT_MAX_RUNNING, user: tenant?.maxRunningPerUser ?? DEFAULT_MAX_RUNNING_PER_USER };
-  return { holders, waiters, caps };
+/** The tenant's caps. */
+async function capsOf(tx: Transaction, tenantId: string): Promise<Caps> {
+  const [tenant] = await tx
+    .select({ maxRunning: tenants.maxRunning, maxRunningPerUser: tenants.maxRunningPerUser })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
+  return { tenant: tenant?.maxRunning ?? DEFAULT_MAX_RUNNING, user: tenant?.maxRunningPerUser ?? DEFAULT_MAX_RUNNING_PER_USER };
 }
 
 /**
@@ -191,9 +276,10 @@ async function lockTenant(tx: Transaction, tenantId: string): Promise<number> {
   return Number(row!.stamp);
 }
 
-function isRequester(request: SlotRequest, who: SlotRequester): boolean {
-  if ('requestId' in who) return request.requestId === who.requestId;
-  return request.requesterId === who.requesterId && request.requesterRunId === who.requesterRunId;
+/** The rows of `who`: one request, or every request of one workflow run. */
+function isRequester(table: typeof projectSlots | typeof projectSlotWaiters, who: SlotRequester): SQL {
+  if ('requestId' in who) return eq(table.requestId, who.requestId);
+  return and(eq(table.workflowId, who.requesterId), eq(table.workflowRunId, who.requesterRunId))!;
 }
 
 /** The project's slot and queue, for operators and tests. */
@@ -201,9 +287,9 @@ export async function projectSlotState(db: Database, slot: SlotKey): Promise<{ h
   const [holder] = await db.select().from(projectSlots).where(isSlot(projectSlots, slot));
   const queue = await db
     .select()
-    .from(projectSlotWaiters)
-    .where(isSlot(projectSlotWaiters, slot))
-    .orderBy(asc(projectSlotWaiters.requestedAt), asc(projectSlotWaiters.requestId));
+    .from(waiter)
+    .where(isSlot(waiter, slot))
+    .orderBy(...queueOrder);
   return { holder: holder ? asRequest(holder) : null, queue: queue.map(asRequest) };
 }
 
@@ -211,9 +297,7 @@ function asRequest(row: { requestId: string; workflowId: string; workflowRunId: 
   return { requestId: row.requestId, requesterId: row.workflowId, requesterRunId: row.workflowRunId, requestedAt: row.requestedAt.toISOString() };
 }
 
-const asWaiter = (row: ReturnType<typeof asRow>): WaiterRow => row;
-
-function asRow(slot: SlotKey, request: SlotRequest, ownerId?: string) {
+function asRow(slot: SlotKey, request: SlotRequest, ownerId?: string): WaiterRow {
   return {
     ...slotOf(slot),
     requestId: request.requestId,

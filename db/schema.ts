@@ -401,7 +401,11 @@ export const projectSlots = pgTable(
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
     grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.projectId] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.projectId] }),
+    // What one owner holds, counted by every claim for the per-user cap.
+    index('project_slots_owner_idx').on(t.tenantId, t.ownerId),
+  ],
 );
 
 /** Stamps each change of a slot's queue, so a waiter told two positions keeps the later one. */
@@ -421,7 +425,7 @@ export const projectSlotWaiters = pgTable(
   },
   (t) => [
     index('project_slot_waiters_queue_idx').on(t.tenantId, t.projectId, t.requestedAt, t.requestId),
-    // The tenant's whole queue in order, read by every claim and release of the tenant.
+    // The tenant's queue in order: its head, and who is ahead of a claim.
     index('project_slot_waiters_tenant_idx').on(t.tenantId, t.requestedAt, t.requestId),
   ],
 );

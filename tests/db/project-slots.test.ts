@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/client.ts';
-import { claimProjectSlot, leaveProjectSlot, projectSlotState } from '../../db/project-slots.ts';
+import { claimProjectSlot, leaveProjectSlot, POSITIONS_TOLD, projectSlotState } from '../../db/project-slots.ts';
 import { tenants } from '../../db/schema.ts';
 import { ensureTenant } from '../../db/tenants.ts';
 import type { SlotRequest } from '../../workflows/definitions.ts';
@@ -132,6 +132,40 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     ] as const)
       await leaveProjectSlot(handle.db, at(p), { requestId: r.requestId });
     expect(await projectSlotState(handle.db, at('p5'))).toEqual({ holder: null, queue: [] });
+  });
+
+  it('a long queue: each change tells at most the first POSITIONS_TOLD their place, and a claim asked again answers the true one', async () => {
+    const tenantId = `long-${randomUUID()}`;
+    await ensureTenant(handle.db, tenantId);
+    await handle.db.update(tenants).set({ maxRunning: 1 }).where(eq(tenants.id, tenantId));
+    const at = (projectId: string) => ({ tenantId, projectId });
+    const holder = request('holder', 0);
+    expect(await claimProjectSlot(handle.db, at('p-holder'), holder, 'ann')).toEqual({ granted: true });
+    const count = POSITIONS_TOLD + 30;
+    const waiters = Array.from({ length: count }, (_, i) => request(`w${i}`, 10 + i));
+    for (const [i, w] of waiters.entries()) expect(await claimProjectSlot(handle.db, at(`p${i}`), w, 'ann')).toMatchObject({ position: i + 1 });
+    // One created before them all moves every one down, but only the first POSITIONS_TOLD are told.
+    const early = request('early', 5);
+    const queued = await claimProjectSlot(handle.db, at('p-early'), early, 'ann');
+    expect(queued).toMatchObject({ granted: false, position: 1 });
+    const moved = (queued as { moved: { request: SlotRequest; position: number }[] }).moved;
+    expect(moved.map((m) => [m.request.requestId, m.position])).toEqual(waiters.slice(0, POSITIONS_TOLD).map((w, i) => [w.requestId, i + 2]));
+    // The holder leaves: the earliest starts, and the first POSITIONS_TOLD of the rest move up.
+    const handover = await leaveProjectSlot(handle.db, at('p-holder'), { requestId: holder.requestId });
+    expect(handover.granted).toEqual([{ slot: at('p-early'), request: early }]);
+    expect(handover.moved.map((m) => [m.request.requestId, m.position])).toEqual(
+      waiters.slice(0, POSITIONS_TOLD).map((w, i) => [w.requestId, i + 1]),
+    );
+    // The last one, told nothing, learns its place when it asks again.
+    expect(await claimProjectSlot(handle.db, at(`p${count - 1}`), waiters[count - 1]!, 'ann')).toMatchObject({ position: count, moved: [] });
+    // A project's line: behind its holder, each told its place there.
+    const line = [request('l0', 200), request('l1', 201), request('l2', 202)];
+    for (const r of line) await claimProjectSlot(handle.db, at('p-early'), r, 'bob');
+    const first = await leaveProjectSlot(handle.db, at('p-early'), { requestId: early.requestId });
+    expect(first.granted).toEqual([{ slot: at('p0'), request: waiters[0] }]);
+    // p-early is free and the tenant full: its line joins the line for the cap, behind the others.
+    expect(first.moved.filter((m) => m.request.requesterId.startsWith('execution-l'))).toEqual([]);
+    expect(await claimProjectSlot(handle.db, at('p-early'), line[0]!, 'bob')).toMatchObject({ position: count });
   });
 
   it('many claims at once: exactly one holds the slot, nobody is lost, and it is handed over in creation order', async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "project_slots_owner_idx" ON "project_slots" USING btree ("tenant_id","owner_id");
