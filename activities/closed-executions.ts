@@ -5,7 +5,7 @@ import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { findExecution } from '../db/executions.ts';
-import { freeProjectSlot } from './project-slots.ts';
+import { freeProjectSlot, mendProjectSlots } from './project-slots.ts';
 
 /** How far back each scan looks again, so a close that reached visibility late is not missed. */
 const SCAN_OVERLAP_MS = 60_000;
@@ -122,6 +122,11 @@ export function createClosedExecutionActivities(db: Database, client: Client) {
         nextPageToken: input.pageToken ? Buffer.from(input.pageToken, 'base64') : undefined,
       });
       context.heartbeat({ done: [...done] } satisfies ScanProgress);
+      // Each scan also mends project slots whose hand-out news was lost (see mendProjectSlots).
+      // A failure there holds up no scan: the next one tries again.
+      if (!input.pageToken) {
+        await mendProjectSlots(db, client).catch((err) => console.warn(`[worker] mending project slots failed: ${(err as Error).message}`));
+      }
       let recorded = 0;
       for (const workflow of page.executions ?? []) {
         const { workflowId, runId } = workflow.execution ?? {};

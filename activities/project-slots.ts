@@ -3,11 +3,23 @@ import type { NewEvent } from '../common/events.ts';
 import type { Database } from '../db/client.ts';
 import { appendEvent } from '../db/events.ts';
 import { findExecutionRow } from '../db/executions.ts';
-import { claimProjectSlot, leaveProjectSlot, type SlotClaim, type SlotHandover, type SlotRequester } from '../db/project-slots.ts';
+import {
+  claimProjectSlot,
+  handOutRoom,
+  leaveProjectSlot,
+  markGrantTold,
+  type SlotClaim,
+  type SlotHandover,
+  type SlotRequester,
+  tenantsWithWaiters,
+  untoldGrants,
+} from '../db/project-slots.ts';
 import { queuePositionSignal, type SlotKey, type SlotRequest, slotGrantedSignal } from '../workflows/definitions.ts';
 
-/** Queue positions signalled at once when a slot changes hands. */
-const POSITION_SIGNALS_AT_ONCE = 16;
+/** Signals (grants, queue positions) sent at once when slots change hands. */
+const SIGNALS_AT_ONCE = 16;
+/** A grant not told this long after it was made is told again by the maintenance scan. */
+const UNTOLD_AFTER_MS = 30_000;
 
 /**
  * Frees what `who` holds of the project's slot (or its place in the queue) and tells the executions
@@ -15,12 +27,40 @@ const POSITION_SIGNALS_AT_ONCE = 16;
  * whose workflow has closed meanwhile (terminated while queued) is passed over for the next in line.
  */
 export async function freeProjectSlot(db: Database, client: Client, slot: SlotKey, who: SlotRequester): Promise<void> {
-  const handover = await leaveProjectSlot(db, slot, who);
-  // The grants first, each on its own (one that cannot be told holds up no other), then the positions.
-  const told = await Promise.allSettled(handover.granted.map(({ slot: granted, request }) => tellHolder(db, client, granted, request)));
+  await tell(db, client, await leaveProjectSlot(db, slot, who));
+}
+
+/** Hands a tenant's free room to those waiting for it (its caps were raised) and tells them. */
+export async function handOutTenantRoom(db: Database, client: Client, tenantId: string): Promise<void> {
+  await tell(db, client, await handOutRoom(db, tenantId));
+}
+
+/** Tells the new holders, each on its own (one that cannot be told holds up no other), then who moved. */
+async function tell(db: Database, client: Client, handover: SlotHandover): Promise<void> {
+  const failed = await tellHolders(db, client, handover.granted);
   await tellPositions(client, handover.moved, handover.stamp);
-  const failed = told.find((t): t is PromiseRejectedResult => t.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) throw failed;
+}
+
+/** Tells holders, a bounded number at once, each on its own; the first failure, if any. */
+async function tellHolders(db: Database, client: Client, granted: SlotHandover['granted']): Promise<unknown> {
+  let failed: unknown;
+  for (let i = 0; i < granted.length; i += SIGNALS_AT_ONCE) {
+    const batch = granted.slice(i, i + SIGNALS_AT_ONCE);
+    const told = await Promise.allSettled(batch.map(({ slot, request }) => tellHolder(db, client, slot, request)));
+    failed ??= told.find((t): t is PromiseRejectedResult => t.status === 'rejected')?.reason;
+  }
+  return failed;
+}
+
+/**
+ * The net under hand-outs whose news was lost (their activity, or the API request raising a cap,
+ * failed after the commit): holders not told for a while are told again, and every tenant with
+ * waiters has its free room handed out. Run by each maintenance scan.
+ */
+export async function mendProjectSlots(db: Database, client: Client): Promise<void> {
+  await tellHolders(db, client, await untoldGrants(db, UNTOLD_AFTER_MS));
+  for (const tenantId of await tenantsWithWaiters(db)) await tell(db, client, await handOutRoom(db, tenantId));
 }
 
 /**
@@ -31,6 +71,7 @@ export async function freeProjectSlot(db: Database, client: Client, slot: SlotKe
 async function tellHolder(db: Database, client: Client, slot: SlotKey, holder: SlotRequest): Promise<void> {
   try {
     await signal(client, holder, slotGrantedSignal, { requestId: holder.requestId });
+    await markGrantTold(db, slot, holder.requestId);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     await freeProjectSlot(db, client, slot, { requesterId: holder.requesterId, requesterRunId: holder.requesterRunId });
@@ -39,8 +80,8 @@ async function tellHolder(db: Database, client: Client, slot: SlotKey, holder: S
 
 /** Tells waiters their new place in the queue; a waiter that is gone hears nothing (it is passed over when its turn comes). */
 async function tellPositions(client: Client, moved: SlotHandover['moved'], stamp: number): Promise<void> {
-  for (let i = 0; i < moved.length; i += POSITION_SIGNALS_AT_ONCE) {
-    const batch = moved.slice(i, i + POSITION_SIGNALS_AT_ONCE);
+  for (let i = 0; i < moved.length; i += SIGNALS_AT_ONCE) {
+    const batch = moved.slice(i, i + SIGNALS_AT_ONCE);
     await Promise.all(
       batch.map(({ request, position }) =>
         signal(client, request, queuePositionSignal, { requestId: request.requestId, position, stamp }).catch((err) => {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { SlotKey, SlotRequest } from '../workflows/definitions.ts';
 import type { Database } from './client.ts';
 import type { Transaction } from './projections.ts';
@@ -106,7 +106,8 @@ export async function claimProjectSlot(
         mayStart(tx, key.tenantId, row.ownerId, caps),
       ]);
       if (!earlier && room) {
-        await tx.insert(projectSlots).values(row);
+        // The claimant hears it in the answer: told already.
+        await tx.insert(projectSlots).values({ ...row, toldAt: new Date() });
         if (waiting) await tx.delete(waiter).where(eq(waiter.requestId, request.requestId));
         return { granted: true as const };
       }
@@ -150,22 +151,39 @@ export async function leaveProjectSlot(db: Database, slot: SlotKey, who: SlotReq
   const key = slotOf(slot);
   return db.transaction(async (tx) => {
     const stamp = await lockTenant(tx, key.tenantId);
-    const told = await knownPositions(tx, key.tenantId, [key.projectId]);
-    const freed = await tx
-      .delete(projectSlots)
-      .where(and(isSlot(projectSlots, key), isRequester(projectSlots, who)))
-      .returning({ projectId: projectSlots.projectId });
-    const gone = await tx
-      .delete(waiter)
-      .where(and(eq(waiter.tenantId, key.tenantId), isRequester(waiter, who)))
-      .returning({ requestId: waiter.requestId });
-    const granted = freed.length > 0 || gone.length > 0 ? await grantWhoMayStart(tx, key.tenantId) : [];
-    const now = await knownPositions(tx, key.tenantId, [key.projectId, ...granted.map((g) => g.slot.projectId)]);
-    const moved = [...now.values()]
-      .filter(({ row, position }) => told.get(row.requestId)?.position !== position)
-      .map(({ row, position }) => ({ request: asRequest(row), position }));
-    return { granted, moved, stamp };
+    return handOut(tx, key.tenantId, [key.projectId], stamp, async () => {
+      await tx.delete(projectSlots).where(and(isSlot(projectSlots, key), isRequester(projectSlots, who)));
+      await tx.delete(waiter).where(and(eq(waiter.tenantId, key.tenantId), isRequester(waiter, who)));
+    });
   });
+}
+
+/**
+ * Hands the tenant's free room to the waiters that may start now (its caps were raised, or a hand-out
+ * before failed to be made), telling the first in line their places.
+ */
+export async function handOutRoom(db: Database, tenantId: string): Promise<SlotHandover> {
+  return db.transaction(async (tx) => handOut(tx, tenantId, [], await lockTenant(tx, tenantId), async () => undefined));
+}
+
+/** The tenants with executions waiting for a slot. */
+export async function tenantsWithWaiters(db: Database): Promise<string[]> {
+  return (await db.selectDistinct({ tenantId: waiter.tenantId }).from(waiter)).map((row) => row.tenantId);
+}
+
+/**
+ * Makes a change, hands the room there is to the waiters that may start now, and says who was granted
+ * a slot and who moved (among those a change tells: see knownPositions).
+ */
+async function handOut(tx: Transaction, tenantId: string, projectIds: string[], stamp: number, change: () => Promise<void>): Promise<SlotHandover> {
+  const told = await knownPositions(tx, tenantId, projectIds);
+  await change();
+  const granted = await grantWhoMayStart(tx, tenantId);
+  const now = await knownPositions(tx, tenantId, [...projectIds, ...granted.map((g) => g.slot.projectId)]);
+  const moved = [...now.values()]
+    .filter(({ row, position }) => told.get(row.requestId)?.position !== position)
+    .map(({ row, position }) => ({ request: asRequest(row), position }));
+  return { granted, moved, stamp };
 }
 
 /** Hands free room to the waiters that may start now, first come first served, each its project's slot. */
@@ -181,7 +199,8 @@ async function grantWhoMayStart(tx: Transaction, tenantId: string): Promise<Slot
       .orderBy(...queueOrder)
       .limit(1);
     if (!next) break;
-    await tx.insert(projectSlots).values({ ...next, grantedAt: new Date() });
+    // Not told yet: once its signal is sent, told_at says so (until then a maintenance scan tells it again).
+    await tx.insert(projectSlots).values({ ...next, grantedAt: new Date(), toldAt: null });
     await tx.delete(waiter).where(eq(waiter.requestId, next.requestId));
     running += 1;
     granted.push({ slot: { tenantId, projectId: next.projectId }, request: asRequest(next) });
@@ -239,15 +258,40 @@ async function knownPositions(tx: Transaction, tenantId: string, projectIds: str
   const perProject = new Map<string, number>();
   let forCaps = 0;
   const places = new Map<string, { row: WaiterRow; position: number }>();
+  const deep: WaiterRow[] = [];
   for (const w of [...rows.values()].sort(inQueueOrder)) {
     if (held.has(w.projectId)) {
       const position = (perProject.get(w.projectId) ?? 0) + 1;
       perProject.set(w.projectId, position);
       places.set(w.requestId, { row: w, position });
     } else if (inHead.has(w.requestId)) {
-      // Beyond the head of the queue, a waiter for a cap may have others ahead that were not read.
       places.set(w.requestId, { row: w, position: ++forCaps });
+    } else {
+      deep.push(w);
     }
+  }
+  // Waiters of a project's line beyond the head of the queue that wait for a cap (their project is free
+  // now): their places among all who wait for a cap, counted in one pass.
+  if (deep.length > 0) {
+    const ranked = tx
+      .select({
+        requestId: waiter.requestId,
+        position: sql<number>`row_number() over (order by ${waiter.requestedAt}, ${waiter.requestId})`.as('position'),
+      })
+      .from(waiter)
+      .where(and(eq(waiter.tenantId, tenantId), sql`not ${projectHeld}`))
+      .as('ranked');
+    const found = await tx
+      .select()
+      .from(ranked)
+      .where(
+        inArray(
+          ranked.requestId,
+          deep.map((w) => w.requestId),
+        ),
+      );
+    const rowOf = new Map(deep.map((w) => [w.requestId, w]));
+    for (const { requestId, position } of found) places.set(requestId, { row: rowOf.get(requestId)!, position: Number(position) });
   }
   return places;
 }
@@ -280,6 +324,24 @@ async function lockTenant(tx: Transaction, tenantId: string): Promise<number> {
 function isRequester(table: typeof projectSlots | typeof projectSlotWaiters, who: SlotRequester): SQL {
   if ('requestId' in who) return eq(table.requestId, who.requestId);
   return and(eq(table.workflowId, who.requesterId), eq(table.workflowRunId, who.requesterRunId))!;
+}
+
+/** Records that the holder of `requestId` was told it holds the slot (its signal sent). */
+export async function markGrantTold(db: Database, slot: SlotKey, requestId: string): Promise<void> {
+  await db
+    .update(projectSlots)
+    .set({ toldAt: new Date() })
+    .where(and(isSlot(projectSlots, slot), eq(projectSlots.requestId, requestId), isNull(projectSlots.toldAt)));
+}
+
+/** Slots granted more than `olderThanMs` ago whose holders have not been told (the activity telling them failed). */
+export async function untoldGrants(db: Database, olderThanMs: number): Promise<SlotHandover['granted']> {
+  const rows = await db
+    .select()
+    .from(projectSlots)
+    .where(and(isNull(projectSlots.toldAt), lt(projectSlots.grantedAt, new Date(Date.now() - olderThanMs))))
+    .limit(1000);
+  return rows.map((row) => ({ slot: { tenantId: row.tenantId, projectId: row.projectId }, request: asRequest(row) }));
 }
 
 /** The project's slot and queue, for operators and tests. */

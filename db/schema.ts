@@ -400,11 +400,15 @@ export const projectSlots = pgTable(
     workflowRunId: text('workflow_run_id').notNull(),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
     grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the holder was told it holds the slot; null for a grant whose news has not been sent yet. */
+    toldAt: timestamp('told_at', { withTimezone: true }).defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.projectId] }),
     // What one owner holds, counted by every claim for the per-user cap.
     index('project_slots_owner_idx').on(t.tenantId, t.ownerId),
+    // Grants not told yet, which the maintenance scan tells again.
+    index('project_slots_untold_idx').on(t.grantedAt).where(sql`${t.toldAt} is null`),
   ],
 );
 

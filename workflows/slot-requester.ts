@@ -11,6 +11,10 @@ const { requestProjectSlot, releaseProjectSlot } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/** A queued request asks again after a minute, then at twice the interval each time, up to 16 minutes. */
+const RECLAIM_FIRST_MS = 60_000;
+const RECLAIM_MAX_MS = 16 * 60_000;
+
 /**
  * The execution's side of its project's slot (db/project-slots.ts holds who has it and who waits).
  * One request at a time. Uncontended, the request itself grants it; otherwise the activity that frees
@@ -78,11 +82,16 @@ export function projectSlot(project: SlotKey, onQueued: (position: number) => Pr
     },
     /** Resolves once the slot asked for is ours; cancellable (a stop while queued). */
     async acquire(): Promise<void> {
-      // Asked again now and then while queued: a grant whose signal was lost (its activity retried
-      // after the hand-over) is found this way. The same request is not queued twice. A claim under
-      // way is not cancelled by a stop: the release that follows must come after it.
+      // Asked again now and then while queued, less often the longer it waits: a waiter beyond the first
+      // told of each change learns its place this way, and a grant whose news was lost is found (a
+      // retried release tells its grants again; this is the net under that). The same request is not
+      // queued twice. A claim under way is not cancelled by a stop: the release that follows must come after it.
       if (granted) return; // uncontended: no timer at all
-      while (!(await condition(() => granted, '1 minute'))) await CancellationScope.nonCancellable(() => claim());
+      let every = RECLAIM_FIRST_MS;
+      while (!(await condition(() => granted, every))) {
+        await CancellationScope.nonCancellable(() => claim());
+        every = Math.min(every * 2, RECLAIM_MAX_MS);
+      }
     },
     /** Gives the slot back, or leaves the queue if it was not granted yet. */
     async release(): Promise<void> {

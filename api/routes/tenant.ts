@@ -1,6 +1,7 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { handOutTenantRoom } from '../../activities/project-slots.ts';
 import { INTEGRATION_PERMISSIONS, PERMISSIONS, ROLES } from '../../common/permissions.ts';
 import { DEFAULT_MAX_RUNNING, DEFAULT_MAX_RUNNING_PER_USER } from '../../db/project-slots.ts';
 import { tenants, users } from '../../db/schema.ts';
@@ -37,7 +38,7 @@ const policyView = (tenant: typeof tenants.$inferSelect) => ({
  * The caller's tenant: `GET /v1/tenant` for everyone in it; its policy (agents disabled for the whole
  * tenant), users and tokens for its admins (tenant:admin).
  */
-export function tenantRoutes({ db }: AppDeps) {
+export function tenantRoutes({ db, client }: AppDeps) {
   const admin = requirePermission('tenant:admin');
   const userView = (user: typeof users.$inferSelect) => ({ id: user.id, name: user.name, role: user.role, createdAt: user.createdAt.toISOString() });
 
@@ -61,6 +62,12 @@ export function tenantRoutes({ db }: AppDeps) {
       const [tenant] = Object.keys(changes).length
         ? await db.update(tenants).set(changes).where(eq(tenants.id, c.var.caller.tenantId)).returning()
         : await db.select().from(tenants).where(eq(tenants.id, c.var.caller.tenantId));
+      if (maxRunning !== undefined || maxRunningPerUser !== undefined) {
+        // Raised caps make room now; should telling the waiters fail, each finds its slot when it next asks.
+        await handOutTenantRoom(db, client, c.var.caller.tenantId).catch((err) =>
+          console.warn(`[api] handing out room after a cap change in ${c.var.caller.tenantId} failed: ${(err as Error).message}`),
+        );
+      }
       return c.json(policyView(tenant!));
     })
     .get('/users', admin, async (c) => {

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/client.ts';
-import { claimProjectSlot, leaveProjectSlot, POSITIONS_TOLD, projectSlotState } from '../../db/project-slots.ts';
+import {
+  claimProjectSlot,
+  handOutRoom,
+  leaveProjectSlot,
+  markGrantTold,
+  POSITIONS_TOLD,
+  projectSlotState,
+  untoldGrants,
+} from '../../db/project-slots.ts';
 import { tenants } from '../../db/schema.ts';
 import { ensureTenant } from '../../db/tenants.ts';
 import type { SlotRequest } from '../../workflows/definitions.ts';
@@ -58,6 +66,12 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     expect(await claim(project, c)).toEqual({ granted: true });
     // Leaving again changes nothing.
     expect(await leaveProjectSlot(handle.db, { projectId: project }, { requestId: a.requestId })).toMatchObject({ granted: [], moved: [] });
+    // c was handed the slot, not yet told: once it is a while old, the maintenance scan tells it (again); once told, not.
+    const untold = async () => (await untoldGrants(handle.db, -60_000)).filter((g) => g.slot.projectId === project);
+    expect(await untold()).toEqual([{ slot: { tenantId: 'default', projectId: project }, request: c }]);
+    expect(await untoldGrants(handle.db, 60_000)).not.toContainEqual(expect.objectContaining({ request: c }));
+    await markGrantTold(handle.db, { projectId: project }, c.requestId);
+    expect(await untold()).toEqual([]);
   });
 
   it('frees what a closed workflow run held or asked for, and leaves the queue of a waiter that stops', async () => {
@@ -163,9 +177,26 @@ describe.each(DRIVERS)('project slots on %s', (driver) => {
     for (const r of line) await claimProjectSlot(handle.db, at('p-early'), r, 'bob');
     const first = await leaveProjectSlot(handle.db, at('p-early'), { requestId: early.requestId });
     expect(first.granted).toEqual([{ slot: at('p0'), request: waiters[0] }]);
-    // p-early is free and the tenant full: its line joins the line for the cap, behind the others.
-    expect(first.moved.filter((m) => m.request.requesterId.startsWith('execution-l'))).toEqual([]);
+    // p-early is free and the tenant full: its line joins the line for the cap, behind the others, each told its place.
+    expect(first.moved.filter((m) => m.request.requesterId.startsWith('execution-l'))).toEqual(
+      line.map((r, i) => ({ request: r, position: count + i })),
+    );
     expect(await claimProjectSlot(handle.db, at('p-early'), line[0]!, 'bob')).toMatchObject({ position: count });
+  });
+
+  it('raised caps: the room they make goes to those waiting for it, first come first served', async () => {
+    const tenantId = `raised-${randomUUID()}`;
+    await ensureTenant(handle.db, tenantId);
+    await handle.db.update(tenants).set({ maxRunning: 1 }).where(eq(tenants.id, tenantId));
+    const at = (projectId: string) => ({ tenantId, projectId });
+    const [a, b, c] = [request('a', 1), request('b', 2), request('c', 3)];
+    expect(await claimProjectSlot(handle.db, at('p1'), a, 'ann')).toEqual({ granted: true });
+    expect(await claimProjectSlot(handle.db, at('p2'), b, 'bob')).toMatchObject({ granted: false, position: 1 });
+    expect(await claimProjectSlot(handle.db, at('p3'), c, 'cat')).toMatchObject({ granted: false, position: 2 });
+    expect(await handOutRoom(handle.db, tenantId)).toMatchObject({ granted: [], moved: [] });
+    await handle.db.update(tenants).set({ maxRunning: 2 }).where(eq(tenants.id, tenantId));
+    expect(await handOutRoom(handle.db, tenantId)).toMatchObject({ granted: [{ slot: at('p2'), request: b }], moved: [{ request: c, position: 1 }] });
+    expect(await claimProjectSlot(handle.db, at('p2'), b, 'bob')).toEqual({ granted: true });
   });
 
   it('many claims at once: exactly one holds the slot, nobody is lost, and it is handed over in creation order', async () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenants } from '../../db/schema.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 /**
@@ -67,4 +69,37 @@ describe('concurrency caps', () => {
     // The caps were reached (else the test would show nothing).
     expect(mostAtOnce(spans)).toBe(TENANT_CAP);
   }, 240_000);
+
+  it('a raised cap starts those waiting for it at once (not at their next time to ask, a minute on)', async () => {
+    const setCap = (maxRunning: number) => stack.api('/v1/tenant/policy', { method: 'PUT', body: JSON.stringify({ maxRunning }) });
+    expect((await setCap(1)).status).toBe(200);
+    // The first waits for its plan's approval, holding the tenant's one place; the second queues for the cap.
+    const create = (prompt: string) => stack.createExecution({ projectId: `raise-${randomUUID()}`, prompt, planMode: 'always' });
+    const holding = await create('holds the place');
+    const statusOf = async (id: string) => (await (await stack.api(`/v1/executions/${id}`)).json()).status;
+    const until = async (id: string, status: string, ms: number) => {
+      const deadline = Date.now() + ms;
+      while ((await statusOf(id)) !== status && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      return statusOf(id);
+    };
+    expect(await until(holding, 'awaiting_approval', 30_000)).toBe('awaiting_approval');
+    const waiting = await create('waits for room');
+    expect(await until(waiting, 'queued', 10_000)).toBe('queued');
+    expect((await setCap(2)).status).toBe(200);
+    // Within 30 s of the raise: well before the waiter's first time to ask again (60 s after it queued).
+    expect(await until(waiting, 'awaiting_approval', 30_000)).toBe('awaiting_approval');
+    for (const id of [holding, waiting]) expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(200);
+
+    // A cap raised whose hand-out was lost (the API's telling failed; here: raised behind its back) is
+    // handed out by the maintenance scan, before the waiter asks again.
+    expect((await setCap(1)).status).toBe(200);
+    const holdingAgain = await create('holds the place again');
+    expect(await until(holdingAgain, 'awaiting_approval', 30_000)).toBe('awaiting_approval');
+    const waitingAgain = await create('waits for room again');
+    expect(await until(waitingAgain, 'queued', 10_000)).toBe('queued');
+    await stack.database.db.update(tenants).set({ maxRunning: 2 }).where(eq(tenants.id, stack.tenantId));
+    expect(await until(waitingAgain, 'awaiting_approval', 30_000)).toBe('awaiting_approval');
+    for (const id of [holdingAgain, waitingAgain]) expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(200);
+    expect((await setCap(TENANT_CAP)).status).toBe(200);
+  }, 150_000);
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectSlotState } from '../../db/project-slots.ts';
+import { projectSlots } from '../../db/schema.ts';
 import { executionWorkflowId } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -91,6 +92,28 @@ describe('queueing per project', () => {
     const audit = ((await (await stack.api(`/v1/executions/${holder}/events`)).json()).items as any[]).slice(-2);
     expect(audit.map((e) => e.type)).toEqual(['run.cancelled', 'execution.terminated']);
     expect(audit[1]).toMatchObject({ actor: { kind: 'operator', id: 'temporal' }, payload: { temporalStatus: 'TERMINATED' } });
+  }, 90_000);
+
+  it('a grant whose news was lost (its release failed after the commit) reaches its holder by the maintenance scan', async () => {
+    const { db } = stack.database;
+    const project = `queue-untold-${Date.now()}`;
+    const holder = await create(project, 'holds the slot');
+    await until('the holder to hold the slot', holder, (e) => e.status === 'awaiting_approval');
+    const next = await create(project, 'next in line');
+    await until('the next to be queued', next, (e) => e.status === 'queued');
+    // As a release would leave it that committed the hand-over and failed before it signalled anyone.
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`delete from project_slots where tenant_id = ${stack.tenantId} and project_id = ${project}`);
+      await tx.execute(sql`insert into project_slots (tenant_id, project_id, request_id, owner_id, workflow_id, workflow_run_id, requested_at, granted_at, told_at)
+        select tenant_id, project_id, request_id, owner_id, workflow_id, workflow_run_id, requested_at, now() - interval '1 minute', null
+        from project_slot_waiters where tenant_id = ${stack.tenantId} and project_id = ${project}`);
+      await tx.execute(sql`delete from project_slot_waiters where tenant_id = ${stack.tenantId} and project_id = ${project}`);
+    });
+    // Told by the scan (every 2 s here), well before the waiter would ask again (a minute after it queued).
+    await waitFor('the next to hear of its slot', async () => ((await get(next)).status === 'awaiting_approval' ? true : undefined), 30_000);
+    const [row] = await db.select({ toldAt: projectSlots.toldAt }).from(projectSlots).where(eq(projectSlots.projectId, project));
+    expect(row?.toldAt).toBeInstanceOf(Date);
+    for (const id of [holder, next]) expect((await stack.post(`/v1/executions/${id}/cancel`)).status).toBe(200);
   }, 90_000);
 
   it('a slot left held by a workflow that closed, or by one that no longer wants it, goes to the first in line', async () => {

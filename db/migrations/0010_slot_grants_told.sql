@@ -1,0 +1,2 @@
+ALTER TABLE "project_slots" ADD COLUMN "told_at" timestamp with time zone DEFAULT now();--> statement-breakpoint
+CREATE INDEX "project_slots_untold_idx" ON "project_slots" USING btree ("granted_at") WHERE "project_slots"."told_at" is null;
