@@ -6,10 +6,15 @@ import { comments, executionShares, executions } from './schema.ts';
 /**
  * Projects a change of who may see an execution: a share given or taken back, its visibility, a
  * hand-off (the new owner's share, if any, is gone: they own it; the one who handed it off keeps read).
+ * A change made while `owner` owned it changes nothing once it has been handed off (the two raced).
  */
 export async function applyAccessChange(tx: Transaction, event: NewEvent, at: Date): Promise<void> {
   const payload = event.payload ?? {};
   const executionId = event.executionId;
+  if (event.type !== 'execution.handed_off' && typeof payload.owner === 'string') {
+    const [row] = await tx.select({ ownerId: executions.ownerId }).from(executions).where(eq(executions.id, executionId)).for('update');
+    if (row && row.ownerId !== payload.owner) return;
+  }
   const share = (userId: string, access: string) =>
     tx
       .insert(executionShares)

@@ -235,6 +235,9 @@ export const slotGrantedSignal = defineSignal<[{ requestId: string }]>('slotGran
 /** activity → a queued execution: its place in its project's queue changed; a larger `stamp` is a later place. */
 export const queuePositionSignal = defineSignal<[{ requestId: string; position: number; stamp: number }]>('queuePosition');
 
+/** API → an execution handed off: its new owner, for the `OwnerId` search attribute operators filter by. */
+export const ownerChangedSignal = defineSignal<[{ ownerId: string }]>('ownerChanged');
+
 /** The `execution.created` event, written by both the API and the workflow under one id. */
 export function executionCreatedEvent(input: ExecutionInput): NewEvent {
   const { executionId, tenantId, ownerId, projectId, agentId, prompt, planMode, model, budgets, ticket, target, background, approvalTimeoutMs } =

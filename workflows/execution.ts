@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -20,7 +21,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { DEFAULT_AGENT_ID } from '../common/agents.ts';
 import type { Actor } from '../common/events.ts';
-import { AgentExecutionStatusKey } from '../common/search-attributes.ts';
+import { AgentExecutionStatusKey, OwnerIdKey } from '../common/search-attributes.ts';
 import { isTerminal, STATUSES, type Status } from '../common/statuses.ts';
 import { type DecisionContext, PLAN_DECISIONS, setDecisionHandlers, TOOL_DECISIONS } from './decision-handlers.ts';
 import {
@@ -30,6 +31,7 @@ import {
   type ExecutionStart,
   type ExecutionState,
   executionCreatedEvent,
+  ownerChangedSignal,
   REFUSAL_CODES,
   type Refusal,
   type ReopenInput as ReopenStart,
@@ -58,6 +60,9 @@ const bookkeeping = proxyActivities<Activities>({
 
 import { runWorkflow } from './run.ts';
 import { projectSlot } from './slot-requester.ts';
+
+/** A user's id: `<tenant>:<name>`, both slugs (db/tenants.ts). */
+const USER_ID = /^[a-z0-9][a-z0-9_-]{0,62}:[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * One execution: workflow `execution-<executionId>`. Waits for work (the initial prompt, a follow-up
@@ -128,6 +133,13 @@ export async function executionWorkflow(start: ExecutionStart): Promise<Executio
   const runIds = (run: RunSummary) => ({ executionId, runId: run.runId, turnNumber: run.turnNumber, attempt: run.attempt });
 
   setHandler(stateQuery, () => state);
+  // Postgres says who owns it (a hand-off is projected there); this keeps the Temporal UI's filter in step.
+  setInternalSignalHandler(ownerChangedSignal, { ownerId: 'string' }, ({ ownerId }) => {
+    // A user id (`<tenant>:<name>`, slugs): anything else, too long for a search attribute, say, would fail the task.
+    if (!USER_ID.test(ownerId)) return log.warn('ignored an ownerChanged signal: not a user id');
+    upsertSearchAttributes([{ key: OwnerIdKey, value: ownerId }]);
+    if (input) input.ownerId = ownerId;
+  });
   setInternalSignalHandler(
     runStatusSignal,
     { runId: 'string', status: STATUSES, planVersion: 'number?', callId: 'string?' },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { and, asc, eq } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { findExecutionRow } from '../../db/executions.ts';
 import { isProjectMember } from '../../db/projects.ts';
 import { executionShares } from '../../db/schema.ts';
 import { findUserById } from '../../db/tenants.ts';
+import { executionWorkflowId, ownerChangedSignal } from '../../workflows/definitions.ts';
 import type { AppDeps } from '../app.ts';
 import { type AuthEnv, actorOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -26,9 +28,13 @@ const handOffBody = z.strictObject({ userId: nonBlank(300) });
  * everyone there reads it), and hand-off (a new owner: it moves into their lists and status). The
  * owner changes these, and the tenant's admins; each change is an audit event.
  */
-export function sharingRoutes({ db }: AppDeps) {
+export function sharingRoutes({ db, client }: AppDeps) {
   const change = requirePermission('execution:create');
 
+  /**
+   * Records a change of access made while `execution.ownerId` owns it (a hand-off names its own `from`).
+   * One that raced a hand-off is recorded but changes nothing: the caller hears 409.
+   */
   const record = async (c: Context<AuthEnv>, execution: ExecutionRow, type: AccessEventType, payload: Record<string, unknown>) => {
     await appendEvent(db, {
       eventId: randomUUID(),
@@ -36,8 +42,13 @@ export function sharingRoutes({ db }: AppDeps) {
       executionId: execution.id,
       actor: actorOf(c.var.caller),
       occurredAt: new Date().toISOString(),
-      payload,
+      payload: type === 'execution.handed_off' ? payload : { ...payload, owner: execution.ownerId },
     });
+    const owner = type === 'execution.handed_off' ? payload.to : execution.ownerId;
+    const now = await findExecutionRow(db, execution.id);
+    if (now?.ownerId !== owner) {
+      throw new ApiError(409, 'invalid_state', `execution ${execution.id} was handed off to ${now?.ownerId} meanwhile: nothing changed`);
+    }
   };
   /**
    * A user of the execution's tenant, other than its owner. An admin changes others' access, never
@@ -92,8 +103,22 @@ export function sharingRoutes({ db }: AppDeps) {
         throw new ApiError(422, 'invalid_owner', `${user.id} is not a member of project ${execution.projectId}: add them first`);
       }
       await record(c, execution, 'execution.handed_off', { from: execution.ownerId, to: user.id });
+      await tellNewOwner(client, execution.id, user.id);
       return answer(c, execution.id);
     });
+}
+
+/**
+ * Tells the execution's workflow its new owner, for its `OwnerId` search attribute. A closed one has
+ * nothing to show (reopened, it starts with the owner Postgres has); a failure leaves only the label stale.
+ */
+async function tellNewOwner(client: Client, executionId: string, ownerId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(executionWorkflowId(executionId)).signal(ownerChangedSignal, { ownerId });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError))
+      console.warn(`[api] execution ${executionId}'s OwnerId search attribute not updated: ${(err as Error).message}`);
+  }
 }
 
 async function shareOf(db: Database, executionId: string, userId: string): Promise<string | undefined> {

@@ -1603,7 +1603,11 @@ describe('fuzz: hostile input to every route', () => {
     await stack.waitForStatus(id, 'awaiting_approval');
     const decisions = ['approvePlan', 'revisePlan', 'rejectPlan', 'approveTool', 'denyTool'];
     const targets: Array<[string, string[], boolean]> = [
-      [executionWorkflowId(id), [...decisions, 'sendMessage', 'retry', 'resume', 'stop', 'runStatus', 'slotGranted', 'queuePosition'], true],
+      [
+        executionWorkflowId(id),
+        [...decisions, 'sendMessage', 'retry', 'resume', 'stop', 'runStatus', 'slotGranted', 'queuePosition', 'ownerChanged'],
+        true,
+      ],
       [runWorkflowId(id, 1), [...decisions, 'stopRun'], true],
     ];
     const updates = new Set([...decisions, 'sendMessage', 'retry', 'resume', 'stop']);

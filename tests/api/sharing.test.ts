@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnerIdKey } from '../../common/search-attributes.ts';
+import { appendEvent } from '../../db/events.ts';
 import { apiTokens } from '../../db/schema.ts';
 import { hashToken, issueUserToken } from '../../db/tokens.ts';
+import { executionWorkflowId } from '../../workflows/definitions.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { openWs } from '../helpers/ws-client.ts';
 
 /**
@@ -176,6 +180,11 @@ describe('sharing, visibility, hand-off and comments', () => {
     expect(await handed.json()).toMatchObject({ ownerId: bob.userId, shares: [{ userId: stack.ownerId, access: 'read' }] });
 
     expect(await json(as(bob.token)(`/v1/executions/${id}`))).toMatchObject({ ownerId: bob.userId, access: 'owner' });
+    // Operators filtering the Temporal UI by owner find it under its new owner.
+    const workflow = stack.env.client.workflow.getHandle(executionWorkflowId(id));
+    await waitFor('the OwnerId search attribute', async () =>
+      (await workflow.describe()).typedSearchAttributes.get(OwnerIdKey) === bob.userId ? true : undefined,
+    );
     // Both owners' status streams hear of the move.
     for (const stream of [mySidebar, bobsSidebar]) {
       const [moved] = (await stream.until((events) => events.some((e) => e.type === 'execution.handed_off'))).filter(
@@ -193,6 +202,20 @@ describe('sharing, visibility, hand-off and comments', () => {
       actor: { kind: 'user', id: stack.ownerId },
       payload: { from: stack.ownerId, to: bob.userId },
     });
+    // A share the owner before made as the hand-off went through (it checked their ownership first, then
+    // was recorded after the move) changes nothing.
+    await appendEvent(stack.database.db, {
+      eventId: randomUUID(),
+      type: 'execution.shared',
+      executionId: id,
+      actor: { kind: 'user', id: stack.ownerId },
+      occurredAt: new Date().toISOString(),
+      payload: { userId: carol.userId, access: 'collaborate', before: null, owner: stack.ownerId },
+    });
+    expect((await as(carol.token)(`/v1/executions/${id}`)).status).toBe(404);
+    // Made by the owner now, it does.
+    expect((await as(bob.token)(`/v1/executions/${id}/shares/${encodeURIComponent(carol.userId)}`, 'PUT', { access: 'read' })).status).toBe(200);
+    expect((await as(carol.token)(`/v1/executions/${id}`)).status).toBe(200);
   });
 
   it('keeps comments apart from the conversation: in order, with author and time, streamed live, edited and deleted by their authors', async () => {

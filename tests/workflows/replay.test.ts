@@ -3,6 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OwnerIdKey } from '../../common/search-attributes.ts';
 import { denyToolUpdate, executionWorkflowId, rejectPlanSignal, runWorkflowId, slotGrantedSignal } from '../../workflows/definitions.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -76,6 +77,15 @@ describe('workflow replay', () => {
     await decide('approve', 1);
     await stack.post(`/v1/executions/${gated}/messages`, { text: 'once more' });
     await decide('deny', 2);
+    // Handed off when done: the API tells the workflow its new owner (its OwnerId search attribute).
+    const handed = await create({ projectId: `${project}-h` });
+    await until(handed, (e) => e.status === 'completed');
+    const heir = await stack.tokenFor('heir', { role: 'admin' });
+    expect((await stack.post(`/v1/executions/${handed}/hand-off`, { userId: heir.userId })).status).toBe(200);
+    const handedWorkflow = stack.env.client.workflow.getHandle(executionWorkflowId(handed));
+    await waitFor('the new owner', async () =>
+      (await handedWorkflow.describe()).typedSearchAttributes.get(OwnerIdKey) === heir.userId ? true : undefined,
+    );
 
     const paths: Array<[string, string]> = [
       ['execution-follow-up', executionWorkflowId(completed)],
@@ -91,6 +101,7 @@ describe('workflow replay', () => {
       ['execution-tool-permission', executionWorkflowId(gated)],
       ['run-tool-approved', runWorkflowId(gated, 1)],
       ['run-tool-denied', runWorkflowId(gated, 2)],
+      ['execution-handed-off', executionWorkflowId(handed)],
     ];
     for (const [name, workflowId] of paths) {
       histories.push({ name, workflowId, history: await stack.env.client.workflow.getHandle(workflowId).fetchHistory() });
@@ -105,7 +116,7 @@ describe('workflow replay', () => {
   afterAll(() => stack?.close());
 
   it('replays the histories the current code makes, for every path', async () => {
-    expect(histories).toHaveLength(13);
+    expect(histories).toHaveLength(14);
     for (const { name, workflowId, history } of histories) {
       await expect(Worker.runReplayHistory(replayOptions(), history, workflowId), name).resolves.toBeUndefined();
     }
@@ -114,7 +125,7 @@ describe('workflow replay', () => {
   const fixtures = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
 
   it('has committed histories of every path to replay', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(14);
+    expect(fixtures.length).toBeGreaterThanOrEqual(15);
   });
 
   it.each(fixtures)('replays the committed history %s', async (file) => {
