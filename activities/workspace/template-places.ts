@@ -1,4 +1,6 @@
+import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { WorkspaceTemplate } from './driver.ts';
 
@@ -55,13 +57,37 @@ function isLoopback(host: string): boolean {
   );
 }
 
-function sshProblem(url: string): string | undefined {
+/** The host of an ssh git URL (`''` when it names none), or undefined for another kind of URL. */
+function sshHostOf(url: string): string | undefined {
   const match = SSH_HOST.exec(url);
-  const host = match ? (match[1] ?? match[2] ?? '') : undefined;
+  return match ? (match[1] ?? match[2] ?? '') : undefined;
+}
+
+function sshProblem(url: string): string | undefined {
+  const host = sshHostOf(url);
   if (host === undefined) return undefined;
   if (host === '' || host.startsWith('-')) return `git URL ${JSON.stringify(url)} names no usable host`;
   if (isLoopback(host)) return `git URL ${JSON.stringify(url)} reaches this machine over ssh, which would read its folders: not allowed`;
   return undefined;
+}
+
+/**
+ * Where the worker runs: an ssh host whose name resolves to this machine (its own name, a name in
+ * /etc/hosts) would read its folders as a loopback address would. A name that does not resolve is
+ * left to git, which cannot reach it either.
+ */
+async function sshHostProblem(url: string): Promise<string | undefined> {
+  const host = sshHostOf(url)?.replace(/^\[|\]$/g, '');
+  if (!host) return undefined;
+  const addresses = await dns.lookup(host, { all: true }).catch(() => []);
+  const own = new Set(
+    Object.values(os.networkInterfaces())
+      .flat()
+      .map((i) => i?.address),
+  );
+  const local = addresses.find((a) => isLoopback(a.address) || own.has(a.address));
+  if (!local) return undefined;
+  return `git URL ${JSON.stringify(url)} reaches this machine over ssh (${host} is ${local.address}), which would read its folders: not allowed`;
 }
 
 const within = (folder: string, parent: string) => {
@@ -99,6 +125,7 @@ export async function templateProblemOnDisk(template: WorkspaceTemplate, places:
   const named = templateProblem(template, places);
   if (named) return named;
   const source = localSource(template);
+  if (!source && template.type === 'git') return sshHostProblem(template.url);
   if (!source || 'unsupported' in source) return undefined;
   // A folder that does not exist is refused: git would try names next to it (`<path>.git`, `<path>/.git`).
   const real = (p: string) => fs.realpath(p).catch(() => undefined);

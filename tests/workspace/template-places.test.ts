@@ -28,6 +28,14 @@ describe('template places', () => {
     expect(templateProblem({ type: 'empty' }, undefined)).toBeUndefined();
   });
 
+  it('refuses, where the worker reads it, ssh to a name that resolves to this machine (its own host name)', async () => {
+    const own = (url: string) => templateProblemOnDisk({ type: 'git', url }, acme);
+    expect(await own(`git@${os.hostname()}:team/r.git`)).toContain('reaches this machine over ssh');
+    expect(await own(`ssh://git@${os.hostname()}/team/r.git`)).toContain('reaches this machine over ssh');
+    // A name that resolves nowhere (the machines here are offline) is git's to fail on.
+    expect(await own('git@unresolvable.invalid:team/r.git')).toBeUndefined();
+  });
+
   it('treats local git URLs as folders, and refuses ssh to this machine, option-like hosts and other transports', () => {
     const g = (url: string) => templateProblem({ type: 'git', url }, acme);
     expect(g('https://example.com/r.git')).toBeUndefined();
