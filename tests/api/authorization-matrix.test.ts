@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTEGRATION_PERMISSIONS, type Permission } from '../../common/permissions.ts';
 import { saveAgent } from '../../db/agents.ts';
 import { ensureTenant } from '../../db/tenants.ts';
-import { issueToken, issueUserToken } from '../../db/tokens.ts';
+import { issueToken, issueUserToken, listTokens } from '../../db/tokens.ts';
 import { sseStatus } from '../helpers/fuzz.ts';
 import { openSse } from '../helpers/sse-client.ts';
 import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
@@ -20,8 +20,11 @@ import { openWs } from '../helpers/ws-client.ts';
 
 type Relation = 'own' | 'private' | 'read' | 'collab' | 'tenant' | 'foreign';
 type Access = 'owner' | 'collaborate' | 'read' | 'none';
-/** What a route needs: to see the execution, to act on it, to stop it (an admin may), to change its access (an admin may). */
-type Need = 'see' | 'act' | 'stop' | 'share';
+/**
+ * What a route needs: to see the execution, to act on it, to stop it (an admin may), to change its
+ * access (an admin may), to be the author of its comment (the owner wrote each fixture's).
+ */
+type Need = 'see' | 'act' | 'stop' | 'share' | 'author';
 
 interface Principal {
   name: string;
@@ -38,10 +41,15 @@ interface Fixture {
   id: string;
   tenant: 'home' | 'away';
   ownerId: string;
+  projectId: string;
   runId: string;
   runNumber: number;
   visibility: 'private' | 'tenant';
   shares: Record<string, 'read' | 'collaborate'>;
+  /** A comment its owner wrote on it. */
+  commentId: string;
+  /** Its owner's token, to write a comment for each cell that deletes one. */
+  ownerToken: string;
 }
 
 interface Route {
@@ -58,6 +66,9 @@ describe('authorization matrix', () => {
   const fixturesOf = new Map<string, Partial<Record<Relation, Fixture>>>();
   const project = `matrix-${randomUUID()}`;
   const awayTenant = `matrix-away-${randomUUID()}`;
+  const TARGET = { type: 'ticket', id: `MATRIX-${randomUUID()}` };
+  /** Per user (or integration): its execution waiting for approval on TARGET. */
+  const waitingOf = new Map<string, string>();
   const ALL: readonly Permission[] = ['execution:read', 'execution:create', 'execution:cancel', 'agent:write', 'project:write', 'tenant:admin'];
 
   const request = (p: Principal, path: string, method = 'GET', body?: unknown) =>
@@ -90,6 +101,27 @@ describe('authorization matrix', () => {
       need: 'see',
       permission: 'execution:read',
       call: (p, f) => status(request(p, `/v1/executions/${f.id}/comments`, 'POST', { body: `from ${p.name}` })),
+    },
+    // The owner's comment: edited; and one the owner writes for each cell, deleted.
+    {
+      name: "PATCH /v1/executions/:id/comments/:commentId (the owner's)",
+      need: 'author',
+      permission: 'execution:read',
+      call: (p, f) => status(request(p, `/v1/executions/${f.id}/comments/${f.commentId}`, 'PATCH', { body: `edited by ${p.name}` })),
+    },
+    {
+      name: "DELETE /v1/executions/:id/comments/:commentId (the owner's)",
+      need: 'author',
+      permission: 'execution:read',
+      call: async (p, f) => {
+        const written = await stack.api(`/v1/executions/${f.id}/comments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${f.ownerToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ body: `for ${p.name} to delete` }),
+        });
+        expect(written.status).toBe(201);
+        return status(request(p, `/v1/executions/${f.id}/comments/${(await written.json()).id}`, 'DELETE'));
+      },
     },
     { name: 'GET /v1/runs/:id', need: 'see', permission: 'execution:read', call: (p, f) => status(request(p, `/v1/runs/${f.runId}`)) },
     {
@@ -228,6 +260,7 @@ describe('authorization matrix', () => {
     const access = accessOf(p, f);
     const adminHere = p.admin && p.tenant === f.tenant;
     if (route.need === 'see') return access === 'none' ? 404 : 'allowed';
+    if (route.need === 'author') return access === 'none' ? 404 : access === 'owner' ? 'allowed' : 403;
     if ((route.need === 'stop' || route.need === 'share') && adminHere) return 'allowed';
     if (access === 'none') return 404;
     if (route.need === 'share') return access === 'owner' ? 'allowed' : 403;
@@ -235,7 +268,7 @@ describe('authorization matrix', () => {
   }
 
   /** A background execution by `owner`, run to completion; its first run. */
-  async function startFixture(owner: Principal, projectId: string): Promise<Omit<Fixture, 'shares' | 'visibility'>> {
+  async function startFixture(owner: Principal, projectId: string): Promise<Omit<Fixture, 'shares' | 'visibility' | 'commentId' | 'ownerToken'>> {
     const started = await request(owner, '/background-agents/start', 'POST', { agentId: 'unattended', projectId, task: `fixture of ${owner.name}` });
     expect(started.status).toBe(201);
     const { instanceId } = await started.json();
@@ -245,7 +278,7 @@ describe('authorization matrix', () => {
       if (body.status !== 'completed') await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(body.status).toBe('completed');
-    return { id: instanceId, tenant: owner.tenant, ownerId: owner.id, runId: body.runs[0].id, runNumber: body.runs[0].number };
+    return { id: instanceId, tenant: owner.tenant, ownerId: owner.id, projectId, runId: body.runs[0].id, runNumber: body.runs[0].number };
   }
 
   beforeAll(async () => {
@@ -301,7 +334,10 @@ describe('authorization matrix', () => {
       shares: Record<string, 'read' | 'collaborate'>,
       projectId = project,
     ) => {
-      const f: Fixture = { ...(await startFixture(creator, projectId)), visibility, shares };
+      const started = await startFixture(creator, projectId);
+      const comment = await request(creator, `/v1/executions/${started.id}/comments`, 'POST', { body: `by ${creator.name}` });
+      expect(comment.status).toBe(201);
+      const f: Fixture = { ...started, visibility, shares, commentId: (await comment.json()).id, ownerToken: creator.token };
       if (visibility === 'tenant') expect((await request(creator, `/v1/executions/${f.id}/visibility`, 'PUT', { visibility })).status).toBe(200);
       for (const [userId, access] of Object.entries(shares)) {
         expect((await request(creator, `/v1/executions/${f.id}/shares/${encodeURIComponent(userId)}`, 'PUT', { access })).status).toBe(200);
@@ -325,8 +361,62 @@ describe('authorization matrix', () => {
     }
     // The read-only token of a member is that member: its own execution is the member's.
     fixturesOf.get('member-readonly')!.own = fixturesOf.get('member')!.own;
-  }, 240_000);
+
+    // One execution of each creator left waiting for its plan's approval, on one ticket, shared with every
+    // user of its tenant: the status label and the ticket's badge count only the caller's own.
+    for (const p of principals.filter((x) => x.permissions.includes('execution:create'))) {
+      const created = await request(p, '/v1/executions', 'POST', {
+        prompt: `waiting of ${p.name}`,
+        agentId: 'unattended',
+        planMode: 'always',
+        projectId: `waiting-${randomUUID()}`,
+        target: TARGET,
+      });
+      expect(created.status).toBe(201);
+      const { id } = await created.json();
+      for (const other of principals.filter((x) => x.user && x.tenant === p.tenant && x.id !== p.id && x.name !== 'member-readonly'))
+        expect((await request(p, `/v1/executions/${id}/shares/${encodeURIComponent(other.id)}`, 'PUT', { access: 'read' })).status).toBe(200);
+      waitingOf.set(p.id, id);
+    }
+    for (const [userId, id] of waitingOf) {
+      const owner = principals.find((x) => x.id === userId)!;
+      let state = '';
+      for (let i = 0; i < 600 && state !== 'awaiting_approval'; i++) {
+        state = (await (await request(owner, `/v1/executions/${id}`)).json()).status;
+        if (state !== 'awaiting_approval') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(state).toBe('awaiting_approval');
+    }
+  }, 300_000);
   afterAll(() => stack?.close());
+
+  // First: the matrix's own cells start follow-up runs on fixtures, which these counts would see while they run.
+  it("counts in the status label and the ticket's badge exactly the caller's own executions", async () => {
+    let cells = 0;
+    for (const p of principals) {
+      const own = waitingOf.get(p.id);
+      const label = await request(p, '/v1/status');
+      const runs = await request(p, `/v1/targets/${TARGET.type}/${TARGET.id}/runs`);
+      if (!p.permissions.includes('execution:read')) {
+        expect([label.status, runs.status]).toEqual([403, 403]);
+        continue;
+      }
+      const counts = await label.json();
+      expect({ awaitingApproval: counts.awaitingApproval, running: counts.running, queued: counts.queued }, `status as ${p.name}`).toEqual({
+        awaitingApproval: own ? 1 : 0,
+        running: 0,
+        queued: 0,
+      });
+      const badge = await runs.json();
+      expect({ active: badge.active, ids: badge.items.map((e: { id: string }) => e.id) }, `target runs as ${p.name}`).toEqual({
+        active: !!own,
+        ids: own ? [own] : [],
+      });
+      cells += 2;
+    }
+    console.log(`[matrix] ${cells} cells of counts and target badges`);
+    expect(cells).toBe(principals.length * 2);
+  });
 
   it('gives no cell more than it should (and refuses none that it allows)', async () => {
     const failures: string[] = [];
@@ -354,7 +444,45 @@ describe('authorization matrix', () => {
 
   it('gives each role and token kind what it should of projects, agents, policy and the tenant', async () => {
     const viewer = principals.find((p) => p.name === 'viewer')!;
-    const tenantRoutes: Array<{ name: string; permission: Permission; project?: boolean; call: (p: Principal) => Promise<number> }> = [
+    const db = stack.database.db;
+    // Something of each tenant that the other tenant's callers must not reach: a token, a user, a project.
+    const homeToken = await issueToken(db, { name: 'matrix-home', tenantId: stack.tenantId, permissions: ['execution:read'] });
+    const awayAdmin = principals.find((p) => p.tenant === 'away')!;
+    const awayToken = await issueToken(db, { name: 'matrix-away', tenantId: awayTenant, permissions: ['execution:read'] });
+    const foreignOf = (p: Principal) =>
+      p.tenant === 'home'
+        ? { token: awayToken.id, user: awayAdmin.id, project: fixturesOf.get(awayAdmin.name)!.own!.projectId }
+        : { token: homeToken.id, user: stack.ownerId, project };
+    /** 200 when a list names nothing of the other tenant; 599 (a failed cell) when it does. */
+    const without = async (p: Principal, path: string, what: 'token' | 'user' | 'project') => {
+      const r = await request(p, path);
+      if (r.status !== 200) return r.status;
+      const { items } = await r.json();
+      return items.some((item: { id: string }) => item.id === foreignOf(p)[what]) ? 599 : 200;
+    };
+    const tenantRoutes: Array<{
+      name: string;
+      permission: Permission;
+      project?: boolean;
+      /** Another tenant's thing, which answers 404 to whoever may use the route. */
+      foreign?: boolean;
+      call: (p: Principal) => Promise<number>;
+    }> = [
+      {
+        name: "DELETE /v1/tenant/tokens/:id (another tenant's)",
+        permission: 'tenant:admin',
+        foreign: true,
+        call: async (p) => (await request(p, `/v1/tenant/tokens/${foreignOf(p).token}`, 'DELETE')).status,
+      },
+      { name: "GET /v1/tenant/tokens (none of another tenant's)", permission: 'tenant:admin', call: (p) => without(p, '/v1/tenant/tokens', 'token') },
+      { name: "GET /v1/tenant/users (none of another tenant's)", permission: 'tenant:admin', call: (p) => without(p, '/v1/tenant/users', 'user') },
+      { name: "GET /v1/projects (none of another tenant's)", permission: 'execution:read', call: (p) => without(p, '/v1/projects', 'project') },
+      {
+        name: "GET /v1/projects/:id (another tenant's)",
+        permission: 'execution:read',
+        foreign: true,
+        call: async (p) => (await request(p, `/v1/projects/${foreignOf(p).project}`)).status,
+      },
       { name: 'GET /v1/projects/:id', permission: 'execution:read', project: true, call: (p) => status(request(p, `/v1/projects/${project}`)) },
       {
         name: 'PUT /v1/projects/:id/members/:userId',
@@ -392,13 +520,16 @@ describe('authorization matrix', () => {
     console.log(`[matrix] ${tenantRoutes.length * principals.length} cells of projects, agents, policy and the tenant`);
     for (const route of tenantRoutes) {
       for (const p of principals) {
-        const want = !p.permissions.includes(route.permission) ? 403 : route.project && p.tenant === 'away' ? 404 : 'allowed';
+        const want = !p.permissions.includes(route.permission) ? 403 : route.foreign || (route.project && p.tenant === 'away') ? 404 : 'allowed';
         const got = await route.call(p);
         const ok = want === 'allowed' ? ![401, 403, 404].includes(got) && got < 500 : got === want;
         if (!ok) failures.push(`${route.name} as ${p.name}: expected ${want}, got ${got}`);
       }
     }
     expect(failures).toEqual([]);
+    // Neither tenant's token was revoked by the other's admin.
+    const stillActive = async (tenantId: string, id: string) => (await listTokens(db, tenantId)).find((t) => t.id === id)?.revokedAt ?? null;
+    expect([await stillActive(stack.tenantId, homeToken.id), await stillActive(awayTenant, awayToken.id)]).toEqual([null, null]);
   });
 
   it("shows in the caller's own views (status feeds, agent runs, background agents) exactly its own executions", async () => {
