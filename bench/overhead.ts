@@ -31,7 +31,7 @@ import { approveSignal, type BaselineInput } from './baseline/workflows.ts';
 import { activityStartedAfter, countHistories, type HistoryCounts } from './histories.ts';
 import { benchLongRun } from './long-run.ts';
 import { workflowTasksPolled } from './metrics.ts';
-import { type BenchProcess, rssMiB, startNodeProcess } from './processes.ts';
+import { type BenchProcess, cpuSeconds, postgresCpuSeconds, rssMiB, startNodeProcess } from './processes.ts';
 import { inPool, median, percentile, spread } from './stats.ts';
 
 const numbers = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter(Boolean).map(Number);
@@ -174,15 +174,35 @@ function benchmark(deps: Deps) {
   /** The demo run's shape (model steps + tool calls), measured from agent-runs' own first run. */
   let steps = 0;
   const perRun: { agentRuns?: HistoryCounts; bare?: HistoryCounts; commitsPerEvent?: number; eventsPerRun?: number } = {};
+  /**
+   * Where a run's CPU goes: CPU milliseconds per execution of each process, over the first throughput
+   * measure with projects of their own (the two sides run one after the other, so each has the server to itself).
+   */
+  const cpuPerExecution: { agentRuns?: string; bare?: string } = {};
+  const agentRunsProcesses = { worker: deps.worker, API: deps.api };
+  const bareProcesses = { worker: deps.baseline };
+  const cpuNow = (own: Record<string, BenchProcess>): Record<string, number> => ({
+    temporal: temporal.pid ? cpuSeconds(temporal.pid) : 0,
+    postgres: postgresCpuSeconds(),
+    ...Object.fromEntries(Object.entries(own).map(([name, p]) => [name, cpuSeconds(p.child.pid!)])),
+    benchmark: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const cpuSince = (before: Record<string, number>, own: Record<string, BenchProcess>, n: number) => {
+    const after = cpuNow(own);
+    const per = Object.entries(before).map(([name, was]) => [name, (after[name]! - was) * (1000 / n)] as const);
+    const total = per.filter(([name]) => name !== 'benchmark').reduce((sum, [, ms]) => sum + ms, 0);
+    return `${total.toFixed(0)} ms: ${per.map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')}`;
+  };
 
   async function post(pathname: string, body: unknown): Promise<Record<string, any>> {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(`${deps.url}${pathname}`, { method: 'POST', headers, body: JSON.stringify(body) });
       if (response.ok) return (await response.json()) as Record<string, any>;
       const answer = `POST ${pathname}: ${response.status} ${await response.text()}`;
-      if (attempt >= 3 || response.status < 500) throw new Error(answer);
+      // A 503 changed nothing (a decision no worker judged in time, on a worker busy replaying): asked again, later each time.
+      if (attempt >= 10 || response.status < 500) throw new Error(answer);
       console.error(`  retrying ${answer}`);
-      await sleep(500);
+      await sleep(Math.min(500 * 2 ** attempt, 8000));
     }
   }
   const create = async (planMode: 'never' | 'always', projectId: string) =>
@@ -243,10 +263,12 @@ function benchmark(deps: Deps) {
       // Commits per event are counted over the first throughput measure with projects of their own.
       const countCommits = !shared && perRun.commitsPerEvent === undefined;
       const before = countCommits ? { commits: await commits(), events: await eventCount(), own: ownQueries } : undefined;
+      const cpu = !shared && !cpuPerExecution.agentRuns ? cpuNow(agentRunsProcesses) : undefined;
       const t0 = Date.now();
       const ids = await inPool(Array.from({ length: n }), CLIENTS, (_, i) => create('never', shared ? project : `${project}-${i}`));
       await untilAll(ids, 'completed');
       agentRuns.push(n / ((Date.now() - t0) / 1000));
+      if (cpu) cpuPerExecution.agentRuns = cpuSince(cpu, agentRunsProcesses, n);
       if (before) {
         const events = (await eventCount()) - before.events;
         const own = ownQueries - before.own;
@@ -259,6 +281,7 @@ function benchmark(deps: Deps) {
     };
     const runBare = async () => {
       const inputs = Array.from({ length: n }, (_, i) => ({ id: `bare-${project}-${i}`, steps, approval: false }));
+      const cpu = !shared && !cpuPerExecution.bare ? cpuNow(bareProcesses) : undefined;
       const t0 = Date.now();
       if (shared) {
         // One project holds one slot: the baseline runs its executions one after another.
@@ -268,6 +291,7 @@ function benchmark(deps: Deps) {
         await Promise.all(handles.map((h) => h.result()));
       }
       bare.push(n / ((Date.now() - t0) / 1000));
+      if (cpu) cpuPerExecution.bare = cpuSince(cpu, bareProcesses, n);
       if (!perRun.bare) perRun.bare = await countHistories(client, [inputs[0]!.id, `${inputs[0]!.id}-child`]);
     };
     for (const run of order ? [runAgentRuns, runBare] : [runBare, runAgentRuns]) await run();
@@ -357,6 +381,8 @@ function benchmark(deps: Deps) {
       w.acceptRatio.agentRuns.push(waited / accepted);
       await settle(deps.workerMetrics, deps.worker, 'agentRuns');
       w.apiMemory.agentRuns.push(deps.api.rssMiB());
+      // Printed now as well: a measure this long should not be lost to a later failure.
+      for (const r of Object.values(w)) if (r.agentRuns.length) console.log(`  ${r.measure}: ${r.agentRuns.at(-1)!.toFixed(r.digits)} ${r.unit}`);
       const t1 = Date.now();
       await inPool(ids, CLIENTS, (id) => post(`/v1/executions/${id}/plan/approve`, { planVersion: 1 }));
       await untilAll(ids, 'completed');
@@ -441,6 +467,9 @@ function benchmark(deps: Deps) {
     const counts = (c: HistoryCounts | undefined) =>
       c ? `${c.events} / ${c.workflowTasks} / ${c.activities} (+${c.localActivities} local) / ${c.timers} timers / ${c.signals} signals` : 'n/a';
     console.log(`| one demo run: history events / workflow tasks / activities | ${counts(perRun.agentRuns)} | ${counts(perRun.bare)} | |`);
+    console.log(
+      `| CPU per execution, ${THROUGHPUT[0]} at once (all but the benchmark's own) | ${cpuPerExecution.agentRuns ?? 'n/a'} | ${cpuPerExecution.bare ?? 'n/a'} | |`,
+    );
     console.log(
       `| Postgres commits per audit event, whole runs | ${perRun.commitsPerEvent?.toFixed(2)} (${perRun.eventsPerRun?.toFixed(0)} events per run) | | |`,
     );
