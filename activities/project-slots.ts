@@ -44,13 +44,15 @@ async function tell(db: Database, client: Client, handover: SlotHandover): Promi
 
 /** Tells holders, a bounded number at once, each on its own; the first failure, if any. */
 async function tellHolders(db: Database, client: Client, granted: SlotHandover['granted']): Promise<unknown> {
-  let failed: unknown;
-  for (let i = 0; i < granted.length; i += SIGNALS_AT_ONCE) {
-    const batch = granted.slice(i, i + SIGNALS_AT_ONCE);
-    const told = await Promise.allSettled(batch.map(({ slot, request }) => tellHolder(db, client, slot, request)));
-    failed ??= told.find((t): t is PromiseRejectedResult => t.status === 'rejected')?.reason;
-  }
-  return failed;
+  const told = await inBatches(granted, ({ slot, request }) => tellHolder(db, client, slot, request));
+  return told.find((t): t is PromiseRejectedResult => t.status === 'rejected')?.reason;
+}
+
+/** Runs `send` for each item, SIGNALS_AT_ONCE at a time, each settled on its own. */
+async function inBatches<T>(items: T[], send: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const settled: PromiseSettledResult<void>[] = [];
+  for (let i = 0; i < items.length; i += SIGNALS_AT_ONCE) settled.push(...(await Promise.allSettled(items.slice(i, i + SIGNALS_AT_ONCE).map(send))));
+  return settled;
 }
 
 /**
@@ -80,16 +82,13 @@ async function tellHolder(db: Database, client: Client, slot: SlotKey, holder: S
 
 /** Tells waiters their new place in the queue; a waiter that is gone hears nothing (it is passed over when its turn comes). */
 async function tellPositions(client: Client, moved: SlotHandover['moved'], stamp: number): Promise<void> {
-  for (let i = 0; i < moved.length; i += SIGNALS_AT_ONCE) {
-    const batch = moved.slice(i, i + SIGNALS_AT_ONCE);
-    await Promise.all(
-      batch.map(({ request, position }) =>
-        signal(client, request, queuePositionSignal, { requestId: request.requestId, position, stamp }).catch((err) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }),
-      ),
-    );
-  }
+  const told = await inBatches(moved, ({ request, position }) =>
+    signal(client, request, queuePositionSignal, { requestId: request.requestId, position, stamp }).catch((err) => {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }),
+  );
+  const failed = told.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Signals the workflow run that asked (not a later one under the same id: a reopened execution asks anew). */

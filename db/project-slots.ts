@@ -11,7 +11,7 @@ import { DEFAULT_TENANT_ID } from './tenants.ts';
  * `project_slot_waiters`, served by the creation time of their runs. Claims and releases of one tenant
  * take turns (a transaction lock), and whatever frees a slot hands it, in the same transaction, to
  * every waiter that may start now: so nobody waits who could start. Each step is a few indexed
- * queries, whatever the size of the tenant's queue: nothing reads the whole queue into memory.
+ * queries (a position is a count of the waiters ahead in its line); nothing reads the queue into memory.
  */
 
 /** The caps when a tenant sets none: sane for one team on one machine. */
@@ -19,8 +19,8 @@ export const DEFAULT_MAX_RUNNING = 100;
 export const DEFAULT_MAX_RUNNING_PER_USER = 25;
 
 /**
- * How many waiters of a line a change tells their new position at once (the first of the tenant's
- * queue, and of each project it touches); the others learn theirs when they next ask (every waiter
+ * How many waiters of a line a change tells their new position at once (a claim: those just behind
+ * it; a release: the first of the tenant's queue and of each project it touches); the others learn theirs when they next ask (every waiter
  * asks again now and then, see workflows/slot-requester.ts).
  */
 export const POSITIONS_TOLD = 100;
@@ -64,11 +64,9 @@ const projectHeld = sql`exists (select 1 from project_slots held where held.tena
 /** The waiter's owner holds fewer slots than the per-user cap. */
 const ownerUnderCap = (caps: Caps) =>
   sql`(${waiter.ownerId} is null or (select count(*) from project_slots mine where mine.tenant_id = ${waiter.tenantId} and mine.owner_id = ${waiter.ownerId}) < ${caps.user})`;
-/** Waiters ahead of (or behind) `row` in the queue's order. */
-const ahead = (row: Pick<WaiterRow, 'requestedAt' | 'requestId'>) =>
-  sql`(${waiter.requestedAt}, ${waiter.requestId}) < (${row.requestedAt.toISOString()}::timestamptz, ${row.requestId})`;
-const behind = (row: Pick<WaiterRow, 'requestedAt' | 'requestId'>) =>
-  sql`(${waiter.requestedAt}, ${waiter.requestId}) > (${row.requestedAt.toISOString()}::timestamptz, ${row.requestId})`;
+/** Waiters ahead of (`<`) or behind (`>`) `row` in the queue's order. */
+const inQueue = (side: '<' | '>', row: Pick<WaiterRow, 'requestedAt' | 'requestId'>) =>
+  sql`(${waiter.requestedAt}, ${waiter.requestId}) ${sql.raw(side)} (${row.requestedAt.toISOString()}::timestamptz, ${row.requestId})`;
 
 /**
  * Claims the project's slot for `request` (of an execution of `ownerId`), or queues it; idempotent (a
@@ -101,7 +99,7 @@ export async function claimProjectSlot(
         tx
           .select({ requestId: waiter.requestId })
           .from(waiter)
-          .where(and(isSlot(waiter, key), ahead(row), ownerUnderCap(caps)))
+          .where(and(isSlot(waiter, key), inQueue('<', row), ownerUnderCap(caps)))
           .limit(1),
         mayStart(tx, key.tenantId, row.ownerId, caps),
       ]);
@@ -118,7 +116,7 @@ export async function claimProjectSlot(
     const [{ before }] = (await tx
       .select({ before: count() })
       .from(waiter)
-      .where(and(line, ahead(row)))) as [{ before: number }];
+      .where(and(line, inQueue('<', row)))) as [{ before: number }];
     const position = before + 1;
     // A new claim ahead of others (its run was created earlier) moves them down, one place each.
     const later = waiting
@@ -126,7 +124,7 @@ export async function claimProjectSlot(
       : await tx
           .select()
           .from(waiter)
-          .where(and(line, behind(row)))
+          .where(and(line, inQueue('>', row)))
           .orderBy(...queueOrder)
           .limit(POSITIONS_TOLD);
     const moved = later.map((w, i) => ({ request: asRequest(w), position: position + 1 + i }));
