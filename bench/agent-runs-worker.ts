@@ -4,3 +4,5 @@ import { installMetrics } from './metrics.ts';
 
 installMetrics();
 await import('../tests/helpers/worker-process.ts');
+// The worker has drained (SIGTERM): exit now, with open connections, so a CPU profile (BENCH_CPU_PROFILE) is written.
+process.exit(0);

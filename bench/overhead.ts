@@ -184,7 +184,8 @@ function benchmark(deps: Deps) {
   const cpuNow = (own: Record<string, BenchProcess>): Record<string, number> => ({
     temporal: temporal.pid ? cpuSeconds(temporal.pid) : 0,
     postgres: postgresCpuSeconds(),
-    ...Object.fromEntries(Object.entries(own).map(([name, p]) => [name, cpuSeconds(p.child.pid!)])),
+    ...Object.fromEntries(Object.entries(own).map(([name, p]) => [name, cpuSeconds(p.child.pid!, 'own')])),
+    ...Object.fromEntries(Object.entries(own).map(([name, p]) => [`${name}'s children`, cpuSeconds(p.child.pid!, 'children')])),
     benchmark: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
   const cpuSince = (before: Record<string, number>, own: Record<string, BenchProcess>, n: number) => {

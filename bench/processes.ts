@@ -13,7 +13,9 @@ export interface BenchProcess {
 
 /** Starts `node --import tsx <script>` with `env`; resolves once it prints `ready` (a substring of a line). */
 export async function startNodeProcess(name: string, script: string, env: NodeJS.ProcessEnv, ready: string): Promise<BenchProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_CPU_PROFILE=<dir>: each process writes a V8 CPU profile there when it exits (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,17 +61,44 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds a process has used, with those of its children it has waited for (the worker's git commands, say). */
-export function cpuSeconds(pid: number): number {
+/**
+ * CPU seconds a process has used: its own (`own`), that of its children (`children`: those it has
+ * waited for, such as git commands, and those still running, with theirs), or both.
+ */
+export function cpuSeconds(pid: number, which: 'all' | 'own' | 'children' = 'all'): number {
+  const { own, waited } = statTimes(pid);
+  if (which === 'own') return own;
+  // Children still running count too: the worker's process helper lives as long as the worker.
+  const children = waited + liveChildren(pid).reduce((sum, child) => sum + cpuSeconds(child), 0);
+  return which === 'children' ? children : own + children;
+}
+
+/** From /proc/<pid>/stat: the CPU seconds of the process itself, and of its children it has waited for. */
+function statTimes(pid: number): { own: number; waited: number } {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces, in parentheses): utime is the 14th field.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-    return (utime! + stime! + cutime! + cstime!) / TICKS_PER_SECOND;
+    return { own: (utime! + stime!) / TICKS_PER_SECOND, waited: (cutime! + cstime!) / TICKS_PER_SECOND };
   } catch {
-    return 0; // gone meanwhile
+    return { own: 0, waited: 0 }; // gone meanwhile
   }
+}
+
+/** The processes whose parent is `pid`, now. */
+function liveChildren(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
 }
 
 /** CPU seconds used by every Postgres process on this machine (the server's exited backends count in its own children's time). */
@@ -78,7 +107,9 @@ export function postgresCpuSeconds(): number {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(entry));
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const { own, waited } = statTimes(Number(entry));
+      total += own + waited;
     } catch {
       // gone meanwhile
     }

