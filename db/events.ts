@@ -2,19 +2,20 @@ import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
 import type { Database } from './client.ts';
-import { applyProjection, applyRunCounters, type RunCounters, rememberRunNumbers, type Transaction } from './projections.ts';
+import { type EventRow, type Inserted, insertEventRows } from './event-insert.ts';
+import { applyProjection, knownRunNumber, PROJECTED_BY_COUNTERS_ONLY, rememberRunNumbers, type Transaction } from './projections.ts';
 import { events, runs } from './schema.ts';
 
-/** The NOTIFY channel that announces each committed event; the payload is its cursor. */
-export const EVENTS_CHANNEL = 'agent_runs_events';
+export { EVENTS_CHANNEL } from './event-insert.ts';
 
 /**
  * Appends an event and updates the projections it changes, in one transaction. Idempotent: an
  * event whose `eventId` is already stored changes nothing and the stored row is returned.
  *
  * Group commit: appends that arrive while a write is in flight wait for it and are then written
- * together, in the order they arrived, in one transaction (one commit, one advisory lock, one
- * multi-row insert, one NOTIFY). A lone append is written at once. Should a batch fail as a whole
+ * together, in the order they arrived, in one commit (one advisory lock, one multi-row insert, one
+ * NOTIFY; a batch of streamed events is a single statement, see insertStreamed). A lone append is
+ * written at once. Should a batch fail as a whole
  * (a row the database refuses, a race with another process), each of its events is written on its
  * own, so one bad event fails only its own caller.
  */
@@ -102,19 +103,42 @@ async function appendOne(db: Database, event: NewEvent): Promise<StoredEvent> {
   }
 }
 
-/** Writes `batch` in one transaction, in order; returns what is stored for each (the earlier row for a repeated id). */
+/** Writes `batch` in order; returns what is stored for each (the earlier row for a repeated id). */
 async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
-  const stored = await db.transaction(async (tx) => {
+  const stored = batch.every((event) => event.runId && PROJECTED_BY_COUNTERS_ONLY.has(event.type))
+    ? await insertStreamed(db, batch)
+    : await insertProjected(db, batch);
+  rememberRunNumbers(stored);
+  return stored;
+}
+
+/**
+ * The bulk of a run's events (streamed text, steps, tool calls) change no projection but their run's
+ * counters, which the insert itself adds: such a batch is one statement, with no transaction around it.
+ */
+async function insertStreamed(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
+  const rows = batch.map((event) => toRow(event, knownRunNumber(event.runId!) ?? null));
+  const inserted = await insertEventRows(db, rows, 'skip');
+  // Ids stored before (a retried activity's events): the stored rows are the answer.
+  const missing = batch.filter((event) => !inserted.has(event.eventId)).map((event) => event.eventId);
+  const earlier = new Map<string, StoredEvent>();
+  if (missing.length > 0)
+    for (const row of await db.select().from(events).where(inArray(events.eventId, missing))) earlier.set(row.eventId, toStoredEvent(row));
+  return batch.map((event, i) => earlier.get(event.eventId) ?? fromRow(rows[i]!, inserted.get(event.eventId)!));
+}
+
+/** Events that change projections: applied one by one with their rows, in one transaction. */
+async function insertProjected(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
+  return db.transaction(async (tx) => {
     const ids = [...new Set(batch.map((e) => e.eventId))];
     const known = new Map<string, StoredEvent>();
     for (const row of await tx.select().from(events).where(inArray(events.eventId, ids))) known.set(row.eventId, toStoredEvent(row));
 
-    const fresh: Array<typeof events.$inferInsert> = [];
+    const fresh: EventRow[] = [];
     /** A later terminal event of a run that ended earlier in this batch: answered with that first one. */
     const endedHere = new Map<string, string>();
     const sameAs = new Map<string, string>();
     const inBatch = new Set<string>();
-    const counters: RunCounters = new Map();
     for (const event of batch) {
       if (known.has(event.eventId) || inBatch.has(event.eventId)) continue;
       inBatch.add(event.eventId);
@@ -128,40 +152,51 @@ async function insertBatch(db: Database, batch: NewEvent[]): Promise<StoredEvent
         known.set(event.eventId, toStoredEvent(ended));
         continue;
       }
-      const runNumber = await applyProjection(tx, event, counters);
+      const runNumber = await applyProjection(tx, event);
       if (terminal) endedHere.set(terminal, event.eventId);
-      fresh.push({
-        eventId: event.eventId,
-        type: event.type,
-        version: event.version ?? 1,
-        executionId: event.executionId,
-        runId: event.runId ?? null,
-        runNumber,
-        turnNumber: event.turnNumber ?? null,
-        attempt: event.attempt ?? null,
-        actor: event.actor ?? null,
-        occurredAt: new Date(event.occurredAt),
-        payload: event.payload ?? {},
-      });
+      fresh.push(toRow(event, runNumber));
     }
-    await applyRunCounters(tx, counters);
     if (fresh.length > 0) {
-      // Serialise inserts so cursors are handed out in commit order: a reader that has seen cursor N
-      // will never later find a committed event with a smaller cursor (streams rely on this).
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('agent-runs:events'))`);
-      const rows = await tx.insert(events).values(fresh).returning();
-      let last = 0;
-      for (const row of rows) {
-        known.set(row.eventId, toStoredEvent(row));
-        last = Math.max(last, row.cursor);
-      }
-      // Delivered at commit: every API process's event feed then reads the new rows (db/../api/streams).
-      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${String(last)})`);
+      const inserted = await insertEventRows(tx, fresh, 'fail');
+      for (const row of fresh) known.set(row.eventId, fromRow(row, inserted.get(row.eventId)!));
     }
     return batch.map((event) => known.get(sameAs.get(event.eventId) ?? event.eventId)!);
   });
-  rememberRunNumbers(stored);
-  return stored;
+}
+
+function toRow(event: NewEvent, runNumber: number | null): EventRow {
+  return {
+    eventId: event.eventId,
+    type: event.type,
+    version: event.version ?? 1,
+    executionId: event.executionId,
+    runId: event.runId ?? null,
+    runNumber,
+    turnNumber: event.turnNumber ?? null,
+    attempt: event.attempt ?? null,
+    actor: event.actor ?? null,
+    occurredAt: new Date(event.occurredAt),
+    payload: event.payload ?? {},
+  };
+}
+
+/** The stored event of a row just inserted: its values as they were made storable on the way in. */
+function fromRow(row: EventRow, inserted: Inserted): StoredEvent {
+  const stored = (column: typeof events.actor | typeof events.payload, value: unknown) => JSON.parse(column.mapToDriverValue(value) as string);
+  return {
+    cursor: inserted.cursor,
+    eventId: row.eventId,
+    type: row.type,
+    version: row.version ?? 1,
+    executionId: row.executionId,
+    runId: row.runId ?? null,
+    runNumber: inserted.runNumber,
+    turnNumber: row.turnNumber ?? null,
+    attempt: row.attempt ?? null,
+    actor: row.actor === null ? null : (stored(events.actor, row.actor) as Actor),
+    occurredAt: row.occurredAt.toISOString(),
+    payload: stored(events.payload, row.payload) as Record<string, unknown>,
+  };
 }
 
 /**

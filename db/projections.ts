@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { ACCESS_EVENT_TYPES, type AccessEventType, COMMENT_EVENT_TYPES, type CommentEventType } from '../common/access-events.ts';
 import type { NewEvent } from '../common/events.ts';
 import { EXECUTION_ENDED_TYPES, RUN_STATUS_AFTER } from '../common/status-events.ts';
@@ -11,12 +11,24 @@ import { DEFAULT_TENANT_ID } from './tenants.ts';
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
- * Updates the executions, runs and messages projections for a new event, inside the event's
- * transaction. A run's counters (model steps, tokens, cost, tool calls) are added to `counters`
- * instead, for applyRunCounters to write once per transaction. Returns the global run number when the
- * event belongs to a run.
+ * Run events that change no projection here: their run's counters (model steps, tokens, cost, tool
+ * calls) are added by the statement that inserts them (db/event-insert.ts), for every event type.
  */
-export async function applyProjection(tx: Transaction, event: NewEvent, counters: RunCounters): Promise<number | null> {
+export const PROJECTED_BY_COUNTERS_ONLY: ReadonlySet<string> = new Set([
+  'model.text_delta',
+  'model.reasoning_delta',
+  'model.step_completed',
+  'tool.call_started',
+  'tool.call_completed',
+]);
+
+/**
+ * Updates the executions, runs and messages projections for a new event, inside the event's
+ * transaction (its run's counters excepted: see PROJECTED_BY_COUNTERS_ONLY). Returns the global run
+ * number when the event belongs to a run.
+ */
+export async function applyProjection(tx: Transaction, event: NewEvent): Promise<number | null> {
+  if (event.runId && PROJECTED_BY_COUNTERS_ONLY.has(event.type)) return runNumber(tx, event.runId);
   const at = new Date(event.occurredAt);
   const payload = event.payload ?? {};
 
@@ -134,15 +146,13 @@ export async function applyProjection(tx: Transaction, event: NewEvent, counters
       })
       .where(eq(executions.id, event.executionId));
   }
-  if (event.type === 'model.step_completed') addStepUsage(counters, event.runId, payload.usage as StepUsagePayload | undefined);
-  if (event.type === 'tool.call_completed') countersOf(counters, event.runId).toolCalls++;
   if (event.type === 'run.completed') await addMessage(tx, event, event.turnNumber ?? 1, 'assistant', String(payload.summary));
 
   return runNumber(tx, event.runId);
 }
 
 async function runNumber(tx: Transaction, runId: string): Promise<number | null> {
-  const known = committedRunNumbers.get(runId);
+  const known = knownRunNumber(runId);
   if (known !== undefined) return known;
   const [run] = await tx.select({ number: runs.number }).from(runs).where(eq(runs.id, runId));
   return run?.number ?? null;
@@ -155,6 +165,11 @@ async function runNumber(tx: Transaction, runId: string): Promise<number | null>
  */
 const committedRunNumbers = new Map<string, number>();
 const RUN_NUMBERS_KEPT = 10_000;
+
+/** The run's number, when an event of it has been seen committed. */
+export function knownRunNumber(runId: string): number | undefined {
+  return committedRunNumbers.get(runId);
+}
 
 /** Remembers the run numbers of committed events. */
 export function rememberRunNumbers(stored: ReadonlyArray<{ runId: string | null; runNumber: number | null }>): void {
@@ -170,80 +185,4 @@ function addMessage(tx: Transaction, event: NewEvent, turnNumber: number, role: 
     .insert(messages)
     .values({ id: event.eventId, executionId: event.executionId, turnNumber, role, content, createdAt: new Date(event.occurredAt) })
     .onConflictDoNothing();
-}
-
-interface StepUsagePayload {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  reasoningTokens: number;
-  costUsd: number | null;
-}
-
-/** What a transaction's events add to each run's counters. */
-export type RunCounters = Map<string, RunCounterDeltas>;
-interface RunCounterDeltas {
-  modelSteps: number;
-  toolCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  reasoningTokens: number;
-  costUsd: number;
-  unpricedSteps: number;
-}
-const COUNTER_COLUMNS = [
-  'modelSteps',
-  'toolCalls',
-  'inputTokens',
-  'outputTokens',
-  'cachedInputTokens',
-  'reasoningTokens',
-  'costUsd',
-  'unpricedSteps',
-] as const;
-
-function countersOf(counters: RunCounters, runId: string): RunCounterDeltas {
-  let deltas = counters.get(runId);
-  if (!deltas) {
-    deltas = { modelSteps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costUsd: 0, unpricedSteps: 0 };
-    counters.set(runId, deltas);
-  }
-  return deltas;
-}
-
-/** Adds a model step's tokens and cost to its run; a step without a price makes the run's cost unknown. */
-function addStepUsage(counters: RunCounters, runId: string, usage: StepUsagePayload | undefined) {
-  const u = usage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costUsd: null };
-  const deltas = countersOf(counters, runId);
-  deltas.modelSteps++;
-  deltas.inputTokens += Number(u.inputTokens) || 0;
-  deltas.outputTokens += Number(u.outputTokens) || 0;
-  deltas.cachedInputTokens += Number(u.cachedInputTokens) || 0;
-  deltas.reasoningTokens += Number(u.reasoningTokens) || 0;
-  if (u.costUsd === null) deltas.unpricedSteps++;
-  else deltas.costUsd += Number(u.costUsd) || 0;
-}
-
-/** Writes what `counters` add to their runs: one UPDATE for every run the transaction's events touched. */
-export async function applyRunCounters(tx: Transaction, counters: RunCounters): Promise<void> {
-  if (counters.size === 0) return;
-  const rows = [...counters].map(
-    ([runId, d]) =>
-      sql`(${runId}::uuid, ${sql.join(
-        COUNTER_COLUMNS.map((c) => sql`${d[c]}::${sql.raw(c === 'costUsd' ? 'float8' : 'bigint')}`),
-        sql`, `,
-      )})`,
-  );
-  const names = COUNTER_COLUMNS.map((c) => runs[c].name);
-  await tx.execute(sql`
-    update ${runs} set ${sql.join(
-      names.map((name) => sql`${sql.identifier(name)} = ${runs}.${sql.identifier(name)} + d.${sql.identifier(name)}`),
-      sql`, `,
-    )}
-    from (values ${sql.join(rows, sql`, `)}) as d(id, ${sql.join(
-      names.map((name) => sql.identifier(name)),
-      sql`, `,
-    )})
-    where ${runs.id} = d.id`);
 }

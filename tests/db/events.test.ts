@@ -189,6 +189,38 @@ describe.each(DRIVERS)('the event log on %s', (driver) => {
     expect(found!.runs).toHaveLength(2);
   });
 
+  it('counts a repeated model step once (a retried activity writes it again): alone, among new events, and twice in one batch', async () => {
+    const executionId = randomUUID();
+    const runId = randomUUID();
+    await appendEvent(handle.db, createdEvent(executionId));
+    await appendEvent(handle.db, runEvent(executionId, runId, 'run.created', { index: 1, trigger: 'initial' }));
+    const usage = { inputTokens: 7, outputTokens: 3, cachedInputTokens: 0, reasoningTokens: 0, costUsd: 0.5 };
+    const step = runEvent(executionId, runId, 'model.step_completed', { step: 1, usage });
+    const call = runEvent(executionId, runId, 'tool.call_completed', { callId: randomUUID() });
+    const first = await appendEvent(handle.db, step);
+    expect(await appendEvent(handle.db, step)).toEqual(first);
+    const fresh = Array.from({ length: 5 }, (_, i) => runEvent(executionId, runId, 'model.text_delta', { step: 1, text: `t${i}` }));
+    const stored = await Promise.all([step, ...fresh, call, step, call].map((event) => appendEvent(handle.db, event)));
+    expect(stored[0]).toEqual(first);
+    expect(stored[stored.length - 1]).toEqual(stored[6]);
+    const [run] = (await findExecution(handle.db, executionId))!.runs;
+    expect(run).toMatchObject({ modelSteps: 1, toolCalls: 1, inputTokens: 7, outputTokens: 3, unpricedSteps: 0 });
+    expect(run!.costUsd).toBeCloseTo(0.5);
+    expect(await listExecutionEvents(handle.db, executionId, { limit: 20 })).toHaveLength(2 + 1 + 5 + 1);
+  });
+
+  it('stores a payload nested too deeply to serialise as a note, and the append succeeds', async () => {
+    const executionId = randomUUID();
+    const runId = randomUUID();
+    await appendEvent(handle.db, createdEvent(executionId));
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const stored = await appendEvent(handle.db, runEvent(executionId, runId, 'tool.call_started', { input: deep } as Record<string, unknown>));
+    expect(stored.payload).toBe('[a value nested too deeply to be stored]');
+    const listed = await listExecutionEvents(handle.db, executionId, { limit: 10 });
+    expect(listed.at(-1)!.payload).toBe('[a value nested too deeply to be stored]');
+  });
+
   it('fails only the append the database refuses when it is written with others', async () => {
     const executionId = randomUUID();
     await appendEvent(handle.db, createdEvent(executionId));
