@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Actor, NewEvent, StoredEvent } from '../common/events.ts';
 import { isTerminal, type Status } from '../common/statuses.ts';
+import { storableText } from '../common/storable-text.ts';
 import type { Database } from './client.ts';
 import { type EventRow, type Inserted, insertEventRows } from './event-insert.ts';
 import { applyProjection, knownRunNumber, PROJECTED_BY_COUNTERS_ONLY, rememberRunNumbers, type Transaction } from './projections.ts';
@@ -120,16 +121,26 @@ async function insertStreamed(db: Database, batch: NewEvent[]): Promise<StoredEv
   const rows = batch.map((event) => toRow(event, knownRunNumber(event.runId!) ?? null));
   const inserted = await insertEventRows(db, rows, 'skip');
   // Ids stored before (a retried activity's events): the stored rows are the answer.
-  const missing = batch.filter((event) => !inserted.has(event.eventId)).map((event) => event.eventId);
+  const missing = batch.filter((event) => !inserted.has(event.eventId.toLowerCase())).map((event) => event.eventId);
   const earlier = new Map<string, StoredEvent>();
   if (missing.length > 0)
     for (const row of await db.select().from(events).where(inArray(events.eventId, missing))) earlier.set(row.eventId, toStoredEvent(row));
-  return batch.map((event, i) => earlier.get(event.eventId) ?? fromRow(rows[i]!, inserted.get(event.eventId)!));
+  // An id given twice in the batch: both get what the first one stored.
+  const first = new Map<string, StoredEvent>();
+  return batch.map((event, i) => {
+    const id = event.eventId.toLowerCase();
+    const stored = earlier.get(id) ?? first.get(id) ?? fromRow(rows[i]!, inserted.get(id)!);
+    first.set(id, stored);
+    return stored;
+  });
 }
 
 /** Events that change projections: applied one by one with their rows, in one transaction. */
 async function insertProjected(db: Database, batch: NewEvent[]): Promise<StoredEvent[]> {
   return db.transaction(async (tx) => {
+    // The events lock first, before any projection locks a row: every writer takes its locks in this
+    // order (the streamed statement locks runs' rows for their counters while it holds this one).
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('agent-runs:events'))`);
     const ids = [...new Set(batch.map((e) => e.eventId))];
     const known = new Map<string, StoredEvent>();
     for (const row of await tx.select().from(events).where(inArray(events.eventId, ids))) known.set(row.eventId, toStoredEvent(row));
@@ -158,7 +169,7 @@ async function insertProjected(db: Database, batch: NewEvent[]): Promise<StoredE
     }
     if (fresh.length > 0) {
       const inserted = await insertEventRows(tx, fresh, 'fail');
-      for (const row of fresh) known.set(row.eventId, fromRow(row, inserted.get(row.eventId)!));
+      for (const row of fresh) known.set(row.eventId, fromRow(row, inserted.get(row.eventId.toLowerCase())!));
     }
     return batch.map((event) => known.get(sameAs.get(event.eventId) ?? event.eventId)!);
   });
@@ -185,11 +196,11 @@ function fromRow(row: EventRow, inserted: Inserted): StoredEvent {
   const stored = (column: typeof events.actor | typeof events.payload, value: unknown) => JSON.parse(column.mapToDriverValue(value) as string);
   return {
     cursor: inserted.cursor,
-    eventId: row.eventId,
-    type: row.type,
+    eventId: row.eventId.toLowerCase(),
+    type: storableText(row.type),
     version: row.version ?? 1,
-    executionId: row.executionId,
-    runId: row.runId ?? null,
+    executionId: row.executionId.toLowerCase(),
+    runId: row.runId?.toLowerCase() ?? null,
     runNumber: inserted.runNumber,
     turnNumber: row.turnNumber ?? null,
     attempt: row.attempt ?? null,

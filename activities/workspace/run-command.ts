@@ -41,14 +41,17 @@ export async function runCommand(root: string, command: string, options: RunComm
     void stop();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the command was being started: the listener came too late to hear it.
+  if (signal?.aborted) onAbort();
 
   try {
     const exit = await child.exited;
     await stop();
-    if (exit.helperLost) throw new Error(exit.helperLost);
     // A process that left the group (setsid) may still hold the pipes: do not wait for it.
     await Promise.race([child.closed, delay(500)]);
     child.destroyPipes();
+    const lost = exit.helperLost ?? child.helperLost();
+    if (lost) throw new Error(lost);
     if (aborted) throw abortError(signal!);
     return {
       exitCode: exit.code,

@@ -18,6 +18,30 @@ type Request =
 const children = new Map<number, ChildProcess>();
 const send = (message: unknown) => process.send?.(message);
 
+/**
+ * Output messages not yet written to the worker. Past HIGH_WATER, every command's output is paused
+ * (the pipes then slow the commands down, as they would without the helper) until the worker has
+ * caught up to LOW_WATER: a command that prints without end cannot fill this process's memory.
+ */
+let unsent = 0;
+let paused = false;
+const HIGH_WATER = 256;
+const LOW_WATER = 64;
+function sendOutput(message: unknown) {
+  unsent++;
+  process.send?.(message, () => {
+    unsent--;
+    if (paused && unsent <= LOW_WATER) {
+      paused = false;
+      for (const child of children.values()) for (const stream of [child.stdout, child.stderr]) stream?.resume();
+    }
+  });
+  if (!paused && unsent >= HIGH_WATER) {
+    paused = true;
+    for (const child of children.values()) for (const stream of [child.stdout, child.stderr]) stream?.pause();
+  }
+}
+
 process.on('message', (request: Request) => {
   if (request.type === 'spawn') start(request);
   else if (request.type === 'kill') children.get(request.id)?.kill(request.signal);
@@ -47,8 +71,9 @@ function start({ id, file, args, cwd, env, detached }: Extract<Request, { type: 
   });
   if (child.pid === undefined) return;
   send({ type: 'spawned', id, pid: child.pid });
-  child.stdout!.on('data', (chunk: Buffer) => send({ type: 'data', id, stream: 1, chunk }));
-  child.stderr!.on('data', (chunk: Buffer) => send({ type: 'data', id, stream: 2, chunk }));
+  child.stdout!.on('data', (chunk: Buffer) => sendOutput({ type: 'data', id, stream: 1, chunk }));
+  child.stderr!.on('data', (chunk: Buffer) => sendOutput({ type: 'data', id, stream: 2, chunk }));
+  if (paused) for (const stream of [child.stdout, child.stderr]) stream?.pause();
   child.once('exit', (code, signal) => send({ type: 'exit', id, code, signal }));
   child.once('close', () => {
     children.delete(id);

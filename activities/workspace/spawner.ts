@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, type Serializable } from 'node:child_process';
 import path from 'node:path';
 
 /**
@@ -21,8 +21,10 @@ export interface SpawnedProcess {
   pid: number;
   /** Resolves when the process has exited, or when the helper was lost (`helperLost` says so: the process may still run). */
   exited: Promise<Exit>;
-  /** Resolves when its output pipes have closed too (all output has been passed to onData). */
+  /** Resolves when its output pipes have closed too (all output has been passed to onData), or the helper was lost. */
   closed: Promise<void>;
+  /** Why the helper was lost while this process ran (its output may be incomplete), if it was. */
+  helperLost(): string | undefined;
   kill(signal?: NodeJS.Signals): void;
   /** Stops reading its output (a process it left behind may hold the pipes open). */
   destroyPipes(): void;
@@ -40,6 +42,7 @@ interface Pending {
   onData: SpawnOptions['onData'];
   exit: (result: Exit) => void;
   close: () => void;
+  lost?: string;
 }
 
 type Message =
@@ -51,14 +54,20 @@ type Message =
 
 const HELPER_PATH = path.join(import.meta.dirname, 'spawner-process.ts');
 
-let helper: ChildProcess | undefined;
+/** One helper process and the commands it has under way: a lost helper fails only its own. */
+interface Helper {
+  child: ChildProcess;
+  pending: Map<number, Pending>;
+  lost?: string;
+}
+
+let current: Helper | undefined;
 let nextId = 1;
-const pending = new Map<number, Pending>();
 
 /** Starts `file args` through the helper; rejects as spawn's 'error' event would (ENOENT...). */
 export function spawnThroughHelper(file: string, args: string[], options: SpawnOptions): Promise<SpawnedProcess> {
   const id = nextId++;
-  const channel = currentHelper();
+  const helper = currentHelper();
   return new Promise<SpawnedProcess>((resolve, reject) => {
     let exit!: Pending['exit'];
     let close!: Pending['close'];
@@ -68,23 +77,25 @@ export function spawnThroughHelper(file: string, args: string[], options: SpawnO
     const closed = new Promise<void>((r) => {
       close = r;
     });
-    pending.set(id, {
+    const entry: Pending = {
       started: (pid) =>
         resolve({
           pid,
           exited,
           closed,
-          kill: (signal = 'SIGTERM') => channel.connected && channel.send({ type: 'kill', id, signal }),
-          destroyPipes: () => channel.connected && channel.send({ type: 'destroy-pipes', id }),
+          helperLost: () => entry.lost,
+          kill: (signal = 'SIGTERM') => tell(helper, { type: 'kill', id, signal }),
+          destroyPipes: () => tell(helper, { type: 'destroy-pipes', id }),
         }),
       failed: reject,
       onData: options.onData,
       exit,
       close,
-    });
+    };
+    helper.pending.set(id, entry);
     // The helper keeps the event loop alive only while it has work: an idle worker or script may exit.
-    refWhileBusy(channel);
-    channel.send({
+    refWhileBusy(helper);
+    tell(helper, {
       type: 'spawn',
       id,
       file,
@@ -96,8 +107,14 @@ export function spawnThroughHelper(file: string, args: string[], options: SpawnO
   });
 }
 
-function currentHelper(): ChildProcess {
-  if (helper?.connected) return helper;
+/** Sends a request; one that cannot be sent (the helper is going) fails with the helper, not here. */
+function tell(helper: Helper, message: Serializable) {
+  if (!helper.child.connected) return;
+  helper.child.send(message, (err) => err && lose(helper, `could not be reached (${err.message})`));
+}
+
+function currentHelper(): Helper {
+  if (current && !current.lost && current.child.connected) return current;
   const child = fork(HELPER_PATH, [], {
     execArgv: [],
     // Its own session: a Ctrl-C meant for the worker must not take the helper down before the worker has drained.
@@ -107,33 +124,41 @@ function currentHelper(): ChildProcess {
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  child.on('message', (message: Message) => onMessage(message));
-  const lost = (why: string) => {
-    if (helper === child) helper = undefined;
-    for (const [id, entry] of pending) {
-      pending.delete(id);
-      const helperLost = `the worker's process helper ${why}; the command's outcome is unknown`;
-      entry.failed(new Error(helperLost));
-      entry.exit({ code: null, signal: null, helperLost });
-      entry.close();
-    }
-  };
-  child.once('exit', (code, signal) => lost(`exited (${signal ?? code})`));
-  child.once('error', (err) => lost(`failed: ${err.message}`));
+  const helper: Helper = { child, pending: new Map() };
+  child.on('message', (message: Message) => onMessage(helper, message));
+  child.on('exit', (code, signal) => lose(helper, `exited (${signal ?? code})`));
+  // Not `once`: a failed send is an 'error' too, and one with no listener would crash the worker.
+  child.on('error', (err) => lose(helper, `failed: ${err.message}`));
   child.unref();
-  helper = child;
-  return child;
+  current = helper;
+  return helper;
 }
 
-function onMessage(message: Message) {
-  const entry = pending.get(message.id);
+/** The helper is gone (or going): each command it had under way fails, once; the next command starts another helper. */
+function lose(helper: Helper, why: string) {
+  if (helper.lost) return;
+  helper.lost = `the worker's process helper ${why}; the command's outcome is unknown`;
+  if (current === helper) current = undefined;
+  for (const entry of helper.pending.values()) {
+    entry.lost = helper.lost;
+    entry.failed(new Error(helper.lost));
+    entry.exit({ code: null, signal: null, helperLost: helper.lost });
+    entry.close();
+  }
+  helper.pending.clear();
+  unrefWhenIdle(helper);
+  helper.child.kill('SIGKILL');
+}
+
+function onMessage(helper: Helper, message: Message) {
+  const entry = helper.pending.get(message.id);
   if (!entry) return;
   switch (message.type) {
     case 'spawned':
       entry.started(message.pid);
       return;
     case 'error': {
-      pending.delete(message.id);
+      helper.pending.delete(message.id);
       const err: NodeJS.ErrnoException = new Error(message.message);
       if (message.code) err.code = message.code;
       entry.failed(err);
@@ -146,21 +171,21 @@ function onMessage(message: Message) {
       entry.exit({ code: message.code, signal: message.signal });
       return;
     case 'close':
-      pending.delete(message.id);
+      helper.pending.delete(message.id);
       entry.close();
       break;
   }
-  if (pending.size === 0) unrefWhenIdle();
+  if (helper.pending.size === 0) unrefWhenIdle(helper);
 }
 
-function refWhileBusy(channel: ChildProcess) {
-  channel.ref();
-  (channel.channel as { ref?: () => void } | undefined)?.ref?.();
+function refWhileBusy(helper: Helper) {
+  helper.child.ref();
+  (helper.child.channel as { ref?: () => void } | undefined)?.ref?.();
 }
 
-function unrefWhenIdle() {
-  helper?.unref();
-  (helper?.channel as { unref?: () => void } | undefined)?.unref?.();
+function unrefWhenIdle(helper: Helper) {
+  helper.child.unref();
+  (helper.child.channel as { unref?: () => void } | undefined)?.unref?.();
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -204,10 +229,14 @@ export async function execFileThroughHelper(file: string, args: string[], option
   if (tooLarge) child.kill('SIGTERM');
   const onAbort = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while it was being started: the listener came too late to hear it.
+  if (signal?.aborted) onAbort();
   try {
-    const [{ code, signal: exitSignal, helperLost }] = await Promise.all([child.exited, child.closed]);
+    const [{ code, signal: exitSignal }] = await Promise.all([child.exited, child.closed]);
     if (signal?.aborted) throw abortError(signal);
-    if (helperLost) throw new Error(helperLost);
+    // Lost after the exit, the output may be cut short: never a success.
+    const lost = child.helperLost();
+    if (lost) throw new Error(lost);
     const text = (stream: 1 | 2) => Buffer.concat(output[stream]).toString('utf8');
     const command = [file, ...args].join(' ');
     if (tooLarge)

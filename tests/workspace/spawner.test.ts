@@ -59,6 +59,15 @@ describe('the process helper', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('stops a command whose signal aborts while it is being started', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = execFileThroughHelper('sleep', ['30'], { env, maxBuffer: 1024, signal: controller.signal });
+    controller.abort(); // the spawn request is on its way to the helper
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('fails the commands under way when the helper dies, and the next command starts a new helper', async () => {
     const helperPid = Number(await bash('echo $PPID'));
     const chunks: string[] = [];
