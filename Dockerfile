@@ -8,6 +8,8 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# The console's bundle, served by the API at / (built here, never committed).
+RUN node --import tsx scripts/build-console.ts
 RUN mkdir -p /data && chown node /data
 USER node
 EXPOSE 3000

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { TemplatePlaces } from '../activities/workspace/template-places.ts';
 import type { Database } from '../db/client.ts';
 import { requireToken } from './auth.ts';
+import { consoleRoutes } from './console.ts';
 import { ApiError, handleError, notFound } from './errors.ts';
 import { agentRunRoutes } from './routes/agent-runs.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -45,9 +46,11 @@ export interface AppDeps {
   streamLimits?: Partial<StreamLimits>;
   /** Where projects' templates may read folders (WORKSPACE_TEMPLATE_ROOT, DATA_DIR); unset: nowhere. */
   templatePlaces?: TemplatePlaces;
+  /** Where the console's built bundle is (default console/dist). */
+  consoleDir?: string;
 }
 
-/** The HTTP API: `/healthz` open, everything under `/v1` behind a bearer token. */
+/** The HTTP API: `/healthz` open, everything under `/v1` behind a bearer token; the console at every other page path. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.onError(handleError);
@@ -82,5 +85,7 @@ export function createApp(deps: AppDeps) {
   // Seed 002's paths, outside /v1, behind the same tokens.
   app.route('/background-agents', backgroundAgentRoutes(deps));
   app.route('/background-agent-ws', backgroundAgentWsRoutes(deps));
+  // Last: the console answers the page paths nothing above claims (index.html; the API stays under /v1).
+  app.route('/', consoleRoutes(deps.consoleDir));
   return app;
 }

@@ -12,6 +12,7 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { generateToken, installServiceToken } from '../db/tokens.ts';
 import { createWorker } from '../worker/create-worker.ts';
 import { startMaintenance } from '../worker/start-maintenance.ts';
+import { buildConsole } from './build-console.ts';
 import { type DevServer, startTemporalDevServer } from './temporal-server.ts';
 
 const SHUTDOWN_DEADLINE_MS = 9000;
@@ -75,6 +76,8 @@ try {
     await workerDone;
   });
 
+  log('building the console');
+  await buildConsole({ dev: true });
   const api = await startApiServer(
     {
       database,
@@ -93,6 +96,7 @@ try {
     [
       '',
       'agent-runs is running. Ctrl-C stops it.',
+      `  Console      ${api.url}/   (sign in with the token printed below)`,
       `  API          ${api.url}`,
       `  API token    ${token}${config.apiToken ? '' : '   (generated; set AGENT_RUNS_TOKEN to choose your own)'}`,
       `  Temporal UI  ${temporal?.uiUrl ?? '(the server at TEMPORAL_ADDRESS)'}`,

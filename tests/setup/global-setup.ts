@@ -1,5 +1,5 @@
 // Once per test run: one Temporal dev server, one fresh Postgres database (migrated), one workflow
-// bundle. Every test file connects to these; teardown stops the server and drops the database.
+// bundle, the console's bundle. Every test file connects to these; teardown stops the server and drops the database.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
+import { buildConsole } from '../../scripts/build-console.ts';
 import { freePort } from '../../scripts/free-port.ts';
 import { type DevServer, startTemporalDevServer } from '../../scripts/temporal-server.ts';
 import { workflowsPath } from '../../worker/create-worker.ts';
@@ -31,6 +32,8 @@ export default async function setup(project: TestProject) {
   await migrateDatabase(handle);
   await handle.close();
 
+  // The console's browser tests load the bundle the API serves.
+  await buildConsole();
   const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runs-bundle-'));
   const workflowBundlePath = path.join(bundleDir, 'workflows.js');

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '..', '..');
 
 describe('the TypeScript project', () => {
-  it('type-checks under strict settings', () => {
-    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', root], {
+  it.each([
+    ['the service', root],
+    ['the console', path.join(root, 'console')],
+  ])('type-checks %s under strict settings', (_name, project) => {
+    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', project], {
       encoding: 'utf8',
       timeout: 120_000,
     });

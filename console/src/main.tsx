@@ -1,0 +1,89 @@
+import './styles.css';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, onSignedOut, token } from './api.ts';
+import { disconnect, type LiveState, onLiveState, subscribe } from './live.ts';
+import { ExecutionPage } from './pages/execution.tsx';
+import { RunsList } from './pages/runs-list.tsx';
+import { SignIn } from './pages/sign-in.tsx';
+import { navigate, onLinkClick, useLocation } from './router.ts';
+
+function App() {
+  const [signedIn, setSignedIn] = useState(token.get() !== null);
+  useEffect(
+    () =>
+      onSignedOut(() => {
+        token.clear();
+        disconnect();
+        setSignedIn(false);
+      }),
+    [],
+  );
+  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  const signOut = () => {
+    token.clear();
+    disconnect();
+    setSignedIn(false);
+    navigate('/');
+  };
+  return (
+    <div class="layout">
+      <Sidebar onSignOut={signOut} />
+      <main id="main">
+        <LiveBanner />
+        <Page />
+      </main>
+    </div>
+  );
+}
+
+function Page() {
+  const { path } = useLocation();
+  const execution = /^\/executions\/([^/]+)$/.exec(path);
+  if (execution) return <ExecutionPage key={execution[1]} id={decodeURIComponent(execution[1]!)} />;
+  return <RunsList />;
+}
+
+/** Seed 000's status label, live: "Agents idle" or "Agents: N running, M queued". */
+function Sidebar({ onSignOut }: { onSignOut: () => void }) {
+  const [label, setLabel] = useState('…');
+  useEffect(() => {
+    const load = () =>
+      api('/v1/status').then(
+        (status) => setLabel(status.label),
+        () => undefined,
+      );
+    load();
+    return subscribe({ scope: 'me' }, (message) => message.type === 'status' && load());
+  }, []);
+  return (
+    <nav class="sidebar" aria-label="main">
+      <a class="brand" href="/" onClick={onLinkClick}>
+        agent-runs
+      </a>
+      <p class="status-label" aria-live="polite" data-testid="status-label">
+        {label}
+      </p>
+      <a href="/" onClick={onLinkClick}>
+        Agent runs
+      </a>
+      <button type="button" class="secondary" onClick={onSignOut}>
+        Sign out
+      </button>
+    </nav>
+  );
+}
+
+/** Says so while the live connection is down (the page then catches up by itself). */
+function LiveBanner() {
+  const [state, setState] = useState<LiveState>('connecting');
+  useEffect(() => onLiveState(setState), []);
+  if (state !== 'reconnecting') return null;
+  return (
+    <p class="banner" role="status">
+      Reconnecting… live updates resume where they stopped.
+    </p>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

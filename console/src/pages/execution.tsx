@@ -1,0 +1,366 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { ChangeCounts, DiffView } from '../components/diff-view.tsx';
+import { Markdown } from '../components/markdown.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { ENDED, formatCost, formatDuration, formatTime } from '../format.ts';
+import { subscribe } from '../live.ts';
+import { navigate, useLocation } from '../router.ts';
+import { buildTranscript, type RunTranscript, type ToolCallView } from '../transcript.ts';
+
+const TABS = ['messages', 'results', 'runs', 'summary'] as const;
+type Tab = (typeof TABS)[number];
+const ACTIVE = new Set(['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission']);
+
+/** Seed 001's execution page: header, the controls its status allows, and its tabs, all live. */
+export function ExecutionPage({ id }: { id: string }) {
+  const { query } = useLocation();
+  const tab = (TABS as readonly string[]).includes(query.get('tab') ?? '') ? (query.get('tab') as Tab) : 'messages';
+  const [execution, setExecution] = useState<any>();
+  const [events, setEvents] = useState<any[]>([]);
+  const [error, setError] = useState<string>();
+  const [version, setVersion] = useState(0);
+  const reload = () => setVersion((v) => v + 1);
+
+  useEffect(() => {
+    api(`/v1/executions/${id}`).then(setExecution, (err) => setError(err.message));
+  }, [id, version]);
+
+  // Every event of the execution, from its first, then live; a status change reloads the header.
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+  useEffect(() => {
+    setEvents([]);
+    return subscribe({ executionId: id }, (message) => {
+      if (message.type === 'error') setError(message.error?.message ?? 'the live stream failed');
+      if (message.type !== 'event') return;
+      setEvents((list) => [...list, message.event]);
+      if (!/^model\.(text|reasoning)_delta$/.test(message.event.type)) {
+        clearTimeout(timer.current);
+        timer.current = setTimeout(reload, 150);
+      }
+    });
+  }, [id]);
+
+  const transcript = useMemo(() => buildTranscript(events, execution?.prompt ?? ''), [events, execution?.prompt]);
+  if (error && !execution)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!execution) return <p>Loading…</p>;
+
+  const act = async (path: string, body: unknown = {}) => {
+    setError(undefined);
+    try {
+      await api(`/v1/executions/${id}${path}`, { body });
+      reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const setTab = (next: Tab) => navigate(`/executions/${id}?tab=${next}`, { replace: true });
+
+  return (
+    <article class="execution" aria-labelledby="execution-title">
+      <header class="page-header">
+        <div>
+          <h1 id="execution-title">{execution.prompt.split('\n')[0].slice(0, 200)}</h1>
+          <dl class="facts">
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={execution.status} />
+                {execution.archived && <span class="badge">archived</span>}
+              </dd>
+            </div>
+            <div>
+              <dt>Project</dt>
+              <dd>{execution.projectId}</dd>
+            </div>
+            <div>
+              <dt>Agent</dt>
+              <dd>{execution.agentId ?? 'default'}</dd>
+            </div>
+            <div>
+              <dt>Owner</dt>
+              <dd>{execution.ownerId}</dd>
+            </div>
+            {execution.ticket && (
+              <div>
+                <dt>Ticket</dt>
+                <dd>{execution.ticket}</dd>
+              </div>
+            )}
+            <div>
+              <dt>Created</dt>
+              <dd>{formatTime(execution.createdAt)}</dd>
+            </div>
+          </dl>
+        </div>
+        <div class="controls">
+          {ACTIVE.has(execution.status) && (
+            <button type="button" class="danger" onClick={() => act('/cancel')}>
+              Stop
+            </button>
+          )}
+          {execution.status === 'failed' && (
+            <button type="button" onClick={() => act('/retry')}>
+              Retry
+            </button>
+          )}
+          {execution.status === 'cancelled' && (
+            <button type="button" onClick={() => act('/resume')}>
+              Resume
+            </button>
+          )}
+          {ENDED.has(execution.status) && (
+            <button type="button" class="secondary" onClick={() => act(execution.archived ? '/unarchive' : '/archive')}>
+              {execution.archived ? 'Unarchive' : 'Archive'}
+            </button>
+          )}
+        </div>
+      </header>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {execution.plan && <PlanDecision plan={execution.plan} act={act} />}
+      {execution.pendingToolCall && <ToolDecision call={execution.pendingToolCall} act={act} />}
+      <div role="tablist" aria-label="execution views" class="tabs">
+        {TABS.map((name) => (
+          <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
+            {name[0]!.toUpperCase() + name.slice(1)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" class="tab-panel">
+        {tab === 'messages' && <Messages transcript={transcript} />}
+        {tab === 'results' && <Results execution={execution} />}
+        {tab === 'runs' && <Runs execution={execution} act={act} />}
+        {tab === 'summary' && <Summary execution={execution} />}
+      </div>
+    </article>
+  );
+}
+
+function PlanDecision({ plan, act }: { plan: { version: number; text: string }; act: (path: string, body?: unknown) => Promise<void> }) {
+  const [feedback, setFeedback] = useState('');
+  return (
+    <section class="decision" aria-labelledby="plan-title">
+      <h2 id="plan-title">Plan v{plan.version} awaits your approval</h2>
+      <Markdown text={plan.text} />
+      <label>
+        Feedback (to revise, or why you reject it)
+        <textarea rows={2} value={feedback} onInput={(e) => setFeedback((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <div class="actions">
+        <button type="button" onClick={() => act('/plan/approve', { planVersion: plan.version })}>
+          Approve plan
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={feedback.trim() === ''}
+          onClick={() => act('/plan/revise', { planVersion: plan.version, feedback })}
+        >
+          Revise
+        </button>
+        <button
+          type="button"
+          class="danger"
+          onClick={() => act('/plan/reject', { planVersion: plan.version, ...(feedback.trim() && { reason: feedback.trim() }) })}
+        >
+          Reject
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function ToolDecision({
+  call,
+  act,
+}: {
+  call: { callId: string; tool: string; input: unknown };
+  act: (path: string, body?: unknown) => Promise<void>;
+}) {
+  return (
+    <section class="decision" aria-labelledby="tool-title">
+      <h2 id="tool-title">
+        The agent asks to run <code>{call.tool}</code>
+      </h2>
+      <pre class="tool-input">{JSON.stringify(call.input, null, 2)}</pre>
+      <div class="actions">
+        <button type="button" onClick={() => act(`/tools/${call.callId}/approve`)}>
+          Approve tool call
+        </button>
+        <button type="button" class="danger" onClick={() => act(`/tools/${call.callId}/deny`)}>
+          Deny
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Messages({ transcript }: { transcript: RunTranscript[] }) {
+  if (transcript.length === 0) return <p class="empty">Nothing yet.</p>;
+  return (
+    <div class="messages">
+      {transcript.map((run) => (
+        <section key={run.runId} class="turn" aria-label={`Run-${run.runNumber ?? '?'}`}>
+          <div class="divider">
+            Run-{run.runNumber ?? '?'} · turn {run.turnNumber ?? 1}
+          </div>
+          {run.message && <div class="message user">{run.message}</div>}
+          {run.plan && (
+            <details class="plan">
+              <summary>Plan v{run.plan.version}</summary>
+              <Markdown text={run.plan.text} />
+            </details>
+          )}
+          {run.steps.map((step) => (
+            <div key={step.step} class="step">
+              {step.reasoning && (
+                <details class="thinking">
+                  <summary>Thinking</summary>
+                  <p>{step.reasoning}</p>
+                </details>
+              )}
+              {step.text && <div class="message assistant">{step.text}</div>}
+              {step.toolCalls.map((call) => (
+                <ToolCall key={call.callId} call={call} />
+              ))}
+            </div>
+          ))}
+          {run.summary && run.summary.trim() !== run.steps.at(-1)?.text.trim() && (
+            <div class="message assistant summary">
+              <Markdown text={run.summary} />
+            </div>
+          )}
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function ToolCall({ call }: { call: ToolCallView }) {
+  const input = (call.input ?? {}) as Record<string, unknown>;
+  const title =
+    call.tool === 'run_command' ? `$ ${String(input.command ?? '')}` : typeof input.path === 'string' ? `${call.tool} ${input.path}` : call.tool;
+  const looksLikeDiff = typeof call.output === 'string' && /^(---|\+\+\+|@@)/m.test(call.output);
+  return (
+    <details class={`tool-call tool-${call.status}${call.isError ? ' tool-error' : ''}`} open={call.tool === 'run_command' || looksLikeDiff}>
+      <summary>
+        <span class="tool-title">{title}</span>
+        {call.change && <ChangeCounts added={call.change.added} removed={call.change.removed} />}
+        <span class="tool-status">{call.status}</span>
+      </summary>
+      {call.output !== undefined && (looksLikeDiff ? <DiffView diff={call.output} /> : <pre class="tool-output">{call.output}</pre>)}
+    </details>
+  );
+}
+
+/** Every file change of the execution, run by run, with its diff. */
+function Results({ execution }: { execution: any }) {
+  const [runs, setRuns] = useState<any[]>();
+  useEffect(() => {
+    Promise.all(execution.runs.map((run: any) => api(`/v1/runs/${run.id}`))).then(setRuns, () => setRuns([]));
+  }, [execution.runs.map((run: any) => `${run.id}:${run.status}`).join()]);
+  if (!runs) return <p>Loading…</p>;
+  const changed = runs.filter((run) => run.files?.length);
+  if (changed.length === 0) return <p class="empty">No file changes yet (they are recorded when a run ends).</p>;
+  return (
+    <div class="results">
+      {changed.map((run) => (
+        <section key={run.id} aria-label={`changes of Run-${run.number}`}>
+          <h3>Run-{run.number}</h3>
+          {run.files.map((file: any) => (
+            <details key={file.path} class="file-change" open>
+              <summary>
+                <code>{file.path}</code> <ChangeCounts added={file.added} removed={file.removed} />
+              </summary>
+              <DiffView diff={file.diff} />
+            </details>
+          ))}
+        </section>
+      ))}
+    </div>
+  );
+}
+
+/** The execution's runs, and the follow-up composer (a new turn, once it is idle). */
+function Runs({ execution, act }: { execution: any; act: (path: string, body?: unknown) => Promise<void> }) {
+  const [text, setText] = useState('');
+  return (
+    <div>
+      <table class="runs">
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Trigger</th>
+            <th scope="col">Status</th>
+            <th scope="col">Tokens (in / out)</th>
+            <th scope="col">Cost</th>
+            <th scope="col">Duration</th>
+          </tr>
+        </thead>
+        <tbody>
+          {execution.runs.map((run: any) => (
+            <tr key={run.id}>
+              <td>Run-{run.number}</td>
+              <td>{run.trigger}</td>
+              <td>
+                <StatusBadge status={run.status} />
+              </td>
+              <td>
+                {run.usage.inputTokens} / {run.usage.outputTokens}
+              </td>
+              <td>{formatCost(run.usage.costUsd)}</td>
+              <td>{formatDuration((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        class="composer"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          await act('/messages', { text });
+          setText('');
+        }}
+      >
+        <label for="follow-up">Follow-up</label>
+        <textarea id="follow-up" rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        <button type="submit" disabled={text.trim() === '' || !ENDED.has(execution.status)}>
+          Send follow-up
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function Summary({ execution }: { execution: any }) {
+  const t = execution.totals;
+  return (
+    <dl class="summary-facts">
+      <dt>Duration</dt>
+      <dd>{formatDuration(t.durationMs)}</dd>
+      <dt>Turns</dt>
+      <dd>{t.turns}</dd>
+      <dt>Runs</dt>
+      <dd>{t.runs}</dd>
+      <dt>Model steps</dt>
+      <dd>{t.modelSteps}</dd>
+      <dt>Tool calls</dt>
+      <dd>{t.toolCalls}</dd>
+      <dt>Tokens</dt>
+      <dd>
+        {t.usage.inputTokens} in, {t.usage.outputTokens} out
+      </dd>
+      <dt>Cost</dt>
+      <dd>{formatCost(t.usage.costUsd)}</dd>
+    </dl>
+  );
+}

@@ -1,0 +1,155 @@
+// The console end to end in real Chromium against the real stack (Temporal dev server, Postgres, the
+// demo model): sign in, start a task in plan mode, approve its plan and its tool call, watch the
+// text arrive, see the diff in Results, send a follow-up; a dropped live connection resumes with
+// nothing missing; stop a demo-slow run and archive it; filter and search the list.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, signedInPage } from '../helpers/browser.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+
+let stack: TestStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const statusOf = (page: Page) => page.locator('.facts [data-status]').first();
+
+describe('the console', () => {
+  it('signs in with a token, refuses a wrong one, and signs out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(stack.url);
+    await page.getByLabel('API token').fill('ar_not_a_token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await page.getByLabel('API token').fill(stack.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Agent runs' }).waitFor();
+    await expect.poll(() => page.getByTestId('status-label').textContent()).toMatch(/^Agents/);
+    await screenshot(page, 'runs-list');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('agent-runs-token'))).toBeNull();
+    await context.close();
+  });
+
+  it('runs a demo task from the Start task dialog: plan, approval, tool call, streamed text, diff, follow-up', async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    await page.getByRole('button', { name: 'Start task' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start task' });
+    await dialog.getByLabel('Prompt').fill('Write a haiku about durable execution');
+    await dialog.getByLabel('Project').fill('console-demo');
+    await dialog.getByRole('button', { name: 'Start', exact: true }).click();
+
+    await page.getByRole('heading', { name: /Plan v1 awaits your approval/ }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.decision .markdown').textContent()).toContain('Write a haiku about durable execution');
+    await page.getByRole('button', { name: 'Approve plan' }).click();
+
+    await page.getByRole('heading', { name: /The agent asks to run/ }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.tool-input').textContent()).toContain('wc -l NOTES.md');
+    await page.getByRole('button', { name: 'Approve tool call' }).click();
+
+    await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    // The model's text and its tool calls, as they were streamed.
+    await expect.poll(() => page.locator('.messages').textContent()).toContain('NOTES.md');
+    expect(await page.locator('.message.assistant').count()).toBeGreaterThan(0);
+    expect(await page.locator('.tool-call').count()).toBeGreaterThan(1);
+    await screenshot(page, 'execution-messages');
+
+    await page.getByRole('tab', { name: 'Results' }).click();
+    const diff = page.getByTestId('diff').first();
+    await diff.waitFor();
+    expect(await diff.locator('.diff-added').count()).toBeGreaterThan(0);
+    expect(await page.locator('.file-change summary').first().textContent()).toContain('NOTES.md');
+    await screenshot(page, 'execution-results');
+
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.getByLabel('Follow-up').fill('Now add a second line');
+    await page.getByRole('button', { name: 'Send follow-up' }).click();
+    await expect.poll(() => page.locator('table.runs tbody tr').count(), { timeout: 30_000 }).toBe(2);
+    await screenshot(page, 'execution-runs');
+    await page.context().close();
+  });
+
+  it('resumes after a dropped live connection with nothing missing and nothing twice', async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    const id = await startFromDialog(page, 'Keep a note of the outage drill', { planFirst: false, model: 'demo-slow', project: 'console-drop' });
+    await page.locator('.tool-call').first().waitFor({ timeout: 30_000 });
+    await page.evaluate(() => (globalThis as { __dropLiveConnection?: () => void }).__dropLiveConnection?.());
+    await page.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
+    await page.getByRole('button', { name: 'Approve tool call' }).click({ timeout: 60_000 });
+    await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    expect(await page.getByRole('status').filter({ hasText: 'Reconnecting' }).count()).toBe(0);
+
+    // What the page shows is what the audit log holds, once each.
+    const events = ((await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()) as { items: any[] }).items;
+    const started = events.filter((e) => e.type === 'tool.call_started').map((e) => e.payload.callId);
+    const shown = await page.locator('.tool-call').count();
+    expect(shown).toBe(new Set(started).size);
+    const text = events
+      .filter((e) => e.type === 'model.text_delta')
+      .map((e) => e.payload.text)
+      .join('');
+    expect((await page.locator('.message.assistant').allTextContents()).join('')).toBe(text);
+    await screenshot(page, 'execution-after-reconnect');
+    await page.context().close();
+  });
+
+  it('stops a demo-slow run, then archives it; the list filters and searches it', async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    const id = await startFromDialog(page, 'A slow task about lighthouses', { planFirst: false, model: 'demo-slow', project: 'console-slow' });
+    await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.locator('.facts .badge', { hasText: 'archived' }).waitFor();
+    await screenshot(page, 'execution-stopped-archived');
+
+    await page.getByRole('link', { name: 'Agent runs' }).click();
+    const row = page.locator(`tr[data-execution-id="${id}"]`);
+    // Archived executions leave the default list, and show with the archived filter.
+    await page.getByRole('heading', { name: 'Agent runs' }).waitFor();
+    expect(await row.count()).toBe(0);
+    await page.getByLabel('Archived').selectOption('true');
+    await row.waitFor();
+    expect(new URL(page.url()).searchParams.get('archived')).toBe('true');
+    await page.getByLabel('Search prompts').fill('lighthouses');
+    await page.getByLabel('Search prompts').press('Enter');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('lighthouses');
+    await page.getByLabel('Status').selectOption('completed');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(0);
+    await page.getByLabel('Status').selectOption('cancelled');
+    await row.waitFor();
+    // The filters are in the URL: a reload shows the same list.
+    await page.reload();
+    await row.waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('cancelled');
+    await screenshot(page, 'runs-list-filtered');
+    await page.context().close();
+  });
+});
+
+/** Starts a task from the Start task dialog; resolves with the new execution's id (from the page it opens). */
+async function startFromDialog(page: Page, prompt: string, options: { planFirst: boolean; model?: string; project?: string }): Promise<string> {
+  await page.getByRole('button', { name: 'Start task' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Start task' });
+  await dialog.getByLabel('Prompt').fill(prompt);
+  await dialog.getByLabel('Project').fill(options.project ?? 'console-demo');
+  if (!options.planFirst) await dialog.getByLabel(/Plan first/).uncheck();
+  if (options.model) {
+    await dialog.getByText('Advanced options').click();
+    await dialog.getByLabel('Provider').fill('demo');
+    await dialog.getByLabel('Model').fill(options.model);
+  }
+  await dialog.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.waitForURL(/\/executions\/[0-9a-f-]+/);
+  return /\/executions\/([0-9a-f-]+)/.exec(page.url())![1]!;
+}
