@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, onSignedOut, token } from './api.ts';
 import { disconnect, type LiveState, onLiveState, subscribe } from './live.ts';
 import { ExecutionPage } from './pages/execution.tsx';
+import { RunPage } from './pages/run.tsx';
 import { RunsList } from './pages/runs-list.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { navigate, onLinkClick, useLocation } from './router.ts';
@@ -40,8 +41,19 @@ function App() {
 function Page() {
   const { path } = useLocation();
   const execution = /^\/executions\/([^/]+)$/.exec(path);
-  if (execution) return <ExecutionPage key={execution[1]} id={decodeURIComponent(execution[1]!)} />;
+  if (execution) return <ExecutionPage key={execution[1]} id={decoded(execution[1]!)} />;
+  const run = /^\/runs\/([^/]+)$/.exec(path);
+  if (run) return <RunPage key={run[1]} id={decoded(run[1]!)} />;
   return <RunsList />;
+}
+
+/** A path segment as written when it is not valid percent-encoding (the API then answers 404). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Seed 000's status label, live: "Agents idle" or "Agents: N running, M queued". */

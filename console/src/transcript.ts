@@ -8,11 +8,14 @@ export interface ToolCallView {
   status: 'running' | 'waiting' | 'completed' | 'denied';
   output?: string;
   isError?: boolean;
+  truncated?: boolean;
   change?: { path: string; added: number; removed: number };
 }
 
 export interface StepView {
   step: number;
+  /** The activity attempt whose output this is: a retried model step shows its newest attempt. */
+  attempt: number;
   reasoning: string;
   text: string;
   toolCalls: ToolCallView[];
@@ -27,6 +30,8 @@ export interface RunTranscript {
   plan?: { version: number; text: string };
   summary?: string;
   status?: string;
+  /** Why the run failed or was stopped. */
+  error?: string;
 }
 
 export function buildTranscript(events: any[], prompt: string): RunTranscript[] {
@@ -40,14 +45,29 @@ export function buildTranscript(events: any[], prompt: string): RunTranscript[] 
       runs.set(event.runId, run);
     }
     const payload = event.payload ?? {};
+    const attempt = Number(payload.activityAttempt ?? 1);
     const stepOf = (number: number) => {
       let step = run!.steps.find((s) => s.step === number);
       if (!step) {
-        step = { step: number, reasoning: '', text: '', toolCalls: [] };
+        step = { step: number, attempt, reasoning: '', text: '', toolCalls: [] };
         run!.steps.push(step);
+      } else if (attempt > step.attempt) {
+        // Temporal retried the model step: its new attempt replaces what the earlier one streamed.
+        Object.assign(step, { attempt, reasoning: '', text: '' });
       }
       return step;
     };
+    /** A tool call's view, made by whichever of its events comes first (a held call's request comes before its start). */
+    const callOf = (callId: string, step: number): ToolCallView => {
+      let call = calls.get(callId);
+      if (!call) {
+        call = { callId, tool: String(payload.tool ?? ''), input: payload.input, status: 'running' };
+        calls.set(callId, call);
+        stepOf(step).toolCalls.push(call);
+      }
+      return call;
+    };
+    const stepNumber = Number(payload.step ?? run.steps.at(-1)?.step ?? 1);
     switch (event.type) {
       case 'run.created':
         run.message = typeof payload.message === 'string' ? payload.message : payload.index === 1 ? prompt : undefined;
@@ -58,24 +78,29 @@ export function buildTranscript(events: any[], prompt: string): RunTranscript[] 
       case 'model.reasoning_delta':
         stepOf(Number(payload.step)).reasoning += String(payload.text ?? '');
         break;
-      case 'tool.call_started': {
-        const call: ToolCallView = { callId: payload.callId, tool: payload.tool, input: payload.input, status: 'running' };
-        calls.set(call.callId, call);
-        stepOf(Number(payload.step ?? run.steps.at(-1)?.step ?? 1)).toolCalls.push(call);
+      case 'tool.call_started':
+        // A retried tool activity starts the same call again: one view, its newest input.
+        Object.assign(callOf(payload.callId, stepNumber), { status: 'running', ...(payload.input !== undefined && { input: payload.input }) });
         break;
-      }
       case 'tool.permission_requested':
-        if (calls.get(payload.callId)) calls.get(payload.callId)!.status = 'waiting';
+        callOf(payload.callId, stepNumber).status = 'waiting';
         break;
       case 'tool.approved':
-        if (calls.get(payload.callId)) calls.get(payload.callId)!.status = 'running';
+        callOf(payload.callId, stepNumber).status = 'running';
         break;
       case 'tool.denied':
-        if (calls.get(payload.callId)) calls.get(payload.callId)!.status = 'denied';
+        callOf(payload.callId, stepNumber).status = 'denied';
         break;
       case 'tool.call_completed': {
         const call = calls.get(payload.callId);
-        if (call) Object.assign(call, { status: 'completed', output: payload.output, isError: payload.isError, change: payload.change });
+        if (call)
+          Object.assign(call, {
+            status: 'completed',
+            output: payload.output,
+            isError: payload.isError,
+            truncated: payload.truncated,
+            change: payload.change,
+          });
         break;
       }
       case 'plan.proposed':
@@ -88,6 +113,7 @@ export function buildTranscript(events: any[], prompt: string): RunTranscript[] 
       case 'run.failed':
       case 'run.cancelled':
         run.status = event.type.slice(4);
+        run.error = payload.error?.message ?? (typeof payload.reason === 'string' ? payload.reason : undefined);
         break;
     }
   }

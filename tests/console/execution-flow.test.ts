@@ -2,6 +2,7 @@
 // demo model): sign in, start a task in plan mode, approve its plan and its tool call, watch the
 // text arrive, see the diff in Results, send a follow-up; a dropped live connection resumes with
 // nothing missing; stop a demo-slow run and archive it; filter and search the list.
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, signedInPage } from '../helpers/browser.ts';
@@ -75,6 +76,33 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Send follow-up' }).click();
     await expect.poll(() => page.locator('table.runs tbody tr').count(), { timeout: 30_000 }).toBe(2);
     await screenshot(page, 'execution-runs');
+
+    // The agent timeline: active and waiting periods, drawn.
+    await page.getByRole('tab', { name: 'Activity' }).click();
+    await page.locator('svg.activity rect').first().waitFor();
+    expect(await page.locator('.legend [data-state="waiting"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('.legend [data-state="active"]').count()).toBeGreaterThan(0);
+    await screenshot(page, 'execution-activity');
+
+    // The run page: Summary, Nice (steps with their payloads), Raw (events, and the ndjson download).
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.getByRole('link', { name: 'Run-', exact: false }).first().click();
+    await page.getByRole('heading', { name: /^Run-\d+$/ }).waitFor();
+    expect(await page.locator('.summary-facts').textContent()).toContain('Tool calls');
+    await page.getByRole('tab', { name: 'Nice' }).click();
+    await page.locator('.timeline .step-kind', { hasText: 'tool_call' }).first().click();
+    expect(await page.locator('.timeline details[open]').first().textContent()).toContain('Request');
+    await page.getByRole('tab', { name: 'Raw' }).click();
+    await page.locator('.raw-events tbody tr').first().waitFor();
+    expect(await page.locator('.raw-events').textContent()).toContain('run.created');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download ndjson' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^run-\d+-events\.ndjson$/);
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(lines[0]!).type).toBe('run.created');
+    await screenshot(page, 'run-raw');
     await page.context().close();
   });
 
@@ -134,6 +162,50 @@ describe('the console', () => {
     expect(await page.getByLabel('Status').inputValue()).toBe('cancelled');
     await screenshot(page, 'runs-list-filtered');
     await page.context().close();
+  });
+});
+
+describe('the console, live and by access', () => {
+  it("keeps the sidebar's status label live on every page, the list's and an execution's", async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    const label = page.getByTestId('status-label');
+    // "Agents idle" or "Agents: N running, M queued": earlier tests may have left some working.
+    const running = async () => {
+      const text = (await label.textContent()) ?? '';
+      return text === 'Agents idle' ? 0 : Number(/^Agents: (\d+) running/.exec(text)?.[1] ?? Number.NaN);
+    };
+    await expect.poll(running).not.toBeNaN();
+    const before = await running();
+    const id = await stack.createExecution({
+      projectId: 'console-label',
+      prompt: 'A slow one for the label',
+      planMode: 'never',
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
+    await expect.poll(running, { timeout: 30_000 }).toBe(before + 1);
+    // Leaving the list (whose own live subscription then ends) must not end the sidebar's.
+    await page.locator(`tr[data-execution-id="${id}"] a`).click();
+    await statusOf(page).waitFor();
+    await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+    await expect.poll(running, { timeout: 30_000 }).toBe(before);
+    await page.context().close();
+  });
+
+  it('shows someone with read access the execution without its controls', async () => {
+    const id = await stack.createExecution({ projectId: 'console-shared', prompt: 'Shared for reading', planMode: 'always' });
+    const reader = await stack.tokenFor('console-reader');
+    const shared = await stack.api(`/v1/executions/${id}/shares/${encodeURIComponent(reader.userId)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ access: 'read' }),
+    });
+    expect(shared.status).toBeLessThan(300);
+    const page = await signedInPage(browser, `${stack.url}/executions/${id}`, reader.token);
+    await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_approval');
+    expect(await page.getByRole('button', { name: 'Stop' }).isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Approve plan' }).count()).toBe(0);
+    await screenshot(page, 'execution-read-only');
+    await page.context().close();
+    await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
   });
 });
 

@@ -3,12 +3,13 @@ import { api } from '../api.ts';
 import { ChangeCounts, DiffView } from '../components/diff-view.tsx';
 import { Markdown } from '../components/markdown.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { Tabs } from '../components/tabs.tsx';
 import { ENDED, formatCost, formatDuration, formatTime } from '../format.ts';
 import { subscribe } from '../live.ts';
-import { navigate, useLocation } from '../router.ts';
+import { navigate, onLinkClick, useLocation } from '../router.ts';
 import { buildTranscript, type RunTranscript, type ToolCallView } from '../transcript.ts';
 
-const TABS = ['messages', 'results', 'runs', 'summary'] as const;
+const TABS = ['messages', 'output', 'results', 'runs', 'activity', 'summary'] as const;
 type Tab = (typeof TABS)[number];
 const ACTIVE = new Set(['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission']);
 
@@ -19,46 +20,77 @@ export function ExecutionPage({ id }: { id: string }) {
   const [execution, setExecution] = useState<any>();
   const [events, setEvents] = useState<any[]>([]);
   const [error, setError] = useState<string>();
+  const [loadError, setLoadError] = useState<string>();
   const [version, setVersion] = useState(0);
   const reload = () => setVersion((v) => v + 1);
 
   useEffect(() => {
-    api(`/v1/executions/${id}`).then(setExecution, (err) => setError(err.message));
+    // Only the newest answer counts: reloads triggered by events and by actions may finish out of order.
+    let current = true;
+    api(`/v1/executions/${encodeURIComponent(id)}`).then(
+      (answer) => {
+        if (!current) return;
+        setExecution(answer);
+        setLoadError(undefined);
+      },
+      (err) => current && setLoadError(err.message),
+    );
+    return () => {
+      current = false;
+    };
   }, [id, version]);
 
   // Every event of the execution, from its first, then live; a status change reloads the header.
+  // Events arriving together are shown together (once a frame), so a long stream stays cheap.
   const timer = useRef<ReturnType<typeof setTimeout>>();
   useEffect(() => {
     setEvents([]);
-    return subscribe({ executionId: id }, (message) => {
+    let arrived: any[] = [];
+    let frame: number | undefined;
+    const unsubscribe = subscribe({ executionId: id }, (message) => {
       if (message.type === 'error') setError(message.error?.message ?? 'the live stream failed');
       if (message.type !== 'event') return;
-      setEvents((list) => [...list, message.event]);
+      arrived.push(message.event);
+      frame ??= requestAnimationFrame(() => {
+        const batch = arrived;
+        arrived = [];
+        frame = undefined;
+        setEvents((list) => list.concat(batch));
+      });
       if (!/^model\.(text|reasoning)_delta$/.test(message.event.type)) {
         clearTimeout(timer.current);
         timer.current = setTimeout(reload, 150);
       }
     });
+    return () => {
+      unsubscribe();
+      if (frame !== undefined) cancelAnimationFrame(frame);
+    };
   }, [id]);
 
   const transcript = useMemo(() => buildTranscript(events, execution?.prompt ?? ''), [events, execution?.prompt]);
-  if (error && !execution)
+  if (loadError && !execution)
     return (
       <p class="error" role="alert">
-        {error}
+        {loadError}
       </p>
     );
   if (!execution) return <p>Loading…</p>;
 
-  const act = async (path: string, body: unknown = {}) => {
+  /** Asks the API to act on the execution; resolves whether it accepted (its refusal is shown). */
+  const act = async (path: string, body: unknown = {}): Promise<boolean> => {
     setError(undefined);
     try {
-      await api(`/v1/executions/${id}${path}`, { body });
+      await api(`/v1/executions/${encodeURIComponent(id)}${path}`, { body });
       reload();
+      return true;
     } catch (err) {
       setError((err as Error).message);
+      return false;
     }
   };
+  // Someone with read access sees the execution but may not change it.
+  const mayAct = execution.access !== 'read';
   const setTab = (next: Tab) => navigate(`/executions/${id}?tab=${next}`, { replace: true });
 
   return (
@@ -98,54 +130,54 @@ export function ExecutionPage({ id }: { id: string }) {
             </div>
           </dl>
         </div>
-        <div class="controls">
-          {ACTIVE.has(execution.status) && (
-            <button type="button" class="danger" onClick={() => act('/cancel')}>
-              Stop
-            </button>
-          )}
-          {execution.status === 'failed' && (
-            <button type="button" onClick={() => act('/retry')}>
-              Retry
-            </button>
-          )}
-          {execution.status === 'cancelled' && (
-            <button type="button" onClick={() => act('/resume')}>
-              Resume
-            </button>
-          )}
-          {ENDED.has(execution.status) && (
-            <button type="button" class="secondary" onClick={() => act(execution.archived ? '/unarchive' : '/archive')}>
-              {execution.archived ? 'Unarchive' : 'Archive'}
-            </button>
-          )}
-        </div>
+        {mayAct && (
+          <div class="controls">
+            {ACTIVE.has(execution.status) && (
+              <button type="button" class="danger" onClick={() => act('/cancel')}>
+                Stop
+              </button>
+            )}
+            {execution.status === 'failed' && (
+              <button type="button" onClick={() => act('/retry')}>
+                Retry
+              </button>
+            )}
+            {execution.status === 'cancelled' && (
+              <button type="button" onClick={() => act('/resume')}>
+                Resume
+              </button>
+            )}
+            {ENDED.has(execution.status) && (
+              <button type="button" class="secondary" onClick={() => act(execution.archived ? '/unarchive' : '/archive')}>
+                {execution.archived ? 'Unarchive' : 'Archive'}
+              </button>
+            )}
+          </div>
+        )}
       </header>
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {execution.plan && <PlanDecision plan={execution.plan} act={act} />}
-      {execution.pendingToolCall && <ToolDecision call={execution.pendingToolCall} act={act} />}
-      <div role="tablist" aria-label="execution views" class="tabs">
-        {TABS.map((name) => (
-          <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
-            {name[0]!.toUpperCase() + name.slice(1)}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" class="tab-panel">
+      {mayAct && execution.plan && <PlanDecision key={execution.plan.version} plan={execution.plan} act={act} />}
+      {mayAct && execution.pendingToolCall && <ToolDecision call={execution.pendingToolCall} act={act} />}
+      <Tabs names={TABS} current={tab} onSelect={setTab} label="execution views" />
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="tab-panel">
         {tab === 'messages' && <Messages transcript={transcript} />}
+        {tab === 'output' && <Output execution={execution} />}
         {tab === 'results' && <Results execution={execution} />}
-        {tab === 'runs' && <Runs execution={execution} act={act} />}
+        {tab === 'activity' && <Activity id={id} status={execution.status} />}
+        {tab === 'runs' && <Runs execution={execution} act={act} mayAct={mayAct} />}
         {tab === 'summary' && <Summary execution={execution} />}
       </div>
     </article>
   );
 }
 
-function PlanDecision({ plan, act }: { plan: { version: number; text: string }; act: (path: string, body?: unknown) => Promise<void> }) {
+type Act = (path: string, body?: unknown) => Promise<boolean>;
+
+function PlanDecision({ plan, act }: { plan: { version: number; text: string }; act: Act }) {
   const [feedback, setFeedback] = useState('');
   return (
     <section class="decision" aria-labelledby="plan-title">
@@ -179,13 +211,7 @@ function PlanDecision({ plan, act }: { plan: { version: number; text: string }; 
   );
 }
 
-function ToolDecision({
-  call,
-  act,
-}: {
-  call: { callId: string; tool: string; input: unknown };
-  act: (path: string, body?: unknown) => Promise<void>;
-}) {
+function ToolDecision({ call, act }: { call: { callId: string; tool: string; input: unknown }; act: Act }) {
   return (
     <section class="decision" aria-labelledby="tool-title">
       <h2 id="tool-title">
@@ -234,6 +260,11 @@ function Messages({ transcript }: { transcript: RunTranscript[] }) {
               ))}
             </div>
           ))}
+          {run.error && (
+            <p class="error" role="note">
+              Run {run.status}: {run.error}
+            </p>
+          )}
           {run.summary && run.summary.trim() !== run.steps.at(-1)?.text.trim() && (
             <div class="message assistant summary">
               <Markdown text={run.summary} />
@@ -258,7 +289,73 @@ function ToolCall({ call }: { call: ToolCallView }) {
         <span class="tool-status">{call.status}</span>
       </summary>
       {call.output !== undefined && (looksLikeDiff ? <DiffView diff={call.output} /> : <pre class="tool-output">{call.output}</pre>)}
+      {call.truncated && <p class="hint">The output was cut; the run's events hold its first part.</p>}
     </details>
+  );
+}
+
+/** The structured output of each run that gave one (agents with an output schema). */
+function Output({ execution }: { execution: any }) {
+  const outputs = execution.runs.filter((run: any) => run.output !== null && run.output !== undefined);
+  if (outputs.length === 0) return <p class="empty">No structured output (the agent has no output schema, or no run has ended yet).</p>;
+  return (
+    <div>
+      {outputs.map((run: any) => (
+        <section key={run.id} aria-label={`output of Run-${run.number}`}>
+          <h3>Run-{run.number}</h3>
+          <pre>{JSON.stringify(run.output, null, 2)}</pre>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+/** Seed 001's agent timeline: the execution's active and waiting periods drawn to scale. */
+function Activity({ id, status }: { id: string; status: string }) {
+  const [activity, setActivity] = useState<any>();
+  useEffect(() => {
+    api(`/v1/executions/${id}/activity`).then(setActivity, () => setActivity(undefined));
+  }, [id, status]);
+  if (!activity) return <p>Loading…</p>;
+  const periods: any[] = activity.periods;
+  if (periods.length === 0) return <p class="empty">No activity yet.</p>;
+  const start = Date.parse(periods[0].startedAt);
+  const end = Math.max(...periods.map((p) => (p.endedAt ? Date.parse(p.endedAt) : Date.now())));
+  const span = Math.max(end - start, 1);
+  return (
+    <div>
+      <p>
+        Active {formatDuration(activity.activeMs)}, waiting {formatDuration(activity.waitingMs)}
+      </p>
+      <svg class="activity" viewBox="0 0 1000 40" preserveAspectRatio="none" role="img" aria-label="active and waiting periods">
+        {periods.map((period, i) => {
+          const from = Date.parse(period.startedAt);
+          const to = period.endedAt ? Date.parse(period.endedAt) : Date.now();
+          return (
+            <rect
+              key={i}
+              class={`period-${period.state}`}
+              x={((from - start) / span) * 1000}
+              y={4}
+              width={Math.max(((to - from) / span) * 1000, 2)}
+              height={32}
+            >
+              <title>
+                {period.state} ({period.status}), {formatDuration(period.durationMs ?? to - from)}
+              </title>
+            </rect>
+          );
+        })}
+      </svg>
+      <ul class="legend">
+        {periods.map((period, i) => (
+          <li key={i} data-state={period.state}>
+            <span class={`swatch period-${period.state}`} /> {period.state} · {period.status.replaceAll('_', ' ')} ·{' '}
+            {formatDuration(period.durationMs ?? Date.now() - Date.parse(period.startedAt))}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -291,52 +388,63 @@ function Results({ execution }: { execution: any }) {
 }
 
 /** The execution's runs, and the follow-up composer (a new turn, once it is idle). */
-function Runs({ execution, act }: { execution: any; act: (path: string, body?: unknown) => Promise<void> }) {
+function Runs({ execution, act, mayAct }: { execution: any; act: Act; mayAct: boolean }) {
   const [text, setText] = useState('');
+  const [sending, setSending] = useState(false);
   return (
     <div>
-      <table class="runs">
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Status</th>
-            <th scope="col">Tokens (in / out)</th>
-            <th scope="col">Cost</th>
-            <th scope="col">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {execution.runs.map((run: any) => (
-            <tr key={run.id}>
-              <td>Run-{run.number}</td>
-              <td>{run.trigger}</td>
-              <td>
-                <StatusBadge status={run.status} />
-              </td>
-              <td>
-                {run.usage.inputTokens} / {run.usage.outputTokens}
-              </td>
-              <td>{formatCost(run.usage.costUsd)}</td>
-              <td>{formatDuration((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt))}</td>
+      <div class="table-wrap">
+        <table class="runs">
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Trigger</th>
+              <th scope="col">Status</th>
+              <th scope="col">Tokens (in / out)</th>
+              <th scope="col">Cost</th>
+              <th scope="col">Duration</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="composer"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          await act('/messages', { text });
-          setText('');
-        }}
-      >
-        <label for="follow-up">Follow-up</label>
-        <textarea id="follow-up" rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-        <button type="submit" disabled={text.trim() === '' || !ENDED.has(execution.status)}>
-          Send follow-up
-        </button>
-      </form>
+          </thead>
+          <tbody>
+            {execution.runs.map((run: any) => (
+              <tr key={run.id}>
+                <td>
+                  <a href={`/runs/${run.id}`} onClick={onLinkClick}>
+                    Run-{run.number}
+                  </a>
+                </td>
+                <td>{run.trigger}</td>
+                <td>
+                  <StatusBadge status={run.status} />
+                </td>
+                <td>
+                  {run.usage.inputTokens} / {run.usage.outputTokens}
+                </td>
+                <td>{formatCost(run.usage.costUsd)}</td>
+                <td>{formatDuration((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt))}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {mayAct && (
+        <form
+          class="composer"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            setSending(true);
+            // The text stays when the API refuses it, so nothing typed is lost.
+            if (await act('/messages', { text })) setText('');
+            setSending(false);
+          }}
+        >
+          <label for="follow-up">Follow-up</label>
+          <textarea id="follow-up" rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+          <button type="submit" disabled={sending || text.trim() === '' || !ENDED.has(execution.status)}>
+            Send follow-up
+          </button>
+        </form>
+      )}
     </div>
   );
 }

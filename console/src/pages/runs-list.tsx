@@ -7,6 +7,7 @@ import { navigate, onLinkClick, useLocation } from '../router.ts';
 import { StartTask } from './start-task.tsx';
 
 const STATUSES = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission', 'completed', 'failed', 'cancelled'];
+const PLAN_MODES: Record<string, string> = { always: 'plan first', never: 'direct', auto: 'plan when needed' };
 const FILTERS = ['agentId', 'status', 'range', 'ticket', 'projectId', 'archived', 'q'] as const;
 
 /** Seed 004's Agent Runs list: filters and search kept in the URL, pages by cursor, live. */
@@ -143,7 +144,7 @@ export function RunsList() {
                 <td>{executionDuration(execution)}</td>
                 <td>{execution.projectId}</td>
                 <td>{execution.ticket ?? ''}</td>
-                <td>{execution.planMode === 'always' ? 'plan' : 'direct'}</td>
+                <td>{PLAN_MODES[execution.planMode] ?? execution.planMode}</td>
               </tr>
             ))}
           </tbody>

@@ -5,7 +5,7 @@ import { navigate } from '../router.ts';
 /** Seed 001's Start Task dialog: prompt, project, agent, plan mode, and advanced options. */
 export function StartTask({ onClose }: { onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [agents, setAgents] = useState<Array<{ id: string; name?: string }>>([]);
+  const [agents, setAgents] = useState<Array<{ id: string; name?: string; enabled?: boolean }>>([]);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -60,7 +60,7 @@ export function StartTask({ onClose }: { onClose: () => void }) {
           <select name="agentId">
             <option value="">default</option>
             {agents
-              .filter((agent) => agent.id !== 'default')
+              .filter((agent) => agent.id !== 'default' && agent.enabled !== false)
               .map((agent) => (
                 <option key={agent.id} value={agent.id}>
                   {agent.name ?? agent.id}
