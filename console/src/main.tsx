@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSignedOut, token } from './api.ts';
 import { disconnect, type LiveState, onLiveState, subscribe } from './live.ts';
+import { BackgroundAgents } from './pages/background-agents.tsx';
 import { ExecutionPage } from './pages/execution.tsx';
 import { RunPage } from './pages/run.tsx';
 import { RunsList } from './pages/runs-list.tsx';
@@ -42,6 +43,7 @@ function Page() {
   const { path } = useLocation();
   const execution = /^\/executions\/([^/]+)$/.exec(path);
   if (execution) return <ExecutionPage key={execution[1]} id={decoded(execution[1]!)} />;
+  if (path === '/background') return <BackgroundAgents />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage key={run[1]} id={decoded(run[1]!)} />;
   return <RunsList />;
@@ -78,6 +80,9 @@ function Sidebar({ onSignOut }: { onSignOut: () => void }) {
       </p>
       <a href="/" onClick={onLinkClick}>
         Agent runs
+      </a>
+      <a href="/background" onClick={onLinkClick}>
+        Background agents
       </a>
       <button type="button" class="secondary" onClick={onSignOut}>
         Sign out

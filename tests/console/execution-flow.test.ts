@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, signedInPage } from '../helpers/browser.ts';
-import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
 
 let stack: TestStack;
 let browser: Browser;
@@ -206,6 +206,41 @@ describe('the console, live and by access', () => {
     await screenshot(page, 'execution-read-only');
     await page.context().close();
     await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+  });
+});
+
+describe("the console's background agents panel", () => {
+  it('starts background agents, shows them active then in history live, stops one, and expands a log', async () => {
+    const page = await signedInPage(browser, `${stack.url}/background`, stack.token);
+    await page.getByRole('heading', { name: 'Background agents' }).waitFor();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'live' }).count()).toBe(1);
+    const form = page.getByRole('form', { name: 'start a background agent' });
+
+    // The unattended agent finishes by itself: active, then history, without a reload.
+    await form.locator('select[name="agentId"]').selectOption(UNATTENDED_AGENT.id);
+    await form.getByLabel('Task').fill('Tidy the notes in the background');
+    await form.getByRole('button', { name: 'Start background agent' }).click();
+    const history = page.locator('section.background-group').nth(1);
+    const done = history.locator('.background-item', { hasText: 'Tidy the notes in the background' });
+    await done.locator('[data-status="completed"]').waitFor({ timeout: 60_000 });
+    await done.getByText('Log').click();
+    await done.locator('.timeline .step-kind', { hasText: 'tool_call' }).first().waitFor();
+
+    // The default agent waits for permission to run its command: it stays active until stopped.
+    await form.locator('select[name="agentId"]').selectOption('default');
+    await form.getByLabel('Task').fill('Wait for a person in the background');
+    await form.getByRole('button', { name: 'Start background agent' }).click();
+    const active = page.locator('section.background-group').first();
+    const waiting = active.locator('.background-item', { hasText: 'Wait for a person in the background' });
+    await waiting.locator('[data-status="waiting_permission"]').waitFor({ timeout: 60_000 });
+    await screenshot(page, 'background-agents');
+    await waiting.getByRole('button', { name: 'Stop' }).click();
+    await history
+      .locator('.background-item', { hasText: 'Wait for a person in the background' })
+      .locator('[data-status="cancelled"]')
+      .waitFor({ timeout: 30_000 });
+    expect(await active.locator('.background-item', { hasText: 'Wait for a person in the background' }).count()).toBe(0);
+    await page.context().close();
   });
 });
 
