@@ -3,8 +3,10 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSignedOut, token } from './api.ts';
 import { disconnect, type LiveState, onLiveState, subscribe } from './live.ts';
+import { AgentPage, AgentsList } from './pages/agents.tsx';
 import { BackgroundAgents } from './pages/background-agents.tsx';
 import { ExecutionPage } from './pages/execution.tsx';
+import { ProjectPage, ProjectsList } from './pages/projects.tsx';
 import { RunPage } from './pages/run.tsx';
 import { RunsList } from './pages/runs-list.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -44,6 +46,12 @@ function Page() {
   const execution = /^\/executions\/([^/]+)$/.exec(path);
   if (execution) return <ExecutionPage key={execution[1]} id={decoded(execution[1]!)} />;
   if (path === '/background') return <BackgroundAgents />;
+  if (path === '/agents') return <AgentsList />;
+  if (path === '/projects') return <ProjectsList />;
+  const agent = /^\/agents\/([^/]+)$/.exec(path);
+  if (agent) return <AgentPage key={agent[1]} id={decoded(agent[1]!)} />;
+  const project = /^\/projects\/([^/]+)$/.exec(path);
+  if (project) return <ProjectPage key={project[1]} id={decoded(project[1]!)} />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage key={run[1]} id={decoded(run[1]!)} />;
   return <RunsList />;
@@ -83,6 +91,12 @@ function Sidebar({ onSignOut }: { onSignOut: () => void }) {
       </a>
       <a href="/background" onClick={onLinkClick}>
         Background agents
+      </a>
+      <a href="/agents" onClick={onLinkClick}>
+        Agents
+      </a>
+      <a href="/projects" onClick={onLinkClick}>
+        Projects
       </a>
       <button type="button" class="secondary" onClick={onSignOut}>
         Sign out

@@ -5,7 +5,7 @@ export interface ToolCallView {
   callId: string;
   tool: string;
   input: unknown;
-  status: 'running' | 'waiting' | 'completed' | 'denied';
+  status: 'running' | 'waiting' | 'completed' | 'denied' | 'stopped';
   output?: string;
   isError?: boolean;
   truncated?: boolean;
@@ -114,6 +114,9 @@ export function buildTranscript(events: any[], prompt: string): RunTranscript[] 
       case 'run.cancelled':
         run.status = event.type.slice(4);
         run.error = payload.error?.message ?? (typeof payload.reason === 'string' ? payload.reason : undefined);
+        // A call still waiting or under way when its run ended did not finish.
+        for (const step of run.steps)
+          for (const call of step.toolCalls) if (call.status === 'waiting' || call.status === 'running') call.status = 'stopped';
         break;
     }
   }

@@ -244,6 +244,60 @@ describe("the console's background agents panel", () => {
   });
 });
 
+describe("the console's agents and projects", () => {
+  it('lists agents, edits one, and shows the refusal to someone who may not', async () => {
+    const page = await signedInPage(browser, `${stack.url}/agents`, stack.token);
+    await page.locator('tr[data-agent-id="default"]').waitFor();
+    await page.locator(`tr[data-agent-id="${UNATTENDED_AGENT.id}"] a`).click();
+    const form = page.getByRole('form', { name: 'edit the agent' });
+    await form.getByLabel('System prompt').fill('Be brief.');
+    await form.getByRole('button', { name: 'Save agent' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const saved = (await (await stack.api(`/v1/agents/${UNATTENDED_AGENT.id}`)).json()) as { systemPrompt: string; allowedTools: string[] };
+    expect(saved.systemPrompt).toBe('Be brief.');
+    expect(saved.allowedTools).toEqual(UNATTENDED_AGENT.allowedTools ?? saved.allowedTools);
+    await screenshot(page, 'agent-edit');
+    await page.context().close();
+
+    const member = await stack.tokenFor('console-member');
+    const other = await signedInPage(browser, `${stack.url}/agents/${UNATTENDED_AGENT.id}`, member.token);
+    await other.getByRole('form', { name: 'edit the agent' }).getByRole('button', { name: 'Save agent' }).click();
+    await expect.poll(() => other.getByRole('alert').textContent()).toContain('agent:write');
+    await other.context().close();
+  });
+
+  it("lists the caller's projects and sets one's workspace template", async () => {
+    const page = await signedInPage(browser, `${stack.url}/projects`, stack.token);
+    await page.locator('tr[data-project-id="console-demo"] a').click();
+    const form = page.getByRole('form', { name: 'edit the workspace template' });
+    await form.getByLabel('Type').selectOption('git');
+    await form.getByLabel('URL').fill('https://example.com/acme/web.git');
+    await form.getByLabel(/^Ref/).fill('main');
+    await form.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const project = (await (await stack.api('/v1/projects/console-demo')).json()) as { workspaceTemplate: unknown };
+    expect(project.workspaceTemplate).toEqual({ type: 'git', url: 'https://example.com/acme/web.git', ref: 'main' });
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await expect
+      .poll(() => page.locator('tr[data-project-id="console-demo"]').textContent())
+      .toContain('git https://example.com/acme/web.git @ main');
+    await screenshot(page, 'projects');
+    await page.context().close();
+  });
+
+  it('works at a phone width: the list and an execution fit, nothing wider than the screen', async () => {
+    const page = await signedInPage(browser, stack.url, stack.token, { width: 390, height: 844 });
+    await page.locator('tbody tr').first().waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.locator('tbody tr a').first().click();
+    await statusOf(page).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await screenshot(page, 'phone-execution');
+    await page.context().close();
+  });
+});
+
 /** Starts a task from the Start task dialog; resolves with the new execution's id (from the page it opens). */
 async function startFromDialog(page: Page, prompt: string, options: { planFirst: boolean; model?: string; project?: string }): Promise<string> {
   await page.getByRole('button', { name: 'Start task' }).click();

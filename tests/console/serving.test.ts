@@ -25,7 +25,17 @@ describe('the console served by the API', () => {
   const app = appServing(dir);
 
   it('answers every page path with index.html, under a policy that lets it load nothing from elsewhere', async () => {
-    for (const page of ['/', '/executions/abc', '/executions/abc?tab=results', '/runs/12', '/background']) {
+    for (const page of [
+      '/',
+      '/executions/abc',
+      '/executions/abc?tab=results',
+      '/runs/12',
+      '/background',
+      '/agents',
+      '/agents/default',
+      '/projects',
+      '/projects/web',
+    ]) {
       const response = await app.request(page);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain('text/html');
