@@ -298,6 +298,45 @@ describe("the console's agents and projects", () => {
   });
 });
 
+describe("the console's People tab", () => {
+  it('shares an execution, and comments arrive live on both sides; only an author edits or deletes', async () => {
+    const id = await stack.createExecution({ projectId: 'console-people', prompt: 'Discuss this one', planMode: 'always' });
+    const reader = await stack.tokenFor('console-commenter');
+    const owner = await signedInPage(browser, `${stack.url}/executions/${id}?tab=people`, stack.token);
+    const share = owner.getByRole('form', { name: 'share the execution' });
+    await share.getByLabel('User').fill(reader.userId);
+    await share.getByRole('button', { name: 'Share' }).click();
+    await owner.locator(`[data-share="${reader.userId}"]`).waitFor();
+
+    const other = await signedInPage(browser, `${stack.url}/executions/${id}?tab=people`, reader.token);
+    await other.getByRole('heading', { name: 'Comments' }).waitFor();
+    expect(await other.getByRole('heading', { name: 'Who may see it' }).count()).toBe(0);
+
+    await owner.getByLabel('Add a comment').fill('Looks good to me');
+    await owner.getByRole('button', { name: 'Comment', exact: true }).click();
+    await other.locator('.comment', { hasText: 'Looks good to me' }).waitFor(); // live, no reload
+    await other.getByLabel('Add a comment').fill('Agreed, ship it');
+    await other.getByRole('button', { name: 'Comment', exact: true }).click();
+    const theirs = owner.locator('.comment', { hasText: 'Agreed, ship it' });
+    await theirs.waitFor();
+    expect(await theirs.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+
+    // By id: while it is edited, its text is in a text box, not in the item's text.
+    const mineId = await owner.locator('.comment', { hasText: 'Looks good to me' }).getAttribute('data-comment-id');
+    const mine = owner.locator(`.comment[data-comment-id="${mineId}"]`);
+    await mine.getByRole('button', { name: 'Edit' }).click();
+    await mine.getByLabel('Edit comment').fill('Looks good to me, with one nit');
+    await mine.getByRole('button', { name: 'Save' }).click();
+    await other.locator('.comment', { hasText: 'with one nit' }).getByText('edited').waitFor();
+    await screenshot(owner, 'execution-people');
+    await owner.locator('.comment', { hasText: 'with one nit' }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => other.locator('.comment', { hasText: 'with one nit' }).count()).toBe(0);
+    await owner.context().close();
+    await other.context().close();
+    await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+  });
+});
+
 /** Starts a task from the Start task dialog; resolves with the new execution's id (from the page it opens). */
 async function startFromDialog(page: Page, prompt: string, options: { planFirst: boolean; model?: string; project?: string }): Promise<string> {
   await page.getByRole('button', { name: 'Start task' }).click();

@@ -8,8 +8,9 @@ import { ENDED, formatCost, formatDuration, formatTime } from '../format.ts';
 import { subscribe } from '../live.ts';
 import { navigate, onLinkClick, useLocation } from '../router.ts';
 import { buildTranscript, type RunTranscript, type ToolCallView } from '../transcript.ts';
+import { People } from './people.tsx';
 
-const TABS = ['messages', 'output', 'results', 'runs', 'activity', 'summary'] as const;
+const TABS = ['messages', 'output', 'results', 'runs', 'activity', 'summary', 'people'] as const;
 type Tab = (typeof TABS)[number];
 const ACTIVE = new Set(['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission']);
 
@@ -22,6 +23,8 @@ export function ExecutionPage({ id }: { id: string }) {
   const [error, setError] = useState<string>();
   const [loadError, setLoadError] = useState<string>();
   const [version, setVersion] = useState(0);
+  /** Moves on at each comment or access event of the stream: the People tab reloads then. */
+  const [peopleVersion, setPeopleVersion] = useState(0);
   const reload = () => setVersion((v) => v + 1);
 
   useEffect(() => {
@@ -51,6 +54,8 @@ export function ExecutionPage({ id }: { id: string }) {
       if (message.type === 'error') setError(message.error?.message ?? 'the live stream failed');
       if (message.type !== 'event') return;
       arrived.push(message.event);
+      if (/^(comment|execution)\.(added|edited|deleted|shared|unshared|visibility_changed|handed_off)$/.test(message.event.type))
+        setPeopleVersion((v) => v + 1);
       frame ??= requestAnimationFrame(() => {
         const batch = arrived;
         arrived = [];
@@ -170,6 +175,7 @@ export function ExecutionPage({ id }: { id: string }) {
         {tab === 'activity' && <Activity id={id} status={execution.status} />}
         {tab === 'runs' && <Runs execution={execution} act={act} mayAct={mayAct} />}
         {tab === 'summary' && <Summary execution={execution} />}
+        {tab === 'people' && <People execution={execution} version={peopleVersion} />}
       </div>
     </article>
   );

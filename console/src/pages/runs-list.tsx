@@ -8,7 +8,7 @@ import { StartTask } from './start-task.tsx';
 
 const STATUSES = ['pending', 'queued', 'running', 'awaiting_approval', 'waiting_permission', 'completed', 'failed', 'cancelled'];
 const PLAN_MODES: Record<string, string> = { always: 'plan first', never: 'direct', auto: 'plan when needed' };
-const FILTERS = ['agentId', 'status', 'range', 'ticket', 'projectId', 'archived', 'q'] as const;
+const FILTERS = ['scope', 'agentId', 'status', 'range', 'ticket', 'projectId', 'archived', 'q'] as const;
 
 /** Seed 004's Agent Runs list: filters and search kept in the URL, pages by cursor, live. */
 export function RunsList() {
@@ -76,6 +76,15 @@ export function RunsList() {
       {starting && <StartTask onClose={() => setStarting(false)} />}
       <form class="filters" aria-label="filters" onSubmit={(e) => e.preventDefault()}>
         {field('q', 'Search prompts')}
+        <label>
+          Whose
+          <select name="scope" value={query.get('scope') ?? ''} onChange={(e) => setFilter('scope', (e.target as HTMLSelectElement).value)}>
+            <option value="">mine</option>
+            <option value="shared">shared with me</option>
+            <option value="tenant">the tenant's</option>
+            <option value="all">all I may see</option>
+          </select>
+        </label>
         {field('agentId', 'Agent')}
         <label>
           Status
