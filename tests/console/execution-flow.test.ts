@@ -3,8 +3,10 @@
 // text arrive, see the diff in Results, send a follow-up; a dropped live connection resumes with
 // nothing missing; stop a demo-slow run and archive it; filter and search the list.
 import fs from 'node:fs';
+import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFiles, runs } from '../../db/schema.ts';
 import { launchBrowser, screenshot, signedInPage } from '../helpers/browser.ts';
 import { startTestStack, type TestStack, UNATTENDED_AGENT } from '../helpers/test-stack.ts';
 
@@ -288,7 +290,7 @@ describe("the console's agents and projects", () => {
   it('works at a phone width: the list and an execution fit, nothing wider than the screen', async () => {
     const page = await signedInPage(browser, stack.url, stack.token, { width: 390, height: 844 });
     await page.locator('tbody tr').first().waitFor();
-    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(await overflow()).toBeLessThanOrEqual(0);
     await page.locator('tbody tr a').first().click();
     await statusOf(page).waitFor();
@@ -334,6 +336,43 @@ describe("the console's People tab", () => {
     await owner.context().close();
     await other.context().close();
     await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+  });
+});
+
+describe("the console's badges and long results", () => {
+  it("marks a target while an agent works on it, live, and pages a run's files past the first 100", async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    const id = await stack.createExecution({
+      projectId: 'console-target',
+      prompt: 'Work on the ticket',
+      planMode: 'never',
+      target: { type: 'ticket', id: 'ENG-7' },
+      model: { provider: 'demo', model: 'demo-slow' },
+    });
+    const badge = page.locator(`tr[data-execution-id="${id}"] [data-testid="target-running"]`);
+    await badge.waitFor({ timeout: 30_000 });
+    await screenshot(page, 'runs-list-target-running');
+    await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+    await expect.poll(() => badge.count(), { timeout: 30_000 }).toBe(0);
+    expect(await page.locator(`tr[data-execution-id="${id}"] [data-target="ticket:ENG-7"]`).count()).toBe(1);
+
+    // A run that changed 150 files: the Results tab shows 100, then the rest on request.
+    const [run] = (await (await stack.api(`/v1/executions/${id}`)).json()).runs as Array<{ id: string }>;
+    const files = Array.from({ length: 150 }, (_, i) => ({
+      runId: run!.id,
+      path: `src/file-${String(i).padStart(3, '0')}.ts`,
+      added: 1,
+      removed: 0,
+      diff: `+line ${i}`,
+    }));
+    await stack.database.db.insert(runFiles).values(files);
+    await stack.database.db.update(runs).set({ filesChanged: 150 }).where(eq(runs.id, run!.id));
+    await page.goto(`${stack.url}/executions/${id}?tab=results`);
+    await expect.poll(() => page.locator('.file-change').count()).toBe(100);
+    await page.getByRole('button', { name: /More files \(100 of 150 shown\)/ }).click();
+    await expect.poll(() => page.locator('.file-change').count()).toBe(150);
+    expect(await page.getByRole('button', { name: /More files/ }).count()).toBe(0);
+    await page.context().close();
   });
 });
 

@@ -365,12 +365,16 @@ function Activity({ id, status }: { id: string; status: string }) {
   );
 }
 
-/** Every file change of the execution, run by run, with its diff. */
+/** Every file change of the execution, run by run, with its diff (a page of files at a time). */
 function Results({ execution }: { execution: any }) {
   const [runs, setRuns] = useState<any[]>();
   useEffect(() => {
     Promise.all(execution.runs.map((run: any) => api(`/v1/runs/${run.id}`))).then(setRuns, () => setRuns([]));
   }, [execution.runs.map((run: any) => `${run.id}:${run.status}`).join()]);
+  const more = async (run: any) => {
+    const page = await api(`/v1/runs/${run.id}?filesCursor=${encodeURIComponent(run.nextFilesCursor)}`);
+    setRuns((list) => list?.map((r) => (r.id === run.id ? { ...r, files: [...r.files, ...page.files], nextFilesCursor: page.nextFilesCursor } : r)));
+  };
   if (!runs) return <p>Loading…</p>;
   const changed = runs.filter((run) => run.files?.length);
   if (changed.length === 0) return <p class="empty">No file changes yet (they are recorded when a run ends).</p>;
@@ -387,6 +391,11 @@ function Results({ execution }: { execution: any }) {
               <DiffView diff={file.diff} />
             </details>
           ))}
+          {run.nextFilesCursor && (
+            <button type="button" class="secondary" onClick={() => more(run)}>
+              More files ({run.files.length} of {run.filesChanged} shown)
+            </button>
+          )}
         </section>
       ))}
     </div>

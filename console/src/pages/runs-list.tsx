@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TargetBadge } from '../components/target-badge.tsx';
 import { executionDuration, formatTime } from '../format.ts';
 import { subscribe } from '../live.ts';
 import { navigate, onLinkClick, useLocation } from '../router.ts';
@@ -133,6 +134,7 @@ export function RunsList() {
               <th scope="col">Duration</th>
               <th scope="col">Project</th>
               <th scope="col">Ticket</th>
+              <th scope="col">Target</th>
               <th scope="col">Mode</th>
             </tr>
           </thead>
@@ -153,6 +155,7 @@ export function RunsList() {
                 <td>{executionDuration(execution)}</td>
                 <td>{execution.projectId}</td>
                 <td>{execution.ticket ?? ''}</td>
+                <td>{execution.target && <TargetBadge target={execution.target} version={version} />}</td>
                 <td>{PLAN_MODES[execution.planMode] ?? execution.planMode}</td>
               </tr>
             ))}
