@@ -13,7 +13,7 @@ const ASSETS: Record<string, string> = {
 };
 
 /** The console's pages: only these paths answer index.html; any other unknown path stays a JSON 404. */
-const CONSOLE_PAGE = /^\/((executions|runs|agents|projects)\/[^/]+|background|agents|projects)?$/;
+const CONSOLE_PAGE = /^\/((executions|runs|agents|projects)\/[^/]+|background|agents|projects|admin)?$/;
 
 /** The console fetches nothing but this origin: no CDN, font or script from elsewhere may load. */
 const CONTENT_SECURITY_POLICY =

@@ -41,3 +41,10 @@ export async function api<T = any>(path: string, init: { method?: string; body?:
   }
   return json as T;
 }
+
+/** Who the signed-in token belongs to (GET /v1/tenant's `you`), read once per token. */
+let you: { token: string | null; answer: Promise<{ id: string; role: string | null; permissions: string[] }> } | undefined;
+export function whoAmI() {
+  if (you?.token !== token.get()) you = { token: token.get(), answer: api('/v1/tenant').then((tenant) => tenant.you) };
+  return you.answer;
+}

@@ -1,8 +1,9 @@
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, onSignedOut, token } from './api.ts';
+import { api, onSignedOut, token, whoAmI } from './api.ts';
 import { disconnect, type LiveState, onLiveState, subscribe } from './live.ts';
+import { Admin } from './pages/admin.tsx';
 import { AgentPage, AgentsList } from './pages/agents.tsx';
 import { BackgroundAgents } from './pages/background-agents.tsx';
 import { ExecutionPage } from './pages/execution.tsx';
@@ -47,6 +48,7 @@ function Page() {
   if (execution) return <ExecutionPage key={execution[1]} id={decoded(execution[1]!)} />;
   if (path === '/background') return <BackgroundAgents />;
   if (path === '/agents') return <AgentsList />;
+  if (path === '/admin') return <Admin />;
   if (path === '/projects') return <ProjectsList />;
   const agent = /^\/agents\/([^/]+)$/.exec(path);
   if (agent) return <AgentPage key={agent[1]} id={decoded(agent[1]!)} />;
@@ -69,6 +71,13 @@ function decoded(segment: string): string {
 /** Seed 000's status label, live: "Agents idle" or "Agents: N running, M queued". */
 function Sidebar({ onSignOut }: { onSignOut: () => void }) {
   const [label, setLabel] = useState('…');
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    whoAmI().then(
+      (you) => setAdmin(you.permissions.includes('tenant:admin')),
+      () => undefined,
+    );
+  }, []);
   useEffect(() => {
     const load = () =>
       api('/v1/status').then(
@@ -98,6 +107,11 @@ function Sidebar({ onSignOut }: { onSignOut: () => void }) {
       <a href="/projects" onClick={onLinkClick}>
         Projects
       </a>
+      {admin && (
+        <a href="/admin" onClick={onLinkClick}>
+          Administration
+        </a>
+      )}
       <button type="button" class="secondary" onClick={onSignOut}>
         Sign out
       </button>

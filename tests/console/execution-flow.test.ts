@@ -376,6 +376,48 @@ describe("the console's badges and long results", () => {
   });
 });
 
+describe("the console's tenant administration", () => {
+  it('lets an admin set the policy, add a user and change a role, issue a token shown once, and revoke it; others see no link', async () => {
+    const page = await signedInPage(browser, stack.url, stack.token);
+    await page.getByRole('link', { name: 'Administration' }).click();
+    const policy = page.getByRole('form', { name: 'tenant policy' });
+    await policy.getByLabel('…and per person').fill('900');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(async () => ((await (await stack.api('/v1/tenant')).json()) as { maxRunningPerUser: number }).maxRunningPerUser).toBe(900);
+
+    const add = page.getByRole('form', { name: 'add a user' });
+    await add.getByLabel('Name').fill('console-newbie');
+    await add.locator('select[name="role"]').selectOption('viewer');
+    await add.getByRole('button', { name: 'Add user' }).click();
+    const role = page.getByLabel('role of console-newbie');
+    await expect.poll(() => role.inputValue()).toBe('viewer');
+    await role.selectOption('member');
+    await expect
+      .poll(
+        async () => ((await (await stack.api('/v1/tenant/users')).json()) as { items: any[] }).items.find((u) => u.name === 'console-newbie')?.role,
+      )
+      .toBe('member');
+
+    const issue = page.getByRole('form', { name: 'issue a token' });
+    await issue.getByLabel('Name', { exact: true }).fill('newbie laptop');
+    await issue.getByLabel(/For user/).fill('console-newbie');
+    await issue.getByRole('button', { name: 'Issue token' }).click();
+    const issued = (await page.getByTestId('issued-token').textContent())!;
+    expect((await fetch(`${stack.url}/v1/status`, { headers: { Authorization: `Bearer ${issued}` } })).status).toBe(200);
+    await screenshot(page, 'admin');
+    await page.locator('tr[data-token="newbie laptop"]').getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => page.locator('tr[data-token="newbie laptop"]').textContent()).toContain('revoked');
+    expect((await fetch(`${stack.url}/v1/status`, { headers: { Authorization: `Bearer ${issued}` } })).status).toBe(401);
+    await page.context().close();
+
+    const member = await stack.tokenFor('console-plain-member');
+    const other = await signedInPage(browser, stack.url, member.token);
+    await other.getByRole('link', { name: 'Projects' }).waitFor();
+    expect(await other.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+    await other.context().close();
+  });
+});
+
 /** Starts a task from the Start task dialog; resolves with the new execution's id (from the page it opens). */
 async function startFromDialog(page: Page, prompt: string, options: { planFirst: boolean; model?: string; project?: string }): Promise<string> {
   await page.getByRole('button', { name: 'Start task' }).click();

@@ -1,10 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, whoAmI } from '../api.ts';
 import { formatTime } from '../format.ts';
-
-/** Who the signed-in token belongs to (GET /v1/tenant's `you`), read once per page load. */
-let you: Promise<{ id: string; role: string | null; permissions: string[] }> | undefined;
-export const whoAmI = () => (you ??= api('/v1/tenant').then((tenant) => tenant.you));
 
 /**
  * The People tab: the execution's comments (everyone who reads it may comment; authors edit and
