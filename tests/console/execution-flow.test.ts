@@ -418,6 +418,45 @@ describe("the console's tenant administration", () => {
   });
 });
 
+describe("the console's accessibility", () => {
+  /** Form controls on the page that have no label (a <label>, aria-label or aria-labelledby). */
+  const unlabelled = (page: Page) =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea')]
+      .filter((c) => c.type !== 'hidden' && c.labels.length === 0 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+      .map((c) => c.outerHTML)`);
+
+  it('labels every control of the list, the Start task dialog, an execution and the admin page, and follows a dark system theme', async () => {
+    const id = await stack.createExecution({ projectId: 'console-a11y', prompt: 'Look at me in the dark', planMode: 'always' });
+    const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 900 } });
+    await context.addInitScript((value) => sessionStorage.setItem('agent-runs-token', value), stack.token);
+    const page = await context.newPage();
+    await page.goto(stack.url);
+    await page.locator('tbody tr').first().waitFor();
+    expect(await unlabelled(page)).toEqual([]);
+    // Dark: the page's background follows the system's theme.
+    expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    expect(await unlabelled(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await page.locator(`tr[data-execution-id="${id}"] a`).click();
+    await statusOf(page).waitFor();
+    for (const tab of ['Messages', 'Runs', 'People']) {
+      await page.getByRole('tab', { name: tab }).click();
+      expect(await unlabelled(page)).toEqual([]);
+    }
+    // The tabs move with the arrow keys.
+    await page.getByRole('tab', { name: 'People' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => page.getByRole('tab', { name: 'Summary' }).getAttribute('aria-selected')).toBe('true');
+    await screenshot(page, 'execution-dark');
+    await page.goto(`${stack.url}/admin`);
+    await page.getByRole('form', { name: 'issue a token' }).waitFor();
+    expect(await unlabelled(page)).toEqual([]);
+    await context.close();
+    await stack.api(`/v1/executions/${id}/cancel?wait=true`, { method: 'POST' });
+  });
+});
+
 /** Starts a task from the Start task dialog; resolves with the new execution's id (from the page it opens). */
 async function startFromDialog(page: Page, prompt: string, options: { planFirst: boolean; model?: string; project?: string }): Promise<string> {
   await page.getByRole('button', { name: 'Start task' }).click();
