@@ -36,6 +36,8 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Agent runs' }).waitFor();
     await expect.poll(() => page.getByTestId('status-label').textContent()).toMatch(/^Agents/);
+    // A newcomer's empty list says what to do.
+    await page.getByText(/No executions yet\. Press Start task/).waitFor();
     await screenshot(page, 'runs-list');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();

@@ -161,7 +161,13 @@ export function RunsList() {
             ))}
           </tbody>
         </table>
-        {page && page.items.length === 0 && <p class="empty">No executions match.</p>}
+        {page && page.items.length === 0 && (
+          <p class="empty">
+            {search
+              ? 'No executions match.'
+              : 'No executions yet. Press Start task: with the default agent and the demo model, it proposes a plan, asks to run a command, writes NOTES.md and answers, in a few seconds.'}
+          </p>
+        )}
       </div>
       <nav class="pager" aria-label="pages">
         {query.get('cursor') && (

@@ -49,7 +49,7 @@ export function StartTask({ onClose }: { onClose: () => void }) {
         <h2 id="start-title">Start task</h2>
         <label>
           Prompt
-          <textarea name="prompt" rows={4} required />
+          <textarea name="prompt" rows={4} required placeholder="e.g. Write a haiku about durable execution" />
         </label>
         <label>
           Project
