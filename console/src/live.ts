@@ -62,6 +62,8 @@ function connect() {
       send(subscription);
       return;
     }
+    // A revoked token ends subscriptions as not found: a 401 here signs the console out.
+    if (data.type === 'error' && data.error?.code === 'not_found') void api('/v1/status').catch(() => undefined);
     for (const listener of subscription.listeners) listener(data);
   };
   ws.onclose = () => {

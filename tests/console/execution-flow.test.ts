@@ -195,6 +195,21 @@ describe('the console, live and by access', () => {
     await page.context().close();
   });
 
+  it('goes back to sign-in when its token is revoked while the page is open', async () => {
+    const { userId } = await stack.tokenFor('console-revoked');
+    const issued = (await (
+      await stack.api('/v1/tenant/tokens', { method: 'POST', body: JSON.stringify({ name: 'soon revoked', user: userId.split(':').pop() }) })
+    ).json()) as { id: string; token: string };
+    const page = await signedInPage(browser, stack.url, issued.token);
+    await page.getByRole('heading', { name: 'Agent runs' }).waitFor();
+    expect((await stack.api(`/v1/tenant/tokens/${issued.id}`, { method: 'DELETE' })).status).toBe(200);
+    // The live connection drops (as a network would) and is refused when it reconnects: the console signs out.
+    await page.evaluate(() => (globalThis as { __dropLiveConnection?: () => void }).__dropLiveConnection?.());
+    await page.getByLabel('API token').waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => sessionStorage.getItem('agent-runs-token'))).toBeNull();
+    await page.context().close();
+  });
+
   it('shows someone with read access the execution without its controls', async () => {
     const id = await stack.createExecution({ projectId: 'console-shared', prompt: 'Shared for reading', planMode: 'always' });
     const reader = await stack.tokenFor('console-reader');

@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { formatTime } from '../format.ts';
 
 const ROLES = ['admin', 'member', 'viewer'];
+const cap = (value: FormDataEntryValue | null) => (String(value ?? '').trim() === '' ? null : Number(value));
 
 /** Runs a request, then reloads; a refusal is shown as the section's error. */
 function useSection<T>(load: () => Promise<T>) {
@@ -62,7 +63,8 @@ function Policy() {
         void run(
           api('/v1/tenant/policy', {
             method: 'PUT',
-            body: { disabledAgents: list, maxRunning: Number(form.get('maxRunning')), maxRunningPerUser: Number(form.get('maxRunningPerUser')) },
+            // An emptied cap goes back to the default (null).
+            body: { disabledAgents: list, maxRunning: cap(form.get('maxRunning')), maxRunningPerUser: cap(form.get('maxRunningPerUser')) },
           }),
         );
       }}
@@ -72,7 +74,8 @@ function Policy() {
         Agents disabled everywhere (comma-separated) <input name="disabledAgents" defaultValue={tenant.disabledAgents.join(', ')} />
       </label>
       <label>
-        At most this many executions working at once <input name="maxRunning" type="number" min={1} defaultValue={tenant.maxRunning} />
+        At most this many executions working at once (empty: the default){' '}
+        <input name="maxRunning" type="number" min={1} defaultValue={tenant.maxRunning} />
       </label>
       <label>
         …and per person <input name="maxRunningPerUser" type="number" min={1} defaultValue={tenant.maxRunningPerUser} />
@@ -159,8 +162,11 @@ function Tokens() {
     <section aria-labelledby="tokens-title">
       <h2 id="tokens-title">Tokens</h2>
       {issued && (
-        <p role="status" class="banner">
-          Token <strong>{issued.name}</strong>, shown this once: <code data-testid="issued-token">{issued.token}</code>
+        <p class="banner">
+          Token <strong>{issued.name}</strong>, shown this once: <code data-testid="issued-token">{issued.token}</code>{' '}
+          <button type="button" class="secondary" onClick={() => setIssued(undefined)}>
+            Hide
+          </button>
         </p>
       )}
       <div class="table-wrap">
@@ -188,7 +194,15 @@ function Tokens() {
                   {token.revokedAt ? (
                     `revoked ${formatTime(token.revokedAt)}`
                   ) : (
-                    <button type="button" class="danger" onClick={() => run(api(`/v1/tenant/tokens/${token.id}`, { method: 'DELETE' }))}>
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Revoke ${token.name}`}
+                      onClick={() => {
+                        setIssued(undefined);
+                        void run(api(`/v1/tenant/tokens/${token.id}`, { method: 'DELETE' }));
+                      }}
+                    >
                       Revoke
                     </button>
                   )}

@@ -127,13 +127,13 @@ export function AgentPage({ id }: { id: string }) {
         </label>
         <p class="hint">Allowed tools: {agent.allowedTools.join(', ')}</p>
         <label>
-          Max steps <input name="maxSteps" type="number" defaultValue={agent.maxSteps} />
+          Max steps <input name="maxSteps" type="number" min={1} required defaultValue={agent.maxSteps} />
         </label>
         <label>
           Max cost (USD, empty for none) <input name="maxCostUsd" type="number" step="any" defaultValue={agent.maxCostUsd ?? ''} />
         </label>
         <label>
-          Max duration (ms) <input name="maxDurationMs" type="number" defaultValue={agent.maxDurationMs} />
+          Max duration (ms) <input name="maxDurationMs" type="number" min={1000} required defaultValue={agent.maxDurationMs} />
         </label>
         <label class="inline">
           <input type="checkbox" name="enabled" defaultChecked={agent.enabled} /> Enabled

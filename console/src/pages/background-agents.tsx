@@ -35,12 +35,18 @@ export function BackgroundAgents() {
     let ws: WebSocket | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let closed = false;
+    let retries = 0;
     const connect = () => {
+      let opened = false;
       const url = new URL('/background-agent-ws', location.href);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       url.searchParams.set('access_token', token.get() ?? '');
       ws = new WebSocket(url);
-      ws.onopen = () => setLive(true);
+      ws.onopen = () => {
+        opened = true;
+        retries = 0;
+        setLive(true);
+      };
       ws.onmessage = (message) => {
         const data = JSON.parse(message.data as string);
         if (data.type === 'snapshot') setItems(new Map([...data.history, ...data.active].map((item: AgentItem) => [item.instanceId, item])));
@@ -48,7 +54,10 @@ export function BackgroundAgents() {
       };
       ws.onclose = () => {
         setLive(false);
-        if (!closed) timer = setTimeout(connect, 2000);
+        if (closed) return;
+        // Refused before it opened: maybe the token no longer works (a 401 here signs the console out).
+        if (!opened) void api('/v1/status').catch(() => undefined);
+        timer = setTimeout(connect, Math.min(1000 * 2 ** retries++, 15_000));
       };
     };
     connect();
@@ -59,7 +68,7 @@ export function BackgroundAgents() {
     };
   }, []);
 
-  const all = [...items.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const all = [...items.values()].sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
   const start = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -70,7 +79,8 @@ export function BackgroundAgents() {
       const item = await api('/background-agents/start', {
         body: { agentId: String(form.get('agentId')), ...(task && { task }), ...(projectId && { projectId }) },
       });
-      setItems((map) => new Map(map).set(item.instanceId, item));
+      // The socket's update may have come first, and is newer: the answer only fills a gap.
+      setItems((map) => (map.has(item.instanceId) ? map : new Map(map).set(item.instanceId, item)));
       (event.currentTarget as HTMLFormElement | null)?.reset();
     } catch (err) {
       setError((err as Error).message);
@@ -152,13 +162,13 @@ function BackgroundItem({ item, onStop }: { item: AgentItem; onStop: () => void 
         <StatusBadge status={item.status} />
         <strong>{item.agentId}</strong>
         <a href={`/executions/${item.instanceId}`} onClick={onLinkClick}>
-          {item.task.slice(0, 120)}
+          {(item.task ?? '').slice(0, 120)}
         </a>
         <span class="hint">
-          {formatTime(item.startedAt)} · {formatDuration(item.durationMs ?? Date.now() - Date.parse(item.startedAt))}
+          {formatTime(item.startedAt)} · {formatDuration(item.active ? Date.now() - Date.parse(item.startedAt) : (item.durationMs ?? 0))}
         </span>
         {item.active && (
-          <button type="button" class="danger" onClick={onStop}>
+          <button type="button" class="danger" onClick={onStop} aria-label={`Stop ${item.agentId}: ${(item.task ?? '').slice(0, 60)}`}>
             Stop
           </button>
         )}

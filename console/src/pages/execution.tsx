@@ -46,6 +46,7 @@ export function ExecutionPage({ id }: { id: string }) {
   // Every event of the execution, from its first, then live; a status change reloads the header.
   // Events arriving together are shown together (once a frame), so a long stream stays cheap.
   const timer = useRef<ReturnType<typeof setTimeout>>();
+  const peopleTimer = useRef<ReturnType<typeof setTimeout>>();
   useEffect(() => {
     setEvents([]);
     let arrived: any[] = [];
@@ -54,8 +55,11 @@ export function ExecutionPage({ id }: { id: string }) {
       if (message.type === 'error') setError(message.error?.message ?? 'the live stream failed');
       if (message.type !== 'event') return;
       arrived.push(message.event);
-      if (/^(comment|execution)\.(added|edited|deleted|shared|unshared|visibility_changed|handed_off)$/.test(message.event.type))
-        setPeopleVersion((v) => v + 1);
+      // Comments and changes of access reload the People tab, once for a burst (the replay of a long history).
+      if (/^(comment|execution)\.(added|edited|deleted|shared|unshared|visibility_changed|handed_off)$/.test(message.event.type)) {
+        clearTimeout(peopleTimer.current);
+        peopleTimer.current = setTimeout(() => setPeopleVersion((v) => v + 1), 150);
+      }
       frame ??= requestAnimationFrame(() => {
         const batch = arrived;
         arrived = [];
@@ -320,9 +324,15 @@ function Output({ execution }: { execution: any }) {
 function Activity({ id, status }: { id: string; status: string }) {
   const [activity, setActivity] = useState<any>();
   useEffect(() => {
-    api(`/v1/executions/${id}/activity`).then(setActivity, () => setActivity(undefined));
+    api(`/v1/executions/${encodeURIComponent(id)}/activity`).then(setActivity, (err) => setActivity({ error: err.message }));
   }, [id, status]);
   if (!activity) return <p>Loading…</p>;
+  if (activity.error)
+    return (
+      <p class="error" role="alert">
+        {activity.error}
+      </p>
+    );
   const periods: any[] = activity.periods;
   if (periods.length === 0) return <p class="empty">No activity yet.</p>;
   const start = Date.parse(periods[0].startedAt);

@@ -23,11 +23,24 @@ function Comments({ executionId, version }: { executionId: string; version: numb
   const [editing, setEditing] = useState<{ id: string; body: string }>();
   const [error, setError] = useState<string>();
   const base = `/v1/executions/${encodeURIComponent(executionId)}/comments`;
-  const load = () =>
-    api(`${base}?limit=100`).then(
-      (page) => setComments(page.items),
-      (err) => setError(err.message),
-    );
+  // Every comment, a page after another (oldest first, so the newest are on the last page).
+  const load = async () => {
+    try {
+      const all: any[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 50; pages++) {
+        const page: { items: any[]; nextCursor: string | null } = await api(
+          `${base}?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        all.push(...page.items);
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      setComments(all);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
   useEffect(() => {
     void whoAmI().then(
       (who) => setMe(who.id),
@@ -86,10 +99,20 @@ function Comments({ executionId, version }: { executionId: string; version: numb
             )}
             {comment.authorId === me && editing?.id !== comment.id && (
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => setEditing({ id: comment.id, body: comment.body })}>
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-label={`Edit your comment of ${formatTime(comment.createdAt)}`}
+                  onClick={() => setEditing({ id: comment.id, body: comment.body })}
+                >
                   Edit
                 </button>
-                <button type="button" class="danger" onClick={() => run(api(`${base}/${comment.id}`, { method: 'DELETE' }))}>
+                <button
+                  type="button"
+                  class="danger"
+                  aria-label={`Delete your comment of ${formatTime(comment.createdAt)}`}
+                  onClick={() => run(api(`${base}/${comment.id}`, { method: 'DELETE' }))}
+                >
                   Delete
                 </button>
               </div>
@@ -137,7 +160,7 @@ function Access({ executionId, version }: { executionId: string; version: number
       setError((err as Error).message);
     }
   };
-  if (!access) return null;
+  if (!access) return <ErrorLine error={error} />;
   return (
     <section aria-labelledby="access-title">
       <h2 id="access-title">Who may see it</h2>
@@ -157,7 +180,12 @@ function Access({ executionId, version }: { executionId: string; version: number
         {access.shares.map((share: any) => (
           <li key={share.userId} data-share={share.userId}>
             {share.userId}: {share.access}{' '}
-            <button type="button" class="danger" onClick={() => run(api(`${base}/shares/${encodeURIComponent(share.userId)}`, { method: 'DELETE' }))}>
+            <button
+              type="button"
+              class="danger"
+              aria-label={`Take back ${share.userId}'s access`}
+              onClick={() => run(api(`${base}/shares/${encodeURIComponent(share.userId)}`, { method: 'DELETE' }))}
+            >
               Take back
             </button>
           </li>
@@ -214,3 +242,10 @@ function Access({ executionId, version }: { executionId: string; version: number
     </section>
   );
 }
+
+const ErrorLine = ({ error }: { error?: string }) =>
+  error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;

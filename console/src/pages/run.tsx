@@ -155,29 +155,43 @@ function StepDetails({ step }: { step: any }) {
 function Raw({ run }: { run: any }) {
   const [items, setItems] = useState<any[]>([]);
   const [next, setNext] = useState<string | null | undefined>(undefined);
+  const [error, setError] = useState<string>();
   const load = (cursor?: string) =>
-    api(`/v1/runs/${run.id}/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then((page) => {
-      setItems((list) => (cursor ? [...list, ...page.items] : page.items));
-      setNext(page.nextCursor);
-    });
+    api(`/v1/runs/${run.id}/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then(
+      (page) => {
+        setItems((list) => (cursor ? [...list, ...page.items] : page.items));
+        setNext(page.nextCursor);
+      },
+      (err) => setError(err.message),
+    );
   useEffect(() => {
     void load();
   }, [run.id]);
   const download = async () => {
     // A link cannot carry the token: the file is fetched, then saved from memory.
     const response = await fetch(`/v1/runs/${run.id}/events?format=ndjson`, { headers: { Authorization: `Bearer ${token.get()}` } });
+    if (!response.ok) {
+      setError(`the download failed: ${response.status} ${(await response.json().catch(() => undefined))?.error?.message ?? response.statusText}`);
+      return;
+    }
     const url = URL.createObjectURL(await response.blob());
     const link = document.createElement('a');
     link.href = url;
     link.download = `run-${run.number}-events.ndjson`;
     link.click();
-    URL.revokeObjectURL(url);
+    // Later, not at once: some browsers read the URL after click() returns.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
   return (
     <div>
       <button type="button" class="secondary" onClick={download}>
         Download ndjson
       </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       <table class="raw-events">
         <thead>
           <tr>
