@@ -114,6 +114,9 @@ describe('the console', () => {
     const page = await signedInPage(browser, stack.url, stack.token);
     const id = await startFromDialog(page, 'Keep a note of the outage drill', { planFirst: false, model: 'demo-slow', project: 'console-drop' });
     await page.locator('.tool-call').first().waitFor({ timeout: 30_000 });
+    // Streamed: the model's thinking shows while the run still works, not once it has ended.
+    expect(await page.locator('.thinking').count()).toBeGreaterThan(0);
+    expect(await statusOf(page).getAttribute('data-status')).not.toBe('completed');
     await page.evaluate(() => (globalThis as { __dropLiveConnection?: () => void }).__dropLiveConnection?.());
     await page.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
     await page.getByRole('button', { name: 'Approve tool call' }).click({ timeout: 60_000 });
