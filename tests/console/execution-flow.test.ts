@@ -112,6 +112,14 @@ describe('the console', () => {
 
   it('resumes after a dropped live connection with nothing missing and nothing twice', async () => {
     const page = await signedInPage(browser, stack.url, stack.token);
+    // Every subscribe message the page sends, to check where it resumes after the drop.
+    const subscribes: Array<{ executionId?: string; after?: string }> = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload));
+        if (message.type === 'subscribe') subscribes.push(message);
+      }),
+    );
     const id = await startFromDialog(page, 'Keep a note of the outage drill', { planFirst: false, model: 'demo-slow', project: 'console-drop' });
     await page.locator('.tool-call').first().waitFor({ timeout: 30_000 });
     // Streamed: the model's thinking shows while the run still works, not once it has ended.
@@ -122,6 +130,11 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Approve tool call' }).click({ timeout: 60_000 });
     await expect.poll(() => statusOf(page).getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
     expect(await page.getByRole('status').filter({ hasText: 'Reconnecting' }).count()).toBe(0);
+    // It subscribed again after the last cursor it had, not from the start.
+    const mine = subscribes.filter((m) => m.executionId === id);
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    expect(mine[0]!.after).toBe('0');
+    expect(Number(mine.at(-1)!.after)).toBeGreaterThan(0);
 
     // What the page shows is what the audit log holds, once each.
     const events = ((await (await stack.api(`/v1/executions/${id}/events?limit=500`)).json()) as { items: any[] }).items;

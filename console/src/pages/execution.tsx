@@ -49,11 +49,14 @@ export function ExecutionPage({ id }: { id: string }) {
   const peopleTimer = useRef<ReturnType<typeof setTimeout>>();
   useEffect(() => {
     setEvents([]);
+    // Each event once, whatever the connection does (a resubscription racing the end of the one before).
+    const seen = new Set<string>();
     let arrived: any[] = [];
     let frame: number | undefined;
     const unsubscribe = subscribe({ executionId: id }, (message) => {
       if (message.type === 'error') setError(message.error?.message ?? 'the live stream failed');
-      if (message.type !== 'event') return;
+      if (message.type !== 'event' || seen.has(message.event.cursor)) return;
+      seen.add(message.event.cursor);
       arrived.push(message.event);
       // Comments and changes of access reload the People tab, once for a burst (the replay of a long history).
       if (/^(comment|execution)\.(added|edited|deleted|shared|unshared|visibility_changed|handed_off)$/.test(message.event.type)) {
