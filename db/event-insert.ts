@@ -9,10 +9,12 @@ export const EVENTS_CHANNEL = 'agent_runs_events';
 
 export type EventRow = Omit<typeof events.$inferInsert, 'cursor'>;
 
-/** What the database gave an inserted event: its cursor and its run's global number. */
+/** An inserted event: its cursor and its run's global number, and its actor and payload as stored (made storable). */
 export interface Inserted {
   cursor: string;
   runNumber: number | null;
+  actor: unknown;
+  payload: unknown;
 }
 
 /** The columns written, with their SQL types: the rows travel as one JSON parameter (see insertEventRows). */
@@ -49,7 +51,8 @@ const RECORD = sql.raw(KEYS.map((key) => `${events[key].name} ${COLUMNS[key]}`).
 export async function insertEventRows(executor: Database | Transaction, rows: EventRow[], ifStored: 'skip' | 'fail'): Promise<Map<string, Inserted>> {
   // One JSON parameter holds every row: the statement's text is the same for any batch (prepared and
   // planned once), and building it costs the worker nothing per row (drizzle's template per value did).
-  const json = `[${rows.map(rowJson).join(',')}]`;
+  const encoded = rows.map(encodeRow);
+  const json = `[${encoded.map((row) => row.json).join(',')}]`;
   const result = await executor.execute(sql`
     with inserted as (
       insert into ${events} (${NAMES})
@@ -70,30 +73,45 @@ export async function insertEventRows(executor: Database | Transaction, rows: Ev
     cursor: string | number | bigint;
     run_number: string | number | bigint | null;
   }>;
+  // What was sent is what is stored: the JSON just encoded is the answer, not a second encoding.
+  const sent = new Map(rows.map((row, i) => [row.eventId.toLowerCase(), encoded[i]!]));
   return new Map(
-    returned.map((row) => [row.event_id, { cursor: String(row.cursor), runNumber: row.run_number === null ? null : Number(row.run_number) }]),
+    returned.map((row) => {
+      const { actor, payload } = sent.get(row.event_id)!;
+      return [
+        row.event_id,
+        {
+          cursor: String(row.cursor),
+          runNumber: row.run_number === null ? null : Number(row.run_number),
+          actor: actor === 'null' ? null : JSON.parse(actor),
+          payload: JSON.parse(payload === 'null' ? '{}' : payload),
+        },
+      ];
+    }),
   );
+}
+
+/**
+ * A row as a JSON object, and its actor and payload as encoded: jsonb columns through their column
+ * type, which makes them storable (db/storable-columns.ts).
+ */
+function encodeRow(row: EventRow): { json: string; actor: string; payload: string } {
+  const encoded = Object.fromEntries(
+    KEYS.map((key) => {
+      const value = row[key] ?? null;
+      if (value === null) return [key, 'null'];
+      if (COLUMNS[key] === 'jsonb') return [key, events[key].mapToDriverValue(value) as string];
+      return [key, JSON.stringify(storableValue(value instanceof Date ? value.toISOString() : value))];
+    }),
+  ) as Record<(typeof KEYS)[number], string>;
+  const json = `{${KEYS.map((key) => `${JSON.stringify(events[key].name)}:${encoded[key]}`).join(',')}}`;
+  return { json, actor: encoded.actor, payload: encoded.payload };
 }
 
 /**
  * The runs' counters, from the events just inserted: each model step adds its usage (a step without
  * a price makes the run's cost unknown: unpriced_steps), each completed tool call one.
  */
-/** A row as a JSON object; jsonb columns through their column type, which makes them storable (db/storable-columns.ts). */
-function rowJson(row: EventRow): string {
-  const fields = KEYS.map((key) => {
-    const value = row[key] ?? null;
-    const encoded =
-      value === null
-        ? 'null'
-        : COLUMNS[key] === 'jsonb'
-          ? (events[key].mapToDriverValue(value) as string)
-          : JSON.stringify(storableValue(value instanceof Date ? value.toISOString() : value));
-    return `${JSON.stringify(events[key].name)}:${encoded}`;
-  });
-  return `{${fields.join(',')}}`;
-}
-
 const COUNTERS_UPDATE = countersUpdate();
 function countersUpdate(): SQL {
   const usage = (key: string) => sql.raw(`(payload -> 'usage' -> '${key}')`);

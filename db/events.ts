@@ -193,7 +193,6 @@ function toRow(event: NewEvent, runNumber: number | null): EventRow {
 
 /** The stored event of a row just inserted: its values as they were made storable on the way in. */
 function fromRow(row: EventRow, inserted: Inserted): StoredEvent {
-  const stored = (column: typeof events.actor | typeof events.payload, value: unknown) => JSON.parse(column.mapToDriverValue(value) as string);
   return {
     cursor: inserted.cursor,
     eventId: row.eventId.toLowerCase(),
@@ -204,9 +203,9 @@ function fromRow(row: EventRow, inserted: Inserted): StoredEvent {
     runNumber: inserted.runNumber,
     turnNumber: row.turnNumber ?? null,
     attempt: row.attempt ?? null,
-    actor: row.actor === null ? null : (stored(events.actor, row.actor) as Actor),
+    actor: inserted.actor as Actor | null,
     occurredAt: row.occurredAt.toISOString(),
-    payload: stored(events.payload, row.payload) as Record<string, unknown>,
+    payload: inserted.payload as Record<string, unknown>,
   };
 }
 
