@@ -1,38 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { formatTime } from '../format.ts';
+import { useApi } from '../use-api.ts';
 
 const ROLES = ['admin', 'member', 'viewer'];
 const cap = (value: FormDataEntryValue | null) => (String(value ?? '').trim() === '' ? null : Number(value));
-
-/** Runs a request, then reloads; a refusal is shown as the section's error. */
-function useSection<T>(load: () => Promise<T>) {
-  const [data, setData] = useState<T>();
-  const [error, setError] = useState<string>();
-  const reload = () => load().then(setData, (err) => setError(err.message));
-  useEffect(() => {
-    void reload();
-  }, []);
-  const run = async (request: Promise<unknown>): Promise<unknown> => {
-    setError(undefined);
-    try {
-      const answer = await request;
-      await reload();
-      return answer;
-    } catch (err) {
-      setError((err as Error).message);
-      return undefined;
-    }
-  };
-  return { data, error, run };
-}
-
-const ErrorLine = ({ error }: { error?: string }) =>
-  error ? (
-    <p class="error" role="alert">
-      {error}
-    </p>
-  ) : null;
 
 /** The tenant's administration (tenant:admin): its policy and caps, its users and roles, and its tokens. */
 export function Admin() {
@@ -47,7 +20,7 @@ export function Admin() {
 }
 
 function Policy() {
-  const { data: tenant, error, run } = useSection(() => api('/v1/tenant'));
+  const { data: tenant, error, run } = useApi('/v1/tenant');
   if (!tenant) return <ErrorLine error={error} />;
   return (
     <form
@@ -87,7 +60,7 @@ function Policy() {
 }
 
 function Users() {
-  const { data, error, run } = useSection(() => api('/v1/tenant/users'));
+  const { data, error, run } = useApi('/v1/tenant/users');
   const setRole = (name: string, role: string) => run(api(`/v1/tenant/users/${encodeURIComponent(name)}`, { method: 'PUT', body: { role } }));
   return (
     <section aria-labelledby="users-title">
@@ -156,7 +129,7 @@ function Users() {
 }
 
 function Tokens() {
-  const { data, error, run } = useSection(() => api('/v1/tenant/tokens'));
+  const { data, error, run } = useApi('/v1/tenant/tokens');
   const [issued, setIssued] = useState<{ name: string; token: string }>();
   return (
     <section aria-labelledby="tokens-title">

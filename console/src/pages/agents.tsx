@@ -1,29 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { formatTime } from '../format.ts';
 import { onLinkClick } from '../router.ts';
+import { useAgents } from '../use-api.ts';
 
 /** The fields of an agent a person edits here; the rest (allowed tools, output schema) are kept as they are. */
 const EDITED = ['name', 'provider', 'model', 'systemPrompt', 'enabled', 'toolsNeedingApproval', 'maxSteps', 'maxCostUsd', 'maxDurationMs'] as const;
 const BODY_FIELDS = [...EDITED, 'allowedTools', 'outputSchema'] as const;
 
 export function AgentsList() {
-  const [agents, setAgents] = useState<any[]>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api('/v1/agents').then(
-      (answer) => setAgents(answer.items),
-      (err) => setError(err.message),
-    );
-  }, []);
+  const { agents, error } = useAgents();
   return (
     <section aria-labelledby="agents-title">
       <h1 id="agents-title">Agents</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <div class="table-wrap">
         <table>
           <thead>
@@ -67,14 +58,7 @@ export function AgentPage({ id }: { id: string }) {
   useEffect(() => {
     api(`/v1/agents/${encodeURIComponent(id)}`).then(setAgent, (err) => setError(err.message));
   }, [id]);
-  if (!agent)
-    return error ? (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    ) : (
-      <p>Loading…</p>
-    );
+  if (!agent) return error ? <ErrorLine error={error} /> : <p>Loading…</p>;
   const save = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -138,11 +122,7 @@ export function AgentPage({ id }: { id: string }) {
         <label class="inline">
           <input type="checkbox" name="enabled" defaultChecked={agent.enabled} /> Enabled
         </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         {saved && <p role="status">Saved.</p>}
         <button type="submit">Save agent</button>
       </form>

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, token } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { onLinkClick } from '../router.ts';
+import { useAgents } from '../use-api.ts';
 
 interface AgentItem {
   instanceId: string;
@@ -25,13 +27,9 @@ export function BackgroundAgents() {
   const [items, setItems] = useState<Map<string, AgentItem>>(new Map());
   const [live, setLive] = useState(false);
   const [error, setError] = useState<string>();
-  const [agents, setAgents] = useState<Array<{ id: string; name?: string; enabled?: boolean }>>([]);
+  const { agents } = useAgents();
 
   useEffect(() => {
-    api('/v1/agents').then(
-      (answer) => setAgents(answer.items),
-      () => undefined,
-    );
     let ws: WebSocket | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let closed = false;
@@ -122,11 +120,7 @@ export function BackgroundAgents() {
           <button type="submit">Start background agent</button>
         </div>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {(['active', 'history'] as const).map((group) => {
         const shown = all.filter((item) => item.active === (group === 'active'));
         return (

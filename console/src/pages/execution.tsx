@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ChangeCounts, DiffView } from '../components/diff-view.tsx';
+import { ErrorLine } from '../components/error-line.tsx';
 import { Markdown } from '../components/markdown.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
@@ -81,12 +82,7 @@ export function ExecutionPage({ id }: { id: string }) {
   }, [id]);
 
   const transcript = useMemo(() => buildTranscript(events, execution?.prompt ?? ''), [events, execution?.prompt]);
-  if (loadError && !execution)
-    return (
-      <p class="error" role="alert">
-        {loadError}
-      </p>
-    );
+  if (loadError && !execution) return <ErrorLine error={loadError} />;
   if (!execution) return <p>Loading…</p>;
 
   /** Asks the API to act on the execution; resolves whether it accepted (its refusal is shown). */
@@ -167,11 +163,7 @@ export function ExecutionPage({ id }: { id: string }) {
           </div>
         )}
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {mayAct && execution.plan && <PlanDecision key={execution.plan.version} plan={execution.plan} act={act} />}
       {mayAct && execution.pendingToolCall && <ToolDecision call={execution.pendingToolCall} act={act} />}
       <Tabs names={TABS} current={tab} onSelect={setTab} label="execution views" />
@@ -330,12 +322,7 @@ function Activity({ id, status }: { id: string; status: string }) {
     api(`/v1/executions/${encodeURIComponent(id)}/activity`).then(setActivity, (err) => setActivity({ error: err.message }));
   }, [id, status]);
   if (!activity) return <p>Loading…</p>;
-  if (activity.error)
-    return (
-      <p class="error" role="alert">
-        {activity.error}
-      </p>
-    );
+  if (activity.error) return <ErrorLine error={activity.error} />;
   const periods: any[] = activity.periods;
   if (periods.length === 0) return <p class="empty">No activity yet.</p>;
   const start = Date.parse(periods[0].startedAt);

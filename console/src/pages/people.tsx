@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, whoAmI } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { formatTime } from '../format.ts';
 
 /**
@@ -134,11 +135,7 @@ function Comments({ executionId, version }: { executionId: string; version: numb
           Comment
         </button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }
@@ -234,18 +231,7 @@ function Access({ executionId, version }: { executionId: string; version: number
           </button>
         </div>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }
-
-const ErrorLine = ({ error }: { error?: string }) =>
-  error ? (
-    <p class="error" role="alert">
-      {error}
-    </p>
-  ) : null;

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { onLinkClick } from '../router.ts';
+import { useApi } from '../use-api.ts';
 
 const describe = (template: any) =>
   template?.type === 'git'
@@ -10,22 +12,12 @@ const describe = (template: any) =>
       : 'empty';
 
 export function ProjectsList() {
-  const [projects, setProjects] = useState<any[]>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api('/v1/projects').then(
-      (answer) => setProjects(answer.items),
-      (err) => setError(err.message),
-    );
-  }, []);
+  const { data, error } = useApi<{ items: any[] }>('/v1/projects');
+  const projects = data?.items;
   return (
     <section aria-labelledby="projects-title">
       <h1 id="projects-title">Projects</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {projects?.length === 0 && <p class="empty">No projects yet: starting a task in one creates it.</p>}
       <div class="table-wrap">
         <table>
@@ -70,14 +62,7 @@ export function ProjectPage({ id }: { id: string }) {
       (err) => setError(err.message),
     );
   }, [id]);
-  if (!project)
-    return error ? (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    ) : (
-      <p>Loading…</p>
-    );
+  if (!project) return error ? <ErrorLine error={error} /> : <p>Loading…</p>;
   const save = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -133,11 +118,7 @@ export function ProjectPage({ id }: { id: string }) {
             </label>
           </>
         )}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         {saved && <p role="status">Saved.</p>}
         <button type="submit">Save template</button>
       </form>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, token } from '../api.ts';
 import { ChangeCounts, DiffView } from '../components/diff-view.tsx';
+import { ErrorLine } from '../components/error-line.tsx';
 import { Markdown } from '../components/markdown.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
@@ -19,12 +20,7 @@ export function RunPage({ id }: { id: string }) {
   useEffect(() => {
     api(`/v1/runs/${encodeURIComponent(id)}`).then(setRun, (err) => setError(err.message));
   }, [id]);
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorLine error={error} />;
   if (!run) return <p>Loading…</p>;
   return (
     <article aria-labelledby="run-title">
@@ -187,11 +183,7 @@ function Raw({ run }: { run: any }) {
       <button type="button" class="secondary" onClick={download}>
         Download ndjson
       </button>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <table class="raw-events">
         <thead>
           <tr>

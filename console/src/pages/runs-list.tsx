@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TargetBadge } from '../components/target-badge.tsx';
 import { executionDuration, formatTime } from '../format.ts';
@@ -118,11 +119,7 @@ export function RunsList() {
           </select>
         </label>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <div class="table-wrap">
         <table class="runs">
           <thead>

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiFailure, api, token } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 
 /** Sign in with an API token: checked against the API, then kept in this tab's session storage. */
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
@@ -29,11 +30,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <p class="hint">
           <code>npm run dev</code> prints one; <code>npm run tokens -- create</code> makes more.
         </p>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <button type="submit" disabled={busy || value.trim() === ''}>
           Sign in
         </button>

@@ -1,19 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { ErrorLine } from '../components/error-line.tsx';
 import { navigate } from '../router.ts';
+import { useAgents } from '../use-api.ts';
 
 /** Seed 001's Start Task dialog: prompt, project, agent, plan mode, and advanced options. */
 export function StartTask({ onClose }: { onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [agents, setAgents] = useState<Array<{ id: string; name?: string; enabled?: boolean }>>([]);
+  const { agents } = useAgents();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     dialog.current?.showModal();
-    api('/v1/agents').then(
-      (answer) => setAgents(answer.items ?? answer),
-      () => setAgents([]),
-    );
   }, []);
 
   const submit = async (event: Event) => {
@@ -89,11 +87,7 @@ export function StartTask({ onClose }: { onClose: () => void }) {
             Max duration (ms) <input name="maxDurationMs" type="number" min={1000} />
           </label>
         </details>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <div class="actions">
           <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
             Cancel
